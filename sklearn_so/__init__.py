@@ -1,0 +1,10 @@
+"""scikit-learn estimators that choose their learning and momentum rates exactly.
+
+Every iteration optimises the step sizes in a low-dimensional subspace using
+cached products with X, so it costs two products with X, like a fixed step.
+"""
+
+from .linear_model import SOLogisticRegression
+
+__all__ = ["SOLogisticRegression"]
+__version__ = "0.1.0"

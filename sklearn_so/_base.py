@@ -1,0 +1,73 @@
+"""What every sklearn-so estimator shares: solver parameters and fit results."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._directions import DIRECTIONS
+from ._engine import make_engine
+from ._optimizer import minimize
+from ._strategies import SOLVERS
+
+SOLVER_PARAMETER_CONSTRAINTS = {
+    "solver": [StrOptions(set(SOLVERS))],
+    "direction": [StrOptions(set(DIRECTIONS))],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "memory": [Interval(Integral, 1, None, closed="left")],
+    "memory_directions": [Interval(Integral, 0, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
+
+
+class SubspaceOptimizerMixin:
+    """Runs the shared outer loop and stores what it reports.
+
+    Sets ``n_iter_``-like results through :meth:`_store_result`; the estimator
+    decides the attribute shapes it exposes.
+    """
+
+    def _run_optimizer(self, model, X, theta0):
+        """Minimise ``model``'s objective on X from ``theta0``.
+
+        Returns the optimiser's result after warning if the fit did not meet
+        the gradient criterion.
+        """
+        engine = make_engine(X)
+        result = minimize(
+            model,
+            engine,
+            theta0,
+            solver=self.solver,
+            direction=self.direction,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            memory=self.memory,
+            memory_directions=self.memory_directions,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            verbose=self.verbose,
+        )
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge: {result.stop_reason} "
+                f"(solver={self.solver!r}, direction={self.direction!r}, "
+                f"final max|gradient| {result.grad_max:.3g}, tol={self.tol:g}).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        n_blocks = len(model.blocks)
+        self.loss_ = float(result.value)
+        self.loss_curve_ = list(result.loss_curve)
+        self.learning_rates_ = np.array(result.learning_rates).reshape(-1, n_blocks)
+        self.momentum_rates_ = np.array(result.momentum_rates).reshape(-1, n_blocks)
+        self.n_products_ = result.n_products
+        self.n_refreshes_ = result.n_refreshes
+        self.stop_reason_ = result.stop_reason
+        return result

@@ -1,0 +1,270 @@
+"""The outer loop shared by every estimator.
+
+One iteration performs exactly two bottleneck products:
+
+1. the direction's image ``X D`` (forward), then every trial point of the
+   strategy's search reuses the cached images;
+2. the gradient's first-layer part ``X.T R`` at the accepted point (backward).
+
+Before the first iteration one backward product gives the starting gradient
+(and, when the starting weights are not zero, one forward product gives the
+starting pre-activation). The cached pre-activation is recomputed exactly
+every ``REFRESH_EVERY`` iterations and at the end, so the fitted model carries
+no accumulated drift. Hence::
+
+    n_products = 1 + 2 * n_iter + n_refreshes
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._directions import make_direction
+from ._engine import IterateCache
+from ._strategies import make_strategy
+
+# Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
+# per 50 iterations costs 1% more products and keeps it at rounding level.
+REFRESH_EVERY = 50
+
+
+@dataclass
+class OptimizeResult:
+    """Outcome of :func:`minimize`.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The returned parameters (the last iterate, or the best finite one if
+        the fit broke down).
+    value : float
+        The objective at ``theta``, from an exactly recomputed pre-activation.
+    n_iter : int
+        Outer iterations performed.
+    converged : bool
+        Whether the gradient criterion was met.
+    stop_reason : str
+        Why the loop ended, in words.
+    loss_curve, learning_rates, momentum_rates, times, grad_norms : lists
+        One entry per iteration; rates per block.
+    n_products, n_refreshes : int
+        Bottleneck products in all, and those spent on refreshes.
+    grad_max : float
+        Largest absolute gradient entry at the returned ``theta`` (NaN when
+        the best finite iterate replaced a diverged one: it is not known).
+    """
+
+    theta: np.ndarray
+    value: float
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    n_products: int
+    n_refreshes: int
+    grad_max: float = np.nan
+    loss_curve: list = field(default_factory=list)
+    learning_rates: list = field(default_factory=list)
+    momentum_rates: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)
+
+
+def minimize(
+    model,
+    engine,
+    theta0,
+    *,
+    solver,
+    direction,
+    max_iter,
+    tol,
+    memory,
+    memory_directions,
+    learning_rate,
+    momentum,
+    verbose=0,
+    on_iteration=None,
+):
+    """Minimise the model's objective from ``theta0``.
+
+    Parameters
+    ----------
+    model : model object
+        From ``_models``.
+    engine : ProductEngine
+        Wraps X; performs and counts every product.
+    theta0 : ndarray
+        Starting parameters (copied).
+    solver, direction : str
+        Strategy and direction names.
+    max_iter : int
+        Maximum number of outer iterations.
+    tol : float
+        Stop when the largest absolute gradient entry is at most ``tol``.
+    memory : int
+        L-BFGS pairs.
+    memory_directions : int
+        Older moves added to the subspace by ``solver="so"``.
+    learning_rate, momentum : float
+        Constant rates of ``solver="fixed"``.
+    verbose : int
+        Print one line every ``max(1, 100 // verbose)`` iterations if > 0.
+    on_iteration : callable or None
+        Called as ``on_iteration(iteration, theta, value)`` after each
+        iteration; returning True stops the loop.
+
+    Returns
+    -------
+    OptimizeResult
+    """
+    start_products = engine.n_products
+    n_refreshes = 0
+    theta = np.array(theta0, dtype=np.float64)
+    W1, b1 = model.first_layer(theta)
+    if np.any(W1):
+        Z = _preactivation(engine, W1, b1)
+        n_refreshes += 1
+    else:
+        Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
+
+    strategy = make_strategy(
+        solver,
+        direction,
+        memory_directions=memory_directions,
+        learning_rate=learning_rate,
+        momentum=momentum,
+    )
+    search_direction = make_direction(direction, memory)
+    cache = IterateCache(max(strategy.n_moves, 1))
+    cache.push(theta, Z)
+    value, grad = _value_and_gradient(model, engine, theta, Z)
+    best = (value, theta) if np.isfinite(value) else (np.inf, theta)
+
+    result = OptimizeResult(theta, value, 0, False, "", 0, 0)
+    clock = time.perf_counter()
+    print_every = max(1, 100 // verbose) if verbose else 0
+    stop_reason = f"max_iter={max_iter} iterations reached"
+    refreshed_last = n_refreshes > 0
+    restarted = False
+    for iteration in range(max_iter):
+        grad_max = float(np.max(np.abs(grad), initial=0.0))
+        if grad_max <= tol:
+            result.converged = True
+            stop_reason = f"gradient criterion max|g| <= tol={tol:g} met"
+            break
+        D = search_direction(theta, grad)
+        if not grad @ D < 0:
+            # Not a descent direction (Adam, or L-BFGS memory gone stale):
+            # fall back to steepest descent and forget the stale state.
+            search_direction.reset()
+            D = -grad
+        W1_D, b1_D = model.first_layer(D)
+        VD = _preactivation(engine, W1_D, b1_D)
+        step = strategy.step(
+            model,
+            lambda basis, theta=theta, Z=Z: model.subspace(theta, Z, basis),
+            value,
+            grad,
+            D,
+            VD,
+            cache.moves(strategy.n_moves),
+        )
+        if not np.isfinite(step.value):
+            stop_reason = "the objective became non-finite (a diverging step)"
+            break
+        if not np.any(step.a):
+            if direction == "lbfgs" and not restarted:
+                # Retry once from steepest descent before giving up.
+                search_direction.reset()
+                cache.clear_history()
+                restarted = True
+                # The wasted forward product still counts as an iteration.
+                _record(result, value, np.zeros(len(model.blocks)), None, grad_max)
+                result.times.append(time.perf_counter() - clock)
+                grad = _gradient_again(model, engine, theta, Z)
+                continue
+            stop_reason = "no further decrease of the objective was possible"
+            break
+        restarted = False
+        delta, Z = step.basis.move(step.a, Z)
+        theta = theta + delta
+        W1, b1 = model.first_layer(theta)
+        refreshed_last = (iteration + 1) % REFRESH_EVERY == 0
+        if refreshed_last:
+            Z = _preactivation(engine, W1, b1)
+            n_refreshes += 1
+        cache.push(theta, Z)
+        value, grad = _value_and_gradient(model, engine, theta, Z)
+        learning, mom = step.basis.rates(step.a, len(model.blocks))
+        _record(result, value, learning, mom, grad_max)
+        result.times.append(time.perf_counter() - clock)
+        if not np.isfinite(value):
+            stop_reason = "the objective became non-finite (a diverging step)"
+            break
+        if value <= best[0]:
+            best = (value, theta)
+        if print_every and (iteration + 1) % print_every == 0:
+            _print_progress(iteration + 1, value, grad, learning, mom, engine)
+        if on_iteration is not None and on_iteration(iteration, theta, value):
+            stop_reason = "stopped by a callback"
+            break
+
+    result.n_iter = len(result.loss_curve)
+    result.grad_max = float(np.max(np.abs(grad), initial=0.0))
+    if not np.isfinite(value) and np.isfinite(best[0]):
+        theta, refreshed_last = best[1], False
+        result.grad_max = np.nan
+        stop_reason += "; the best finite iterate was kept"
+    if not refreshed_last:
+        W1, b1 = model.first_layer(theta)
+        Z = _preactivation(engine, W1, b1)
+        n_refreshes += 1
+    result.theta = theta
+    result.value = model.objective(theta, Z)
+    result.stop_reason = stop_reason
+    result.n_refreshes = n_refreshes
+    result.n_products = engine.n_products - start_products
+    if verbose:
+        print(f"[sklearn-so] stopped after {result.n_iter} iterations: {stop_reason}")
+    return result
+
+
+def _preactivation(engine, W1, b1):
+    """``X W1 + b1``: one forward product."""
+    Z = engine.forward(W1)
+    if b1 is not None:
+        Z += b1
+    return Z
+
+
+def _value_and_gradient(model, engine, theta, Z):
+    """Objective and full gradient: one backward product."""
+    value, R, grad = model.objective_and_gradient(theta, Z)
+    W1_grad, _ = model.first_layer(grad)
+    W1_grad += engine.backward(R)
+    return value, grad
+
+
+def _gradient_again(model, engine, theta, Z):
+    """The gradient at an unchanged point (after a restart); one product."""
+    return _value_and_gradient(model, engine, theta, Z)[1]
+
+
+def _record(result, value, learning, momentum, grad_max):
+    result.loss_curve.append(float(value))
+    result.learning_rates.append(learning)
+    result.momentum_rates.append(
+        np.zeros_like(learning) if momentum is None else momentum
+    )
+    result.grad_norms.append(grad_max)
+
+
+def _print_progress(iteration, value, grad, learning, momentum, engine):
+    rates = ", ".join(
+        f"lr={lr:.3g} mom={m:.3g}" for lr, m in zip(learning, momentum, strict=True)
+    )
+    print(
+        f"[sklearn-so] iter {iteration:5d}  objective {value:.10g}  "
+        f"max|g| {np.max(np.abs(grad)):.3e}  {rates}  products {engine.n_products}"
+    )

@@ -1,0 +1,255 @@
+"""Strategies: which rates are chosen on each iteration, and how.
+
+A strategy turns the new direction ``D`` (with its image ``X D``) and the
+recent moves of the iterate (with their cached images) into a subspace basis,
+then picks the coefficients ``a`` of that basis. Adding a strategy means
+choosing a basis and an inner solver, nothing else.
+
+=========  ===================================================================
+``ls``     ``[D]``; Armijo backtracking (a line *search*).
+``lo``     ``[D]``; the 1-D problem solved by safeguarded Newton.
+``ps``     ``[D, theta_k - theta_{k-1}]`` shared by every block; 2-D Newton.
+``so``     the same two directions and ``memory_directions`` older moves,
+           restricted to each block separately; Newton in 2-5 dims per block.
+``fixed``  ``[D, theta_k - theta_{k-1}]`` with the user's constant rates.
+=========  ===================================================================
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._subspace import armijo_backtracking, subspace_newton
+
+SOLVERS = ("ls", "lo", "ps", "so", "fixed")
+
+
+@dataclass
+class Basis:
+    """A subspace: flat directions, their first-layer images and their roles.
+
+    Attributes
+    ----------
+    P : ndarray of shape (k, n_params)
+        The directions in parameter space.
+    V : list of (ndarray or None)
+        The image of each direction's first-layer part (``X P_W1 + P_b1``);
+        None where the direction does not touch the first layer.
+    kinds : list of str
+        ``"lr"`` (the new direction), ``"momentum"`` (the last move) or
+        ``"memory"`` (older moves), per direction.
+    blocks : list of (int or None)
+        The block each direction is restricted to; None if it spans all.
+    """
+
+    P: np.ndarray
+    V: list
+    kinds: list
+    blocks: list
+
+    def move(self, a, Z):
+        """Return the parameter step and the new pre-activation for rates a."""
+        step = a @ self.P
+        Z_new = Z.copy()
+        for coef, image in zip(a, self.V, strict=True):
+            if image is not None and coef != 0.0:
+                Z_new += coef * image
+        return step, Z_new
+
+    def rates(self, a, n_blocks):
+        """Return per-block learning and momentum rates for coefficients a."""
+        learning = np.zeros(n_blocks)
+        momentum = np.zeros(n_blocks)
+        for coef, kind, block in zip(a, self.kinds, self.blocks, strict=True):
+            target = {"lr": learning, "momentum": momentum}.get(kind)
+            if target is None:
+                continue
+            if block is None:
+                target[:] = coef
+            else:
+                target[block] = coef
+        return learning, momentum
+
+
+def build_basis(D, VD, moves, model, per_block):
+    """Assemble the subspace basis from the direction and the recent moves.
+
+    Zero directions (the momentum direction on the first iteration, a block
+    the direction leaves alone) are dropped, so the inner problem stays
+    non-degenerate.
+    """
+    candidates = [(D, VD, "lr")]
+    for index, (move, image) in enumerate(moves):
+        candidates.append((move, image, "momentum" if index == 0 else "memory"))
+    P, V, kinds, blocks = [], [], [], []
+    if not per_block:
+        for direction, image, kind in candidates:
+            if np.any(direction):
+                P.append(direction)
+                V.append(image)
+                kinds.append(kind)
+                blocks.append(None)
+    else:
+        for block, part in enumerate(model.blocks):
+            for direction, image, kind in candidates:
+                restricted = np.zeros_like(direction)
+                restricted[part] = direction[part]
+                if np.any(restricted):
+                    P.append(restricted)
+                    V.append(image if block == model.first_block else None)
+                    kinds.append(kind)
+                    blocks.append(block)
+    return Basis(np.array(P), V, kinds, blocks)
+
+
+@dataclass
+class StepResult:
+    """What a strategy chose: rates, the basis and the new objective."""
+
+    basis: Basis
+    a: np.ndarray
+    value: float
+    n_evals: int
+
+
+class Strategy:
+    """Base class; subclasses choose the basis and solve for the rates.
+
+    Parameters
+    ----------
+    direction_name : str
+        The direction in use; L-BFGS steps start from a unit step.
+    """
+
+    per_block = False
+    n_moves = 0
+
+    def __init__(self, direction_name):
+        self.direction_name = direction_name
+        self._last = {}
+
+    def step(self, model, phi_factory, f0, grad, D, VD, moves):
+        """Choose the rates for this iteration.
+
+        Parameters
+        ----------
+        model : model object
+            Gives the blocks.
+        phi_factory : callable
+            ``phi_factory(basis)`` returns the subspace objective ``phi``.
+        f0 : float
+            The current objective.
+        grad : ndarray
+            The current gradient.
+        D : ndarray
+            The new direction; ``VD`` its first-layer image.
+        moves : list of (ndarray, ndarray)
+            The recent moves with their images, newest first.
+
+        Returns
+        -------
+        StepResult
+        """
+        basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
+        phi = phi_factory(basis)
+        a, value, n_evals = self.solve(phi, basis, f0, grad)
+        return StepResult(basis, a, value, n_evals)
+
+    def _warm_start(self, basis):
+        """The previous rates of the directions of the same role, else 0."""
+        return np.array(
+            [
+                self._last.get((kind, block), 0.0)
+                for kind, block in zip(basis.kinds, basis.blocks, strict=True)
+            ]
+        )
+
+    def _remember(self, basis, a):
+        for coef, kind, block in zip(a, basis.kinds, basis.blocks, strict=True):
+            self._last[(kind, block)] = float(coef)
+
+
+class LineSearch(Strategy):
+    """``ls``: Armijo backtracking along D."""
+
+    def solve(self, phi, basis, f0, grad):
+        D = basis.P[0]
+        slope = float(grad @ D)
+        if self.direction_name == "lbfgs":
+            start = 1.0
+        elif "lr" in self._last:
+            start = 2.0 * self._last["lr"]
+        else:
+            start = 1.0 / max(np.linalg.norm(D), np.finfo(float).tiny)
+        step, value, n_evals = armijo_backtracking(phi, f0, slope, start)
+        if step > 0:
+            self._last["lr"] = step
+        return np.array([step]), value, n_evals
+
+
+class SubspaceNewton(Strategy):
+    """Base of the strategies that minimise phi precisely."""
+
+    def solve(self, phi, basis, f0, grad):
+        start = self._warm_start(basis)
+        if not np.any(start) and self.direction_name == "lbfgs":
+            start[0] = 1.0
+        a, value, n_evals = subspace_newton(phi, start)
+        if value < f0:
+            self._remember(basis, a)
+        else:
+            a = np.zeros_like(a)
+            value = f0
+        return a, value, n_evals
+
+
+class LineOptimisation(SubspaceNewton):
+    """``lo``: the 1-D problem along D solved precisely."""
+
+
+class PlaneSearch(SubspaceNewton):
+    """``ps``: one learning rate and one momentum rate shared by all blocks."""
+
+    n_moves = 1
+
+
+class SubspaceOptimisation(SubspaceNewton):
+    """``so``: learning, momentum and memory rates for every block."""
+
+    per_block = True
+
+    def __init__(self, direction_name, memory_directions):
+        super().__init__(direction_name)
+        self.n_moves = 1 + memory_directions
+
+
+class FixedRates(Strategy):
+    """``fixed``: the user's constant learning rate and momentum."""
+
+    n_moves = 1
+
+    def __init__(self, direction_name, learning_rate, momentum):
+        super().__init__(direction_name)
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+
+    def solve(self, phi, basis, f0, grad):
+        a = np.array(
+            [self.learning_rate if k == "lr" else self.momentum for k in basis.kinds]
+        )
+        return a, phi(a, derivatives=False), 1
+
+
+def make_strategy(solver, direction, *, memory_directions, learning_rate, momentum):
+    """Return the strategy object for the ``solver`` parameter."""
+    if solver == "ls":
+        return LineSearch(direction)
+    if solver == "lo":
+        return LineOptimisation(direction)
+    if solver == "ps":
+        return PlaneSearch(direction)
+    if solver == "so":
+        return SubspaceOptimisation(direction, memory_directions)
+    if solver == "fixed":
+        return FixedRates(direction, learning_rate, momentum)
+    raise ValueError(f"unknown solver {solver!r}; expected one of {SOLVERS}")

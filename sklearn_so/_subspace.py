@@ -1,0 +1,138 @@
+"""Inner solvers for the tiny problem ``min_a phi(a)``, ``a`` in R^k.
+
+``phi(a)`` is the outer objective at ``theta + sum_j a_j P_j``; it is evaluated
+from cached images only, so every call costs O(n k q) and no product with X.
+``phi(a, derivatives=True)`` returns ``(value, gradient, hessian)`` and
+``phi(a, derivatives=False)`` the value alone.
+"""
+
+import numpy as np
+
+# Armijo's sufficient-decrease constant, as in scipy.optimize's line searches.
+ARMIJO_C1 = 1e-4
+
+
+def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
+    """Backtrack along one direction until Armijo's condition holds.
+
+    Parameters
+    ----------
+    phi : callable
+        ``phi(a, derivatives=False)`` for a length-1 array ``a``.
+    f0 : float
+        ``phi(0)``.
+    slope : float
+        Directional derivative ``phi'(0)``; must be negative.
+    step : float
+        First trial step.
+    shrink : float
+        Factor applied to the step after each failed trial.
+    max_trials : int
+        Trials before giving up.
+
+    Returns
+    -------
+    step : float
+        The accepted step, 0.0 if none satisfied the condition.
+    value : float
+        ``phi(step)``.
+    n_trials : int
+        Number of evaluations of ``phi``.
+    """
+    for trial in range(1, max_trials + 1):
+        value = phi(np.array([step]), derivatives=False)
+        if np.isfinite(value) and value <= f0 + ARMIJO_C1 * step * slope:
+            return step, value, trial
+        step *= shrink
+    return 0.0, f0, max_trials
+
+
+def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
+    """Minimise ``phi`` by a safeguarded Newton method.
+
+    The Hessian returned by ``phi`` (exact for convex linear models,
+    Gauss-Newton for networks) is made positive definite by flooring its
+    eigenvalues, so every step is a descent direction; a backtracking search
+    along it enforces Armijo decrease. Where the objective can no longer
+    resolve the decrease (changes at rounding level), a step is accepted when
+    it reduces the norm of the subspace gradient instead, as scikit-learn's
+    Newton solvers do; this lets the outer method reach tight tolerances.
+
+    Parameters
+    ----------
+    phi : callable
+        The subspace objective.
+    a_start : ndarray of shape (k,)
+        Warm start (the previous iteration's rates); used only if it is
+        better than ``a = 0``.
+    max_iter : int
+        Newton iterations at most.
+    max_step_norm : callable or None
+        ``max_step_norm(a)`` returns a factor in (0, 1] by which a trial point
+        must be scaled so that the parameter change stays within the
+        safeguard; None for no bound.
+
+    Returns
+    -------
+    a : ndarray of shape (k,)
+        The rates found; never worse than ``a = 0``.
+    value : float
+        ``phi(a)``.
+    n_evals : int
+        Number of evaluations of ``phi``.
+    """
+    a = np.zeros_like(a_start, dtype=float)
+    value, grad, hess = phi(a, derivatives=True)
+    f_zero = value
+    n_evals = 1
+    if np.any(a_start):
+        warm = phi(a_start, derivatives=True)
+        n_evals += 1
+        if np.isfinite(warm[0]) and warm[0] < value:
+            a = a_start.copy()
+            value, grad, hess = warm
+    for iteration in range(max_iter):
+        delta = _positive_definite_solve(hess, grad)
+        decrement = -(grad @ delta)
+        if not decrement > 0:
+            break
+        # Newton's decrement measures the remaining progress; stop once it is
+        # negligible against the progress made in this outer iteration.
+        if iteration > 0 and decrement <= 1e-10 * max(f_zero - value, 0.0):
+            break
+        step = 1.0
+        if max_step_norm is not None:
+            step = max_step_norm(a + delta)
+        accepted = None
+        for _ in range(40):
+            trial = a + step * delta
+            evaluation = phi(trial, derivatives=True)
+            n_evals += 1
+            trial_value = evaluation[0]
+            if np.isfinite(trial_value):
+                if trial_value <= value - ARMIJO_C1 * step * decrement:
+                    accepted = evaluation
+                    break
+                rounding = 64 * np.finfo(float).eps * abs(value)
+                # At rounding level the value cannot show progress: judge by
+                # the gradient norm instead.
+                if abs(trial_value - value) <= rounding and np.linalg.norm(
+                    evaluation[1]
+                ) < np.linalg.norm(grad):
+                    accepted = evaluation
+                    break
+            step *= 0.5
+        if accepted is None:
+            break
+        a = trial
+        value, grad, hess = accepted
+    return a, value, n_evals
+
+
+def _positive_definite_solve(hess, grad):
+    """Return ``-H^+ g`` with H's eigenvalues floored to keep it definite."""
+    hess = 0.5 * (hess + hess.T)
+    eigval, eigvec = np.linalg.eigh(hess)
+    top = max(eigval.max(initial=0.0), np.finfo(float).tiny)
+    eigval = np.maximum(np.abs(eigval), 1e-12 * top)
+    return -eigvec @ ((eigvec.T @ grad) / eigval)

@@ -1,0 +1,299 @@
+"""Logistic regression trained by per-iteration subspace optimisation."""
+
+from numbers import Real
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._base import SOLVER_PARAMETER_CONSTRAINTS, SubspaceOptimizerMixin
+from ._losses import BinaryLogLoss, MultinomialLogLoss
+from ._models import LinearModel
+
+
+class SOLogisticRegression(LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator):
+    """Logistic regression whose step sizes are optimised on every iteration.
+
+    Minimises exactly the objective of
+    :class:`sklearn.linear_model.LogisticRegression` with the same ``C``::
+
+        C * sum_i s_i * loss_i + 1/2 * ||W||^2
+
+    (``s_i`` the sample weight times the class weight, the intercept not
+    penalised), binary with one coefficient vector and multiclass with the
+    multinomial (softmax) loss, so both estimators share the same optimum.
+    Each iteration performs two products with X (the gradient ``X.T R`` and
+    the image ``X D`` of the new direction ``D``); every trial step of the
+    search reuses cached products, so the rates cost O(n_samples) each.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse of the L2 regularisation strength, as in LogisticRegression.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    solver : {"so", "ps", "lo", "ls", "fixed"}, default="so"
+        How the rates are chosen on each iteration:
+
+        - "ls": Armijo backtracking along the direction (a line search);
+        - "lo": the exact minimiser along the direction (line optimisation);
+        - "ps": learning rate and momentum rate together (plane search);
+        - "so": learning, momentum and ``memory_directions`` older-move rates
+          together (subspace optimisation); for this one-block model "so" is
+          "ps" plus the older moves;
+        - "fixed": the constant ``learning_rate`` and ``momentum`` (a baseline).
+
+        The inner problems of "lo", "ps" and "so" are solved by Newton's
+        method in the subspace (the problem is convex there), warm-started
+        from the previous rates and never accepting a point worse than not
+        moving. The default was chosen by ``benchmarks/bench_logistic.py``
+        (see the README's results).
+    direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
+        The search direction: L-BFGS (quasi-Newton; with the momentum
+        direction this is "quasi-Newton with momentum"), minus the gradient,
+        or Adam's bias-corrected direction (its learning rate is replaced by
+        the chosen rate).
+    max_iter : int, default=500
+        Maximum number of iterations (each costs two products with X).
+    tol : float, default=1e-4
+        Stop when ``max_j |g_j| <= tol`` where ``g`` is the gradient of the
+        objective divided by ``C * sum_i s_i`` (the scaling scikit-learn's
+        lbfgs solver uses), so ``tol`` does not depend on the number of
+        samples or the scale of the sample weights.
+    memory : int, default=10
+        Number of curvature pairs kept by the L-BFGS direction.
+    memory_directions : int, default=1
+        Older moves ``theta_{k-j} - theta_{k-j-1}`` (j = 1, ...) added to the
+        subspace by ``solver="so"``; their images cost no product.
+    learning_rate : float, default=0.1
+        Constant step of ``solver="fixed"`` (ignored by the other solvers).
+    momentum : float, default=0.9
+        Constant momentum of ``solver="fixed"`` (ignored by the other solvers).
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, multiplied into the sample weights, as in
+        LogisticRegression.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when their shape matches.
+    verbose : int, default=0
+        Print progress lines (more often for larger values) when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients (one row for a binary problem).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts; zeros if ``fit_intercept=False``.
+    n_iter_ : ndarray of shape (1,)
+        Number of iterations run, as LogisticRegression reports it.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+    loss_ : float
+        The final objective divided by ``C * sum_i s_i``: the weighted mean
+        log-loss plus ``||W||^2 / (2 C sum_i s_i)``, recomputed from an exact
+        product with X.
+    loss_curve_ : list of float
+        That objective after every iteration.
+    learning_rates_ : ndarray of shape (n_iter_, 1)
+        The learning rate chosen on every iteration.
+    momentum_rates_ : ndarray of shape (n_iter_, 1)
+        The momentum rate chosen on every iteration (0 for "ls" and "lo").
+    n_products_ : int
+        Products with X performed by the fit: ``1 + 2 * n_iter_ +
+        n_refreshes_`` (the starting gradient, two per iteration, and the
+        exact recomputations of the cached product).
+    n_refreshes_ : int
+        Exact recomputations of the cached product ``X W + b`` (every 50
+        iterations, at the end, and at the start of a warm start).
+    stop_reason_ : str
+        Why the fit stopped, in words.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same objective with
+        scikit-learn's solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_so import SOLogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), SOLogisticRegression()).fit(X, y)
+    >>> round(clf.score(X, y), 3)
+    0.988
+    """
+
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        **SOLVER_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        fit_intercept=True,
+        solver="so",
+        direction="lbfgs",
+        max_iter=500,
+        tol=1e-4,
+        memory=10,
+        memory_directions=1,
+        learning_rate=0.1,
+        momentum=0.9,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.direction = direction
+        self.max_iter = max_iter
+        self.tol = tol
+        self.memory = memory
+        self.memory_directions = memory_directions
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; CSR and CSC matrices are used without densifying,
+            float32 data without conversion.
+        y : array-like of shape (n_samples,)
+            Target labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : SOLogisticRegression
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+        )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
+        y_index = encoder.transform(y)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+        )
+        if self.class_weight is not None:
+            class_weight = compute_class_weight(
+                self.class_weight, classes=classes, y=y, sample_weight=sample_weight
+            )
+            sample_weight *= class_weight[y_index]
+        total_weight = sample_weight.sum()
+        if not total_weight > 0:
+            raise ValueError("The sample weights (times class weights) sum to zero.")
+
+        n_classes = len(classes)
+        n_outputs = 1 if n_classes == 2 else n_classes
+        if n_classes == 2:
+            loss, Y = BinaryLogLoss(), (y_index == 1).astype(np.float64)[:, None]
+        else:
+            loss, Y = MultinomialLogLoss(), np.eye(n_classes)[y_index]
+        model = LinearModel(
+            n_features=X.shape[1],
+            n_outputs=n_outputs,
+            loss=loss,
+            y=Y,
+            weights=sample_weight / total_weight,
+            l2=1.0 / (self.C * total_weight),
+            fit_intercept=self.fit_intercept,
+        )
+        theta0 = np.zeros(model.n_params)
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and self.coef_.shape == (n_outputs, X.shape[1])
+            and np.array_equal(getattr(self, "classes_", None), classes)
+        ):
+            W0, b0 = model.unpack(theta0)
+            W0[:] = self.coef_.T
+            if b0 is not None:
+                b0[:] = self.intercept_
+
+        self.classes_ = classes
+        result = self._run_optimizer(model, X, theta0)
+        W, b = model.unpack(result.theta)
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = b.copy() if b is not None else np.zeros(n_outputs)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities (sigmoid for binary, softmax otherwise).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = expit(scores)
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
