@@ -68,6 +68,6 @@ class SubspaceOptimizerMixin:
         self.learning_rates_ = np.array(result.learning_rates).reshape(-1, n_blocks)
         self.momentum_rates_ = np.array(result.momentum_rates).reshape(-1, n_blocks)
         self.n_products_ = result.n_products
-        self.n_refreshes_ = result.n_refreshes
+        self.product_counts_ = dict(result.product_counts)
         self.stop_reason_ = result.stop_reason
         return result

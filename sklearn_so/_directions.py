@@ -12,11 +12,21 @@ import numpy as np
 
 
 class GradientDirection:
-    """Steepest descent: ``D = -g``."""
+    """Steepest descent, diagonally preconditioned: ``D = -S g``.
+
+    Parameters
+    ----------
+    scaling : ndarray or None
+        Positive diagonal ``S`` (an inverse Hessian-diagonal estimate); None
+        for the plain gradient.
+    """
+
+    def __init__(self, scaling=None):
+        self.scaling = scaling
 
     def __call__(self, theta, grad):
         """Return the direction at ``theta``."""
-        return -grad
+        return -grad if self.scaling is None else -self.scaling * grad
 
     def reset(self):
         """Nothing to forget."""
@@ -25,14 +35,21 @@ class GradientDirection:
 class LBFGSDirection:
     """Limited-memory BFGS two-loop recursion.
 
+    The initial inverse Hessian is ``gamma * S`` with ``S`` a diagonal
+    preconditioner and ``gamma = s'y / y'Sy`` from the newest pair, which
+    makes the direction insensitive to the scale of each feature.
+
     Parameters
     ----------
     memory : int
         Number of curvature pairs ``(s, y)`` kept.
+    scaling : ndarray or None
+        Positive diagonal ``S``; None for the identity.
     """
 
-    def __init__(self, memory):
+    def __init__(self, memory, scaling=None):
         self.memory = memory
+        self.scaling = scaling
         self.reset()
 
     def reset(self):
@@ -58,9 +75,12 @@ class LBFGSDirection:
             alpha = rho * (s @ q)
             q = q - alpha * y
             alphas.append(alpha)
+        scaling = 1.0 if self.scaling is None else self.scaling
         if self._pairs:
             s, y, _ = self._pairs[-1]
-            q = q * ((s @ y) / (y @ y))
+            q = scaling * q * ((s @ y) / (y @ (scaling * y)))
+        else:
+            q = scaling * q
         for (s, y, rho), alpha in zip(self._pairs, reversed(alphas), strict=True):
             beta = rho * (y @ q)
             q = q + (alpha - beta) * s
@@ -104,14 +124,16 @@ class AdamDirection:
 
 
 DIRECTIONS = ("gd", "lbfgs", "adam")
+# Directions that use a diagonal preconditioner (Adam has its own scaling).
+PRECONDITIONED = ("gd", "lbfgs")
 
 
-def make_direction(name, memory):
+def make_direction(name, memory, scaling=None):
     """Return a fresh direction object for the ``direction`` parameter."""
     if name == "gd":
-        return GradientDirection()
+        return GradientDirection(scaling)
     if name == "lbfgs":
-        return LBFGSDirection(memory)
+        return LBFGSDirection(memory, scaling)
     if name == "adam":
         return AdamDirection()
     raise ValueError(f"unknown direction {name!r}; expected one of {DIRECTIONS}")

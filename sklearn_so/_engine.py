@@ -2,9 +2,9 @@
 
 For a linear model, and for the first layer of a two-layer network, the
 expensive operations are the *bottleneck products* ``X @ M`` and ``X.T @ R``.
-:class:`ProductEngine` performs and counts them; :class:`IterateCache` keeps the
-cached first-layer pre-activations ``Z = X W + b`` of the current and recent
-iterates, so that any trial point ``W + sum_j a_j P_j`` of a search has the
+:class:`ProductEngine` performs and counts them; :class:`MoveHistory` keeps the
+images of the recent moves, so that, with the cached pre-activation
+``Z = X W + b``, any trial point ``W + sum_j a_j P_j`` of a search has the
 pre-activation ``Z + sum_j a_j V_j`` without a product.
 
 Another array back end (dask, GPU arrays) only needs an engine class with the
@@ -58,6 +58,23 @@ class ProductEngine:
         out = self.X.T @ np.asarray(R, dtype=self.X.dtype)
         return np.asarray(out, dtype=np.float64)
 
+    def weighted_column_norms(self, weights, chunk_rows=4096):
+        """Return ``sum_i weights_i X_ij^2`` for every column j; one pass over X.
+
+        Counted as a product: it reads all of X once. Dense X is squared in row
+        chunks, so the temporary stays small; sparse X squares its stored
+        values only (a temporary of nnz entries).
+        """
+        self.n_products += 1
+        X = self.X
+        if sp.issparse(X):
+            return np.asarray(X.power(2).T @ weights, dtype=np.float64).ravel()
+        norms = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], chunk_rows):
+            rows = X[start : start + chunk_rows]
+            norms += weights[start : start + chunk_rows] @ np.square(rows, dtype=float)
+        return norms
+
 
 def make_engine(X):
     """Return the engine for X's array type.
@@ -76,50 +93,36 @@ def make_engine(X):
     raise TypeError(f"no product engine for arrays of type {type(X).__name__}")
 
 
-class IterateCache:
-    """The current and recent iterates with their cached pre-activations.
+class MoveHistory:
+    """The recent moves of the iterate with their cached images.
 
-    Holds ``(theta_k, Z_k), (theta_{k-1}, Z_{k-1}), ...`` where ``Z`` is the
-    first-layer pre-activation ``X W1 + b1`` of ``theta``. The differences of
-    consecutive entries are the momentum direction and the older memory
-    directions, and their images ``Z_k - Z_{k-1}`` cost no product.
+    A move is the step ``s_k = theta_k - theta_{k-1}`` actually taken and its
+    image ``u_k = X s_k,W1 + s_k,b1``, accumulated from the images of the
+    basis directions. The newest move is the momentum direction, older ones
+    are the memory directions; neither costs a product.
+
+    Moves are stored as they were taken rather than as differences of cached
+    pre-activations: near convergence ``Z_k - Z_{k-1}`` cancels almost every
+    digit, and with momentum rates above one the rounding errors of such
+    differences grow geometrically, so ``Z`` would drift away from ``X W``.
 
     Parameters
     ----------
     n_moves : int
-        How many past moves (iterate differences) to keep.
+        How many moves to keep.
     """
 
     def __init__(self, n_moves):
-        self._entries = deque(maxlen=n_moves + 1)
+        self._moves = deque(maxlen=max(n_moves, 1))
 
-    def push(self, theta, Z):
-        """Record a new current iterate and its pre-activation."""
-        self._entries.appendleft((theta, Z))
+    def push(self, step, image):
+        """Record the newest move and its image."""
+        self._moves.appendleft((step, image))
 
-    @property
-    def theta(self):
-        """The current iterate."""
-        return self._entries[0][0]
+    def recent(self, count):
+        """Return up to ``count`` newest moves as ``(step, image)`` pairs."""
+        return list(self._moves)[:count]
 
-    @property
-    def Z(self):
-        """The cached pre-activation of the current iterate."""
-        return self._entries[0][1]
-
-    def replace_Z(self, Z):
-        """Replace the current pre-activation (after an exact refresh)."""
-        self._entries[0] = (self._entries[0][0], Z)
-
-    def moves(self, count):
-        """Return up to ``count`` most recent moves as ``(delta_theta, delta_Z)``."""
-        entries = list(self._entries)
-        return [
-            (entries[i][0] - entries[i + 1][0], entries[i][1] - entries[i + 1][1])
-            for i in range(min(count, len(entries) - 1))
-        ]
-
-    def clear_history(self):
-        """Forget every iterate but the current one (a restart)."""
-        while len(self._entries) > 1:
-            self._entries.pop()
+    def clear(self):
+        """Forget every move (a restart)."""
+        self._moves.clear()

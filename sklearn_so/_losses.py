@@ -6,14 +6,23 @@ their sum, so that the value is a weighted *mean*). A loss never sees X: the
 caller passes cached products, as scikit-learn's ``LinearModelLoss`` does with
 ``raw_prediction``.
 
-``curvature(raw, w, J)`` returns ``sum_i w_i J_i^T H_i J_i`` for the stacked
-Jacobian ``J`` of shape (k, n_samples, q): the exact Hessian of the loss in a
+``evaluate(raw, y, w, J)`` returns the value, the gradient ``R = d value / d
+raw`` and, given a stacked Jacobian ``J`` of shape (k, n_samples, q), the
+matrix ``sum_i w_i J_i^T H_i J_i``: the exact Hessian of the loss in a
 k-dimensional subspace when the raw prediction is affine in the rates (linear
-models) and its Gauss-Newton matrix otherwise (networks).
+models), its Gauss-Newton matrix otherwise (networks). The three share one
+pass over the exponentials, which dominates the cost of a trial point.
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp, softmax
+from scipy.special import expit, log_expit
+
+
+def _curvature(J, weighted_hessian_diag):
+    """``sum_i J_i^T diag(h_i) J_i`` for J of shape (k, n, q), h of shape (n, q)."""
+    k = J.shape[0]
+    flat = J.reshape(k, -1)
+    return (flat * weighted_hessian_diag.reshape(1, -1)) @ flat.T
 
 
 class BinaryLogLoss:
@@ -25,43 +34,46 @@ class BinaryLogLoss:
         # log(1 + e^z) - y z = -log_expit(z) + (1 - y) z, stable for both signs.
         return float(w @ ((1.0 - y[:, 0]) * z - log_expit(z)))
 
-    def gradient(self, raw, y, w):
-        """Derivative of the weighted mean loss with respect to ``raw``."""
-        return (w * (expit(raw[:, 0]) - y[:, 0]))[:, None]
-
-    def curvature(self, raw, w, J):
-        """Subspace Hessian ``J^T diag(w p (1 - p)) J``."""
-        p = expit(raw[:, 0])
-        J0 = J[:, :, 0]
-        return (J0 * (w * p * (1.0 - p))) @ J0.T
-
-    def predict_proba(self, raw):
-        """Probability of the positive class, shape (n, 1)."""
-        return expit(raw)
+    def evaluate(self, raw, y, w, J=None):
+        """Value, gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
+        p = expit(raw)
+        R = w[:, None] * (p - y)
+        value = self.value(raw, y, w)
+        if J is None:
+            return value, R, None
+        return value, R, _curvature(J, w[:, None] * p * (1.0 - p))
 
 
 class MultinomialLogLoss:
     """Softmax cross-entropy; ``y`` is an (n, K) one-hot array."""
 
+    @staticmethod
+    def _log_normaliser(raw):
+        top = raw.max(axis=1, keepdims=True)
+        shifted = np.exp(raw - top)
+        total = shifted.sum(axis=1, keepdims=True)
+        return top + np.log(total), shifted / total
+
     def value(self, raw, y, w):
         """Weighted mean of ``logsumexp(z) - z_y``."""
-        return float(w @ (logsumexp(raw, axis=1) - np.einsum("ij,ij->i", raw, y)))
+        log_norm, _ = self._log_normaliser(raw)
+        return float(w @ (log_norm[:, 0] - np.einsum("ij,ij->i", raw, y)))
 
-    def gradient(self, raw, y, w):
-        """Derivative of the weighted mean loss with respect to ``raw``."""
-        return w[:, None] * (softmax(raw, axis=1) - y)
+    def evaluate(self, raw, y, w, J=None):
+        """Value, gradient (n, K) and, if ``J`` is given, subspace Hessian.
 
-    def curvature(self, raw, w, J):
-        """Subspace Hessian with the softmax Hessian ``diag(p) - p p^T``."""
-        p = softmax(raw, axis=1)
+        The softmax Hessian of a sample is ``diag(p) - p p^T``, so the
+        subspace Hessian is ``sum_i w_i (J_i^T diag(p_i) J_i - (J_i p_i)(J_i
+        p_i)^T)``.
+        """
+        log_norm, p = self._log_normaliser(raw)
+        value = float(w @ (log_norm[:, 0] - np.einsum("ij,ij->i", raw, y)))
+        R = w[:, None] * (p - y)
+        if J is None:
+            return value, R, None
         Jp = np.einsum("kic,ic->ki", J, p)
-        first = np.einsum("kic,lic->kl", J * (w[:, None] * p), J)
-        second = (Jp * w) @ Jp.T
-        return first - second
-
-    def predict_proba(self, raw):
-        """Class probabilities, shape (n, K)."""
-        return softmax(raw, axis=1)
+        hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
+        return value, R, hess
 
 
 class HalfSquaredLoss:
@@ -77,10 +89,12 @@ class HalfSquaredLoss:
         r = raw - y
         return float(0.5 * (w @ np.einsum("ij,ij->i", r, r)) / raw.shape[1])
 
-    def gradient(self, raw, y, w):
-        """Derivative of the value with respect to ``raw``."""
-        return (w[:, None] / raw.shape[1]) * (raw - y)
-
-    def curvature(self, raw, w, J):
-        """Subspace Hessian ``J^T (w / n_outputs) J``."""
-        return np.einsum("kic,lic->kl", J * (w[:, None] / raw.shape[1]), J)
+    def evaluate(self, raw, y, w, J=None):
+        """Value, gradient (n, q) and, if ``J`` is given, subspace Hessian."""
+        scaled_w = w[:, None] / raw.shape[1]
+        residual = raw - y
+        value = float(0.5 * np.sum(scaled_w * residual**2))
+        R = scaled_w * residual
+        if J is None:
+            return value, R, None
+        return value, R, _curvature(J, np.broadcast_to(scaled_w, raw.shape))

@@ -58,10 +58,13 @@ class LinearModel:
 
     first_layer = unpack
 
+    def _penalty(self, theta):
+        W = theta[: self.n_weights]
+        return 0.5 * self.l2 * (W @ W)
+
     def objective(self, theta, Z):
         """Objective value at ``theta`` whose pre-activation is ``Z``."""
-        W = theta[: self.n_weights]
-        return self.loss.value(Z, self.y, self.weights) + 0.5 * self.l2 * (W @ W)
+        return self.loss.value(Z, self.y, self.weights) + self._penalty(theta)
 
     def objective_and_gradient(self, theta, Z):
         """Return ``f``, the residual ``R = df/dZ`` and the gradient sans ``X.T R``.
@@ -69,12 +72,24 @@ class LinearModel:
         The returned gradient holds the penalty's part in the W slot; the
         caller adds ``X.T @ R`` there.
         """
-        R = self.loss.gradient(Z, self.y, self.weights)
+        value, R, _ = self.loss.evaluate(Z, self.y, self.weights)
         grad = np.empty(self.n_params)
         grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
         if self.fit_intercept:
             grad[self.n_weights :] = R.sum(axis=0)
-        return self.objective(theta, Z), R, grad
+        return value + self._penalty(theta), R, grad
+
+    def diagonal_scaling(self, engine):
+        """Inverse of a bound on the Hessian's diagonal, for preconditioning.
+
+        The log-losses' curvature is at most 1/4 per logit, so the diagonal of
+        the Hessian is at most ``sum_i w_i x_ij^2 / 4 + l2`` for a weight and
+        ``1/4`` for an intercept. Costs one pass over X.
+        """
+        columns = 0.25 * engine.weighted_column_norms(self.weights) + self.l2
+        diagonal = np.full(self.n_params, 0.25)
+        diagonal[: self.n_weights] = np.repeat(columns, self.q)
+        return 1.0 / np.maximum(diagonal, np.finfo(float).tiny)
 
     def subspace(self, theta, Z, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
@@ -91,16 +106,16 @@ class LinearModel:
         base_penalty = W @ W
         loss, y, w, l2 = self.loss, self.y, self.weights, self.l2
 
+        def penalty(a):
+            return 0.5 * l2 * (base_penalty + 2 * (a @ cross) + a @ gram @ a)
+
         def phi(a, derivatives=True):
             raw = Z + np.tensordot(a, V, axes=1)
-            value = loss.value(raw, y, w) + 0.5 * l2 * (
-                base_penalty + 2 * (a @ cross) + a @ gram @ a
-            )
             if not derivatives:
-                return value
-            R = loss.gradient(raw, y, w)
-            grad = np.einsum("kic,ic->k", V, R) + l2 * (cross + gram @ a)
-            hess = loss.curvature(raw, w, V) + l2 * gram
-            return value, grad, hess
+                return loss.value(raw, y, w) + penalty(a)
+            value, R, hess = loss.evaluate(raw, y, w, V)
+            value += penalty(a)
+            grad = V.reshape(len(a), -1) @ R.ravel() + l2 * (cross + gram @ a)
+            return value, grad, hess + l2 * gram
 
         return phi

@@ -6,13 +6,18 @@ One iteration performs exactly two bottleneck products:
    strategy's search reuses the cached images;
 2. the gradient's first-layer part ``X.T R`` at the accepted point (backward).
 
-Before the first iteration one backward product gives the starting gradient
-(and, when the starting weights are not zero, one forward product gives the
-starting pre-activation). The cached pre-activation is recomputed exactly
-every ``REFRESH_EVERY`` iterations and at the end, so the fitted model carries
-no accumulated drift. Hence::
+Before the first iteration (the "setup"), one backward product gives the
+starting gradient, one pass over X gives the diagonal preconditioner of the
+"gd" and "lbfgs" directions when the model offers one, and, when the starting
+weights are not zero, one forward product gives the starting pre-activation.
+The cached pre-activation is recomputed exactly every ``REFRESH_EVERY``
+iterations and at the end, so the fitted model carries no accumulated drift.
+Hence::
 
-    n_products = 1 + 2 * n_iter + n_refreshes
+    n_products = setup + 2 * n_iter + refresh + restart
+
+where a restart is the rare iteration whose direction gave no decrease: the
+direction's memory is then forgotten and the iteration tried once more.
 """
 
 import time
@@ -20,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._directions import make_direction
-from ._engine import IterateCache
+from ._directions import PRECONDITIONED, make_direction
+from ._engine import MoveHistory
 from ._strategies import make_strategy
 
 # Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
@@ -48,8 +53,13 @@ class OptimizeResult:
         Why the loop ended, in words.
     loss_curve, learning_rates, momentum_rates, times, grad_norms : lists
         One entry per iteration; rates per block.
-    n_products, n_refreshes : int
-        Bottleneck products in all, and those spent on refreshes.
+    n_products : int
+        Bottleneck products performed.
+    product_counts : dict
+        Bottleneck products by purpose: ``"setup"``, ``"iterations"`` (two
+        per iteration), ``"refresh"`` and ``"restart"`` (the image of a
+        direction that gave no decrease, after which the direction's state
+        is reset once).
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
@@ -61,7 +71,7 @@ class OptimizeResult:
     converged: bool
     stop_reason: str
     n_products: int
-    n_refreshes: int
+    product_counts: dict
     grad_max: float = np.nan
     loss_curve: list = field(default_factory=list)
     learning_rates: list = field(default_factory=list)
@@ -119,14 +129,15 @@ def minimize(
     OptimizeResult
     """
     start_products = engine.n_products
-    n_refreshes = 0
     theta = np.array(theta0, dtype=np.float64)
     W1, b1 = model.first_layer(theta)
     if np.any(W1):
         Z = _preactivation(engine, W1, b1)
-        n_refreshes += 1
     else:
         Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
+    scaling = None
+    if direction in PRECONDITIONED and hasattr(model, "diagonal_scaling"):
+        scaling = model.diagonal_scaling(engine)
 
     strategy = make_strategy(
         solver,
@@ -135,19 +146,23 @@ def minimize(
         learning_rate=learning_rate,
         momentum=momentum,
     )
-    search_direction = make_direction(direction, memory)
-    cache = IterateCache(max(strategy.n_moves, 1))
-    cache.push(theta, Z)
+    search_direction = make_direction(direction, memory, scaling)
+    history = MoveHistory(strategy.n_moves)
     value, grad = _value_and_gradient(model, engine, theta, Z)
     best = (value, theta) if np.isfinite(value) else (np.inf, theta)
+    setup_products = engine.n_products - start_products
+    n_refreshes = 0
 
-    result = OptimizeResult(theta, value, 0, False, "", 0, 0)
+    result = OptimizeResult(theta, value, 0, False, "", 0, {})
     clock = time.perf_counter()
     print_every = max(1, 100 // verbose) if verbose else 0
     stop_reason = f"max_iter={max_iter} iterations reached"
-    refreshed_last = n_refreshes > 0
+    refreshed_last = False
     restarted = False
-    for iteration in range(max_iter):
+    n_restarts = 0
+    diverged = False
+    iteration = 0
+    while iteration < max_iter:
         grad_max = float(np.max(np.abs(grad), initial=0.0))
         if grad_max <= tol:
             result.converged = True
@@ -168,63 +183,69 @@ def minimize(
             grad,
             D,
             VD,
-            cache.moves(strategy.n_moves),
+            history.recent(strategy.n_moves),
         )
         if not np.isfinite(step.value):
             stop_reason = "the objective became non-finite (a diverging step)"
+            diverged = True
             break
         if not np.any(step.a):
-            if direction == "lbfgs" and not restarted:
-                # Retry once from steepest descent before giving up.
+            if not restarted:
+                # Retry once with the direction's state (curvature pairs,
+                # moments) and the momentum forgotten before giving up; the
+                # direction's image was spent for nothing and is counted apart.
                 search_direction.reset()
-                cache.clear_history()
+                history.clear()
                 restarted = True
-                # The wasted forward product still counts as an iteration.
-                _record(result, value, np.zeros(len(model.blocks)), None, grad_max)
-                result.times.append(time.perf_counter() - clock)
-                grad = _gradient_again(model, engine, theta, Z)
+                n_restarts += 1
                 continue
             stop_reason = "no further decrease of the objective was possible"
             break
         restarted = False
-        delta, Z = step.basis.move(step.a, Z)
+        delta, image = step.basis.move(step.a, Z.shape)
         theta = theta + delta
-        W1, b1 = model.first_layer(theta)
-        refreshed_last = (iteration + 1) % REFRESH_EVERY == 0
+        Z = Z + image
+        history.push(delta, image)
+        iteration += 1
+        refreshed_last = iteration % REFRESH_EVERY == 0
         if refreshed_last:
-            Z = _preactivation(engine, W1, b1)
+            Z = _preactivation(engine, *model.first_layer(theta))
             n_refreshes += 1
-        cache.push(theta, Z)
         value, grad = _value_and_gradient(model, engine, theta, Z)
         learning, mom = step.basis.rates(step.a, len(model.blocks))
         _record(result, value, learning, mom, grad_max)
         result.times.append(time.perf_counter() - clock)
         if not np.isfinite(value):
             stop_reason = "the objective became non-finite (a diverging step)"
+            diverged = True
             break
         if value <= best[0]:
             best = (value, theta)
-        if print_every and (iteration + 1) % print_every == 0:
-            _print_progress(iteration + 1, value, grad, learning, mom, engine)
+        if print_every and iteration % print_every == 0:
+            _print_progress(iteration, value, grad, learning, mom, engine)
         if on_iteration is not None and on_iteration(iteration, theta, value):
             stop_reason = "stopped by a callback"
             break
 
     result.n_iter = len(result.loss_curve)
     result.grad_max = float(np.max(np.abs(grad), initial=0.0))
-    if not np.isfinite(value) and np.isfinite(best[0]):
+    if diverged and np.isfinite(best[0]):
         theta, refreshed_last = best[1], False
         result.grad_max = np.nan
         stop_reason += "; the best finite iterate was kept"
     if not refreshed_last:
-        W1, b1 = model.first_layer(theta)
-        Z = _preactivation(engine, W1, b1)
+        Z = _preactivation(engine, *model.first_layer(theta))
         n_refreshes += 1
     result.theta = theta
     result.value = model.objective(theta, Z)
     result.stop_reason = stop_reason
-    result.n_refreshes = n_refreshes
     result.n_products = engine.n_products - start_products
+    result.product_counts = {
+        "setup": setup_products,
+        "iterations": 2 * result.n_iter,
+        "refresh": n_refreshes,
+        "restart": n_restarts,
+    }
     if verbose:
         print(f"[sklearn-so] stopped after {result.n_iter} iterations: {stop_reason}")
     return result
@@ -244,11 +265,6 @@ def _value_and_gradient(model, engine, theta, Z):
     W1_grad, _ = model.first_layer(grad)
     W1_grad += engine.backward(R)
     return value, grad
-
-
-def _gradient_again(model, engine, theta, Z):
-    """The gradient at an unchanged point (after a restart); one product."""
-    return _value_and_gradient(model, engine, theta, Z)[1]
 
 
 def _record(result, value, learning, momentum, grad_max):

@@ -47,14 +47,14 @@ class Basis:
     kinds: list
     blocks: list
 
-    def move(self, a, Z):
-        """Return the parameter step and the new pre-activation for rates a."""
+    def move(self, a, image_shape):
+        """Return the parameter step for rates ``a`` and its image."""
         step = a @ self.P
-        Z_new = Z.copy()
-        for coef, image in zip(a, self.V, strict=True):
-            if image is not None and coef != 0.0:
-                Z_new += coef * image
-        return step, Z_new
+        image = np.zeros(image_shape)
+        for coef, direction_image in zip(a, self.V, strict=True):
+            if direction_image is not None and coef != 0.0:
+                image += coef * direction_image
+        return step, image
 
     def rates(self, a, n_blocks):
         """Return per-block learning and momentum rates for coefficients a."""

@@ -10,6 +10,9 @@ import numpy as np
 
 # Armijo's sufficient-decrease constant, as in scipy.optimize's line searches.
 ARMIJO_C1 = 1e-4
+# Smallest eigenvalue kept in the unit-diagonal subspace Hessian, relative to
+# the largest: bounds the rates of nearly collinear directions.
+CONDITION_FLOOR = 1e-8
 
 
 def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
@@ -130,9 +133,20 @@ def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
 
 
 def _positive_definite_solve(hess, grad):
-    """Return ``-H^+ g`` with H's eigenvalues floored to keep it definite."""
+    """Return ``-H^+ g`` for a safeguarded version of H.
+
+    H is first scaled to unit diagonal (the directions of a basis can differ in
+    length by many orders of magnitude), then its eigenvalues are floored at
+    ``CONDITION_FLOOR`` times the largest. Nearly collinear directions (the
+    new direction almost parallel to the momentum, say) would otherwise get
+    huge cancelling rates: the step would be the same, but the cached products
+    would lose their digits to cancellation and drift from ``X W``.
+    """
     hess = 0.5 * (hess + hess.T)
-    eigval, eigvec = np.linalg.eigh(hess)
+    diag = np.abs(np.diag(hess))
+    scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    scaled = hess * np.outer(scale, scale)
+    eigval, eigvec = np.linalg.eigh(scaled)
     top = max(eigval.max(initial=0.0), np.finfo(float).tiny)
-    eigval = np.maximum(np.abs(eigval), 1e-12 * top)
-    return -eigvec @ ((eigvec.T @ grad) / eigval)
+    eigval = np.maximum(np.abs(eigval), CONDITION_FLOOR * top)
+    return -scale * (eigvec @ ((eigvec.T @ (scale * grad)) / eigval))

@@ -58,7 +58,9 @@ class SOLogisticRegression(LinearClassifierMixin, SubspaceOptimizerMixin, BaseEs
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
         or Adam's bias-corrected direction (its learning rate is replaced by
-        the chosen rate).
+        the chosen rate). "gd" and "lbfgs" are diagonally preconditioned by
+        the inverse of a bound on the Hessian's diagonal (one pass over X at
+        the start), so unscaled features do not slow them down.
     max_iter : int, default=500
         Maximum number of iterations (each costs two products with X).
     tol : float, default=1e-4
@@ -108,12 +110,15 @@ class SOLogisticRegression(LinearClassifierMixin, SubspaceOptimizerMixin, BaseEs
     momentum_rates_ : ndarray of shape (n_iter_, 1)
         The momentum rate chosen on every iteration (0 for "ls" and "lo").
     n_products_ : int
-        Products with X performed by the fit: ``1 + 2 * n_iter_ +
-        n_refreshes_`` (the starting gradient, two per iteration, and the
-        exact recomputations of the cached product).
-    n_refreshes_ : int
-        Exact recomputations of the cached product ``X W + b`` (every 50
-        iterations, at the end, and at the start of a warm start).
+        Bottleneck products (``X @ M``, ``X.T @ R`` or one pass over X)
+        performed by the fit: the sum of ``product_counts_``.
+    product_counts_ : dict
+        Those products by purpose: ``"iterations"``, exactly two per
+        iteration; ``"setup"``, the starting gradient, the feature scales of
+        the "gd" and "lbfgs" directions' diagonal preconditioner and, for a
+        warm start, the starting ``X W``; ``"refresh"``, the exact
+        recomputations of the cached ``X W`` (every 50 iterations and once at
+        the end, so the fitted model carries no drift).
     stop_reason_ : str
         Why the fit stopped, in words.
 
