@@ -13,15 +13,24 @@ ARMIJO_C1 = 1e-4
 # Smallest eigenvalue kept in the unit-diagonal subspace Hessian, relative to
 # the largest: bounds the rates of nearly collinear directions.
 CONDITION_FLOOR = 1e-8
+# Changes of the objective below this many units in the last place of its
+# value are treated as rounding noise.
+ROUNDING_ULPS = 64
 
 
 def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     """Backtrack along one direction until Armijo's condition holds.
 
+    Near the optimum the objective changes by less than its rounding error and
+    Armijo's test becomes a coin toss, so the steps would shrink for nothing.
+    There, as in Hager and Zhang's approximate Wolfe conditions, a step is
+    accepted when the value is within rounding of ``f0`` and the directional
+    derivative shows it did not overshoot: ``phi'(step) <= (1 - 2 c1) |phi'(0)|``.
+
     Parameters
     ----------
     phi : callable
-        ``phi(a, derivatives=False)`` for a length-1 array ``a``.
+        ``phi(a, derivatives)`` for a length-1 array ``a``.
     f0 : float
         ``phi(0)``.
     slope : float
@@ -42,10 +51,16 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     n_trials : int
         Number of evaluations of ``phi``.
     """
+    rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(f0)
     for trial in range(1, max_trials + 1):
         value = phi(np.array([step]), derivatives=False)
-        if np.isfinite(value) and value <= f0 + ARMIJO_C1 * step * slope:
-            return step, value, trial
+        if np.isfinite(value):
+            if value <= f0 + ARMIJO_C1 * step * slope:
+                return step, value, trial
+            if abs(value - f0) <= rounding:
+                _, derivative, _ = phi(np.array([step]), derivatives=True)
+                if derivative[0] <= (1 - 2 * ARMIJO_C1) * abs(slope):
+                    return step, value, trial
         step *= shrink
     return 0.0, f0, max_trials
 
@@ -116,7 +131,7 @@ def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
                 if trial_value <= value - ARMIJO_C1 * step * decrement:
                     accepted = evaluation
                     break
-                rounding = 64 * np.finfo(float).eps * abs(value)
+                rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(value)
                 # At rounding level the value cannot show progress: judge by
                 # the gradient norm instead.
                 if abs(trial_value - value) <= rounding and np.linalg.norm(

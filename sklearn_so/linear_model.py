@@ -10,14 +10,20 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._base import SOLVER_PARAMETER_CONSTRAINTS, SubspaceOptimizerMixin
 from ._losses import BinaryLogLoss, MultinomialLogLoss
 from ._models import LinearModel
 
 
-class SOLogisticRegression(LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator):
+class SOLogisticRegression(
+    LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator
+):
     """Logistic regression whose step sizes are optimised on every iteration.
 
     Minimises exactly the objective of
@@ -256,6 +262,11 @@ class SOLogisticRegression(LinearClassifierMixin, SubspaceOptimizerMixin, BaseEs
         W, b = model.unpack(result.theta)
         self.coef_ = np.ascontiguousarray(W.T)
         self.intercept_ = b.copy() if b is not None else np.zeros(n_outputs)
+        if n_outputs > 1:
+            # Softmax is unchanged by a shift common to every class's
+            # intercept; report the symmetric one (intercepts summing to zero),
+            # scikit-learn's convention. The penalty already centres coef_.
+            self.intercept_ -= self.intercept_.mean()
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         return self
 

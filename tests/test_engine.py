@@ -1,0 +1,71 @@
+"""The cached-product engine: counting, no copies of X, dtype handling."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_so._engine import MoveHistory, ProductEngine, make_engine
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_products_are_counted_and_exact(order, dtype):
+    rng = np.random.default_rng(0)
+    X = np.asarray(rng.standard_normal((50, 7)), dtype=dtype, order=order)
+    engine = make_engine(X)
+    assert engine.X is X  # used as given: no copy, no conversion
+    M = rng.standard_normal((7, 3))
+    R = rng.standard_normal((50, 3))
+    # float32 X is multiplied in float32: agreement to its precision.
+    rtol, atol = (1e-12, 0.0) if dtype == np.float64 else (1e-5, 1e-5)
+    Xf = X.astype(float)
+    np.testing.assert_allclose(engine.forward(M), Xf @ M, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(engine.backward(R), Xf.T @ R, rtol=rtol, atol=atol)
+    w = rng.uniform(size=50)
+    np.testing.assert_allclose(
+        engine.weighted_column_norms(w, chunk_rows=16),
+        w @ Xf**2,
+        rtol=rtol,
+    )
+    assert engine.n_products == 3
+    assert engine.forward(M).dtype == np.float64
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_products_stay_sparse(fmt):
+    X = sp.random(40, 30, density=0.1, format=fmt, random_state=0)
+    engine = make_engine(X)
+    assert engine.X is X
+    rng = np.random.default_rng(1)
+    M = rng.standard_normal((30, 2))
+    R = rng.standard_normal((40, 2))
+    np.testing.assert_allclose(engine.forward(M), X.toarray() @ M, rtol=1e-12)
+    np.testing.assert_allclose(engine.backward(R), X.toarray().T @ R, rtol=1e-12)
+    w = rng.uniform(size=40)
+    np.testing.assert_allclose(
+        engine.weighted_column_norms(w), w @ X.toarray() ** 2, rtol=1e-12
+    )
+    assert engine.n_products == 3
+    assert isinstance(engine.forward(M), np.ndarray)
+
+
+def test_unknown_array_type_is_refused():
+    with pytest.raises(TypeError, match="no product engine"):
+        make_engine([[1.0, 2.0]])
+
+
+def test_move_history_keeps_newest_first_and_forgets():
+    history = MoveHistory(2)
+    for k in range(3):
+        history.push(np.full(2, k), np.full(3, 10 * k))
+    steps = [step[0] for step, _ in history.recent(5)]
+    assert steps == [2, 1]  # capacity 2, newest first
+    assert history.recent(1)[0][1][0] == 20
+    history.clear()
+    assert history.recent(3) == []
+
+
+def test_engine_count_starts_at_zero():
+    engine = ProductEngine(np.eye(3))
+    assert engine.n_products == 0
+    assert engine.shape == (3, 3)

@@ -1,0 +1,38 @@
+"""scikit-learn's estimator checks for every solver x direction."""
+
+import itertools
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_so import SOLogisticRegression
+
+SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
+DIRECTIONS = ["gd", "lbfgs", "adam"]
+
+
+def expected_failed_checks(estimator):
+    """Checks expected to fail, each with its reason."""
+    if estimator.direction == "adam" and estimator.solver in ("ps", "so"):
+        # The check compares a fit with integer sample weights to a fit on
+        # repeated rows at rtol=1e-7. Both minimise the same objective, but
+        # at the default tol=1e-4 the Adam direction (whose moments react to
+        # rounding-level differences in the gradient) stops the two fits at
+        # different iterates. scikit-learn marks this check as an expected
+        # failure of LogisticRegression for the same reason.
+        reason = "fits stop at different iterates within tol (as LogisticRegression)"
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        SOLogisticRegression(solver=solver, direction=direction)
+        for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,118 @@
+"""Finite-difference checks of the linear model's gradient and subspace oracle."""
+
+import numpy as np
+import pytest
+
+from sklearn_so._engine import ProductEngine
+from sklearn_so._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
+from sklearn_so._models import LinearModel
+from sklearn_so._strategies import Basis
+
+
+def _problem(loss_name, fit_intercept, seed=0):
+    rng = np.random.default_rng(seed)
+    n, d = 40, 5
+    X = rng.standard_normal((n, d))
+    if loss_name == "binary":
+        loss, q = BinaryLogLoss(), 1
+        Y = rng.integers(0, 2, size=(n, 1)).astype(float)
+    elif loss_name == "multinomial":
+        loss, q = MultinomialLogLoss(), 4
+        Y = np.eye(q)[rng.integers(0, q, size=n)]
+    else:
+        loss, q = HalfSquaredLoss(), 3
+        Y = rng.standard_normal((n, q))
+    weights = rng.uniform(0.2, 2.0, size=n)
+    model = LinearModel(d, q, loss, Y, weights / weights.sum(), 0.3, fit_intercept)
+    theta = rng.standard_normal(model.n_params)
+    return X, model, theta, rng
+
+
+def _preactivation(X, model, theta):
+    W, b = model.first_layer(theta)
+    return X @ W + (0.0 if b is None else b)
+
+
+def _full_objective(X, model, theta):
+    return model.objective(theta, _preactivation(X, model, theta))
+
+
+@pytest.mark.parametrize("loss_name", ["binary", "multinomial", "squared"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gradient_matches_finite_differences(loss_name, fit_intercept):
+    X, model, theta, _ = _problem(loss_name, fit_intercept)
+    engine = ProductEngine(X)
+    value, R, grad = model.objective_and_gradient(
+        theta, _preactivation(X, model, theta)
+    )
+    model.first_layer(grad)[0][...] += engine.backward(R)
+    assert value == pytest.approx(_full_objective(X, model, theta), rel=1e-13)
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (
+                _full_objective(X, model, theta + eps * e)
+                - _full_objective(X, model, theta - eps * e)
+            )
+            / (2 * eps)
+            for e in np.eye(model.n_params)
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("loss_name", ["binary", "multinomial", "squared"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_subspace_oracle_matches_direct_evaluation(loss_name, fit_intercept):
+    X, model, theta, rng = _problem(loss_name, fit_intercept)
+    k = 3
+    P = rng.standard_normal((k, model.n_params))
+    V = [
+        X @ model.first_layer(p)[0] + (0.0 if not fit_intercept else p[-model.q :])
+        for p in P
+    ]
+    basis = Basis(P, V, ["lr", "momentum", "memory"], [None] * k)
+    phi = model.subspace(theta, _preactivation(X, model, theta), basis)
+    a = 0.3 * rng.standard_normal(k)
+
+    # The value is the outer objective at theta + a P, with no product taken.
+    value, grad, hess = phi(a)
+    assert value == pytest.approx(_full_objective(X, model, theta + a @ P), rel=1e-12)
+    assert phi(a, derivatives=False) == pytest.approx(value, rel=1e-14)
+
+    eps = 1e-6
+    numeric_grad = np.array(
+        [
+            (phi(a + eps * e, False) - phi(a - eps * e, False)) / (2 * eps)
+            for e in np.eye(k)
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric_grad, rtol=1e-6, atol=1e-9)
+    # The raw prediction is affine in a, so the Hessian is exact.
+    numeric_hess = np.array(
+        [(phi(a + eps * e)[1] - phi(a - eps * e)[1]) / (2 * eps) for e in np.eye(k)]
+    )
+    np.testing.assert_allclose(hess, numeric_hess, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-12)
+
+
+def test_diagonal_scaling_bounds_the_hessian_diagonal():
+    X, model, theta, _ = _problem("binary", True)
+    scaling = model.diagonal_scaling(ProductEngine(X))
+    # Exact Hessian diagonal at theta, by finite differences of the gradient.
+    engine = ProductEngine(X)
+
+    def gradient(t):
+        _, R, g = model.objective_and_gradient(t, _preactivation(X, model, t))
+        model.first_layer(g)[0][...] += engine.backward(R)
+        return g
+
+    eps = 1e-6
+    diagonal = np.array(
+        [
+            (gradient(theta + eps * e) - gradient(theta - eps * e))[i] / (2 * eps)
+            for i, e in enumerate(np.eye(model.n_params))
+        ]
+    )
+    assert np.all(diagonal <= 1.0 / scaling + 1e-7)
+    assert np.all(diagonal > 0)

@@ -1,0 +1,347 @@
+"""SOLogisticRegression: cost, monotonicity, inputs, and scikit-learn workflows."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_so._base
+from sklearn_so import SOLogisticRegression
+from sklearn_so._engine import ProductEngine
+from sklearn_so._optimizer import REFRESH_EVERY
+
+from ._data import make_classification_data
+
+SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
+SEARCHING_SOLVERS = ["ls", "lo", "ps", "so"]
+DIRECTIONS = ["gd", "lbfgs", "adam"]
+
+
+def objective(estimator, X, y, sample_weight=None):
+    """LogisticRegression's objective divided by C * sum(s), from scratch."""
+    s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+    Z = np.asarray(X @ estimator.coef_.T) + estimator.intercept_
+    classes = estimator.classes_
+    if len(classes) == 2:
+        z = Z[:, 0]
+        t = (y == classes[1]).astype(float)
+        losses = np.logaddexp(0.0, z) - t * z
+    else:
+        top = Z.max(axis=1, keepdims=True)
+        log_norm = top[:, 0] + np.log(np.exp(Z - top).sum(axis=1))
+        losses = log_norm - Z[np.arange(len(y)), np.searchsorted(classes, y)]
+    penalty = 0.5 * np.sum(estimator.coef_**2) / estimator.C
+    return (s @ losses + penalty) / s.sum()
+
+
+class CountingEngine(ProductEngine):
+    """Counts the products itself, independently of the engine's counter."""
+
+    calls = 0
+
+    def forward(self, M):
+        CountingEngine.calls += 1
+        return super().forward(M)
+
+    def backward(self, R):
+        CountingEngine.calls += 1
+        return super().backward(R)
+
+    def weighted_column_norms(self, weights, chunk_rows=4096):
+        CountingEngine.calls += 1
+        return super().weighted_column_norms(weights, chunk_rows)
+
+
+@pytest.fixture
+def counting_engine(monkeypatch):
+    CountingEngine.calls = 0
+    monkeypatch.setattr(sklearn_so._base, "make_engine", CountingEngine)
+    return CountingEngine
+
+
+def expected_refreshes(n_iter):
+    """Every REFRESH_EVERY iterations, plus one at the end unless just done."""
+    periodic = n_iter // REFRESH_EVERY
+    return periodic + (0 if n_iter > 0 and n_iter % REFRESH_EVERY == 0 else 1)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_two_products_per_iteration(counting_engine, solver, direction, n_classes):
+    X, y = make_classification_data(n_classes)
+    est = SOLogisticRegression(
+        solver=solver, direction=direction, max_iter=130, tol=1e-8, learning_rate=0.05
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    n_iter = int(est.n_iter_[0])
+    assert n_iter > 0
+    # Setup: the starting gradient, plus the preconditioner's pass over X.
+    setup = 1 + (direction in ("gd", "lbfgs"))
+    counts = est.product_counts_
+    assert counts["setup"] == setup
+    assert counts["iterations"] == 2 * n_iter
+    assert counts["refresh"] == expected_refreshes(n_iter)
+    assert est.n_products_ == sum(counts.values())
+    assert (
+        est.n_products_
+        == setup + 2 * n_iter + expected_refreshes(n_iter) + counts["restart"]
+    )
+    # The engine's count agrees with products counted where they happen.
+    assert counting_engine.calls == est.n_products_
+
+
+@pytest.mark.parametrize("max_iter", [REFRESH_EVERY, 2 * REFRESH_EVERY + 7])
+def test_periodic_refreshes_are_counted(counting_engine, max_iter):
+    X, y = make_classification_data(2)
+    est = SOLogisticRegression(
+        solver="fixed",
+        direction="gd",
+        learning_rate=1e-4,
+        momentum=0.0,
+        max_iter=max_iter,
+        tol=0.0,
+    )
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est.fit(X, y)
+    assert est.n_iter_[0] == max_iter
+    assert est.product_counts_["refresh"] == expected_refreshes(max_iter)
+    assert counting_engine.calls == 2 + 2 * max_iter + expected_refreshes(max_iter)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("solver", SEARCHING_SOLVERS)
+def test_loss_curve_decreases_and_loss_is_the_objective(solver, direction, n_classes):
+    X, y = make_classification_data(n_classes, seed=5)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    est = SOLogisticRegression(C=3.0, solver=solver, direction=direction, tol=1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, sample_weight=sample_weight)
+    curve = np.array(est.loss_curve_)
+    assert len(curve) == est.n_iter_[0]
+    # Monotone up to the rounding of the objective's value.
+    assert np.all(np.diff(curve) <= 1e-13 * np.abs(curve[1:]))
+    assert est.loss_ == pytest.approx(objective(est, X, y, sample_weight), rel=1e-12)
+    assert est.loss_ == pytest.approx(curve[-1], rel=1e-12)
+    # Recorded rates: one row per iteration, one column per block.
+    assert est.learning_rates_.shape == (len(curve), 1)
+    assert est.momentum_rates_.shape == (len(curve), 1)
+    assert np.all(est.learning_rates_ >= 0)
+    if solver in ("ls", "lo"):
+        np.testing.assert_array_equal(est.momentum_rates_, 0.0)
+
+
+def test_fixed_rates_are_recorded_as_given(binary_data):
+    X, y = binary_data
+    est = SOLogisticRegression(
+        solver="fixed", direction="gd", learning_rate=0.05, momentum=0.5, max_iter=20
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    np.testing.assert_array_equal(est.learning_rates_, 0.05)
+    # No momentum on the first iteration: there is no previous move yet.
+    np.testing.assert_array_equal(est.momentum_rates_[1:], 0.5)
+    assert est.momentum_rates_[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_match_logistic_regression(n_classes):
+    X, y = make_classification_data(n_classes)
+    ours = SOLogisticRegression(tol=1e-10).fit(X, y)
+    ref = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+    np.testing.assert_allclose(
+        ours.predict_log_proba(X), np.log(ours.predict_proba(X)), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        ours.decision_function(X), ref.decision_function(X), atol=1e-6
+    )
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    assert ours.score(X, y) == ref.score(X, y)
+    assert ours.coef_.shape == ref.coef_.shape
+    assert ours.intercept_.shape == ref.intercept_.shape
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_class_weight_matches_logistic_regression(n_classes):
+    X, y = make_classification_data(n_classes, n_samples=120, seed=11)
+    y = np.where(np.arange(len(y)) % 4 == 0, y, 0)  # make class 0 frequent
+    for class_weight in ["balanced", {0: 0.3, 1: 2.0, 2: 1.5}]:
+        if n_classes == 2 and isinstance(class_weight, dict):
+            class_weight = {0: 0.3, 1: 2.0}
+        ours = SOLogisticRegression(class_weight=class_weight, tol=1e-10).fit(X, y)
+        ref = LogisticRegression(
+            class_weight=class_weight, tol=1e-10, max_iter=10_000
+        ).fit(X, y)
+        scale = np.abs(ref.coef_).max()
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5 * scale)
+
+
+def _badly_scaled_problem():
+    # Unscaled features spanning 1e-3 to 1e3: the problem is badly
+    # conditioned, yet the fit must still reach the optimum.
+    X, y = make_classification_data(2, n_samples=150, n_features=7, seed=2)
+    X = X * np.logspace(-3, 3, X.shape[1])
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    return X, y, ref.fit(X, y)
+
+
+@pytest.mark.parametrize("direction", ["gd", "lbfgs"])
+@pytest.mark.parametrize("solver", SEARCHING_SOLVERS)
+def test_extreme_feature_scales_reach_the_oracle(solver, direction):
+    X, y, ref = _badly_scaled_problem()
+    est = SOLogisticRegression(
+        solver=solver, direction=direction, tol=1e-9, max_iter=50_000
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-4)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["lo", "ps", "so"])
+def test_extreme_feature_scales_with_adam_reach_the_optimal_objective(solver):
+    # Adam's second moments remember the early, large gradients, so on
+    # badly scaled features its direction is poor near the optimum: the
+    # searched rates still reach the optimal objective to 1e-9, the smallest
+    # coefficients to about 3e-4. (With "ls", Adam does not get there in
+    # 50,000 iterations; the docstring says so.)
+    X, y, ref = _badly_scaled_problem()
+    est = SOLogisticRegression(
+        solver=solver, direction="adam", tol=1e-9, max_iter=50_000
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert est.loss_ == pytest.approx(objective(ref, X, y), rel=1e-9)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-3)
+
+
+def test_float32_is_used_without_conversion(monkeypatch, binary_data):
+    seen = []
+
+    def recording_engine(X):
+        seen.append(X)
+        return ProductEngine(X)
+
+    monkeypatch.setattr(sklearn_so._base, "make_engine", recording_engine)
+    X, y = binary_data
+    X32 = np.asarray(X, dtype=np.float32)
+    est32 = SOLogisticRegression(tol=1e-6).fit(X32, y)
+    assert seen[-1] is X32
+    est64 = SOLogisticRegression(tol=1e-6).fit(X, y)
+    np.testing.assert_allclose(est32.coef_, est64.coef_, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "make_X",
+    [
+        lambda X: np.ascontiguousarray(X),
+        lambda X: np.asfortranarray(X),
+        lambda X: sp.csr_matrix(X),
+        lambda X: sp.csc_matrix(X),
+        lambda X: sp.csr_array(X),
+    ],
+    ids=["C", "F", "csr", "csc", "csr_array"],
+)
+def test_training_matrix_is_never_copied(monkeypatch, binary_data, make_X):
+    seen = []
+
+    def recording_engine(X):
+        seen.append(X)
+        return ProductEngine(X)
+
+    monkeypatch.setattr(sklearn_so._base, "make_engine", recording_engine)
+    X, y = binary_data
+    X_in = make_X(X)
+    SOLogisticRegression().fit(X_in, y)
+    assert seen[-1] is X_in
+
+
+def test_warm_start_continues_from_the_previous_fit(binary_data):
+    X, y = binary_data
+    est = SOLogisticRegression(warm_start=True, tol=1e-8).fit(X, y)
+    first = est.coef_.copy()
+    est.fit(X, y)
+    # Already optimal: at most a couple of iterations, same solution, and
+    # the starting X W costs one more setup product.
+    assert est.n_iter_[0] <= 2
+    assert est.product_counts_["setup"] == 3
+    np.testing.assert_allclose(est.coef_, first, rtol=1e-6, atol=1e-8)
+    cold = SOLogisticRegression(warm_start=False, tol=1e-8).fit(X, y)
+    assert cold.n_iter_[0] > 5
+
+
+def test_max_iter_warning_names_the_reason(binary_data):
+    X, y = binary_data
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=3 iterations reached"):
+        est = SOLogisticRegression(max_iter=3).fit(X, y)
+    assert est.n_iter_[0] == 3
+    assert "max_iter" in est.stop_reason_
+
+
+def test_converged_fit_does_not_warn(binary_data):
+    X, y = binary_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = SOLogisticRegression().fit(X, y)
+    assert "gradient criterion" in est.stop_reason_
+
+
+def test_divergence_stops_with_a_warning_and_keeps_the_best_iterate(binary_data):
+    X, y = binary_data
+    # The log-loss grows only linearly, so a step must overflow the
+    # coefficients themselves to make the objective non-finite.
+    est = SOLogisticRegression(
+        solver="fixed", direction="gd", learning_rate=1e50, momentum=0.9
+    )
+    with pytest.warns(ConvergenceWarning, match="non-finite.*best finite iterate"):
+        est.fit(X, y)
+    assert len(est.loss_curve_) == est.n_iter_[0] >= 2  # some finite steps first
+    assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))
+    assert np.isfinite(est.loss_)
+    finite_curve = [v for v in est.loss_curve_ if np.isfinite(v)]
+    assert est.loss_ == pytest.approx(min(finite_curve + [np.log(2)]), rel=1e-10)
+    assert est.loss_ == pytest.approx(objective(est, X, y), rel=1e-10)
+
+
+def test_verbose_prints_progress_and_silence_by_default(binary_data, capsys):
+    X, y = binary_data
+    SOLogisticRegression().fit(X, y)
+    assert capsys.readouterr().out == ""
+    SOLogisticRegression(verbose=100).fit(X, y)
+    out = capsys.readouterr().out
+    assert "objective" in out and "products" in out and "stopped after" in out
+
+
+def test_pipeline_and_grid_search_over_solver_and_direction():
+    X, y = make_classification_data(3, n_samples=150, seed=4)
+    X = X * np.array([1, 10, 100, 0.1, 1, 5])
+    pipe = make_pipeline(StandardScaler(), SOLogisticRegression(tol=1e-7))
+    grid = GridSearchCV(
+        pipe,
+        {
+            "sologisticregression__solver": ["ls", "so"],
+            "sologisticregression__direction": ["gd", "lbfgs"],
+        },
+        cv=3,
+    )
+    grid.fit(X, y)
+    scores = grid.cv_results_["mean_test_score"]
+    assert len(scores) == 4 and np.all(np.isfinite(scores))
+    # Every configuration solves the same convex problem: same CV scores.
+    np.testing.assert_allclose(scores, scores[0])
+    ref = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10)).fit(X, y)
+    np.testing.assert_array_equal(grid.predict(X), ref.predict(X))

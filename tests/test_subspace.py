@@ -1,0 +1,105 @@
+"""The inner solvers on problems whose answers are known."""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from sklearn_so._subspace import armijo_backtracking, subspace_newton
+
+
+def quadratic(A, b):
+    """phi(a) = 1/2 a'Aa - b'a with its exact derivatives."""
+
+    def phi(a, derivatives=True):
+        value = 0.5 * a @ A @ a - b @ a
+        if not derivatives:
+            return value
+        return value, A @ a - b, A
+
+    return phi
+
+
+def test_newton_solves_a_quadratic_exactly():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((4, 4))
+    A = M @ M.T + 0.1 * np.eye(4)
+    b = rng.standard_normal(4)
+    a, value, _ = subspace_newton(quadratic(A, b), np.zeros(4))
+    np.testing.assert_allclose(a, np.linalg.solve(A, b), rtol=1e-10)
+    assert value == pytest.approx(-0.5 * b @ np.linalg.solve(A, b), rel=1e-12)
+
+
+def test_newton_minimises_a_smooth_convex_function():
+    # phi(a) = log(sum exp(c_i a)) + |a|^2 / 2: strictly convex, non-quadratic.
+    C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
+
+    def phi(a, derivatives=True):
+        z = C @ a
+        top = z.max()
+        p = np.exp(z - top)
+        value = top + np.log(p.sum()) + 0.5 * a @ a
+        if not derivatives:
+            return value
+        p /= p.sum()
+        grad = C.T @ p + a
+        hess = C.T @ (np.diag(p) - np.outer(p, p)) @ C + np.eye(2)
+        return value, grad, hess
+
+    a, value, _ = subspace_newton(phi, np.zeros(2))
+    reference = minimize(
+        lambda x: phi(x)[0],
+        np.zeros(2),
+        jac=lambda x: phi(x)[1],
+        hess=lambda x: phi(x)[2],
+        method="trust-exact",
+        options={"gtol": 1e-14},
+    )
+    # Newton stops once the remaining decrease (the Newton decrement) is
+    # below 1e-10 of the decrease achieved: the value is then exact to
+    # rounding and the rates to about 1e-7.
+    assert value == pytest.approx(reference.fun, rel=1e-14)
+    np.testing.assert_allclose(a, reference.x, atol=1e-7 * np.abs(reference.x).max())
+
+
+def test_a_worse_warm_start_is_ignored_and_zero_is_never_beaten_by_worse():
+    A = np.diag([1.0, 4.0])
+    b = np.array([1.0, -2.0])
+    phi = quadratic(A, b)
+    a, value, _ = subspace_newton(phi, np.array([1e6, -1e6]))
+    np.testing.assert_allclose(a, [1.0, -0.5], rtol=1e-10)
+    assert value <= phi(np.zeros(2), False)
+
+
+def test_no_step_when_zero_is_optimal():
+    phi = quadratic(np.eye(2), np.zeros(2))
+    a, value, _ = subspace_newton(phi, np.zeros(2))
+    np.testing.assert_array_equal(a, 0.0)
+    assert value == 0.0
+
+
+def test_collinear_directions_get_bounded_rates():
+    # Two almost identical directions: the exact minimiser has huge
+    # cancelling rates; the safeguard keeps them moderate while still
+    # reaching (almost) the minimum value.
+    u = np.array([1.0, 1.0 + 1e-12])
+    A = np.outer(u, u) + 1e-20 * np.eye(2)
+    b = u.copy()
+    phi = quadratic(A, b)
+    a, value, _ = subspace_newton(phi, np.zeros(2))
+    assert np.max(np.abs(a)) < 1e3
+    assert value == pytest.approx(-0.5 * (b @ b) / (u @ u), rel=1e-6)
+
+
+def test_armijo_accepts_the_first_sufficient_step_and_gives_up_cleanly():
+    phi = quadratic(np.array([[2.0]]), np.array([2.0]))  # minimum at a = 1
+    f0, slope = 0.0, -2.0
+    step, value, trials = armijo_backtracking(phi, f0, slope, 8.0)
+    assert step == 1.0  # 8, 4 and 2 fail the condition, 1 satisfies it
+    assert trials == 4
+    assert value == pytest.approx(-1.0)
+
+    def increasing(a, derivatives=False):
+        return float(a[0] ** 2 + 1.0)
+
+    step, value, trials = armijo_backtracking(increasing, 0.0, -1.0, 1.0)
+    assert step == 0.0 and value == 0.0 and trials == 60
