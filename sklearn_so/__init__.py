@@ -5,6 +5,7 @@ cached products with X, so it costs two products with X, like a fixed step.
 """
 
 from .linear_model import SOLogisticRegression
+from .neural_network import SOTwoLayerClassifier, SOTwoLayerRegressor
 
-__all__ = ["SOLogisticRegression"]
+__all__ = ["SOLogisticRegression", "SOTwoLayerClassifier", "SOTwoLayerRegressor"]
 __version__ = "0.1.0"

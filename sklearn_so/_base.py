@@ -33,11 +33,13 @@ class SubspaceOptimizerMixin:
     decides the attribute shapes it exposes.
     """
 
-    def _run_optimizer(self, model, X, theta0):
+    def _run_optimizer(self, model, X, theta0, monitor=None):
         """Minimise ``model``'s objective on X from ``theta0``.
 
-        Returns the optimiser's result after warning if the fit did not meet
-        the gradient criterion.
+        ``monitor`` (early stopping) is called after every iteration and may
+        stop the fit and choose the returned parameters. Returns the
+        optimiser's result after warning if the fit stopped for any reason
+        but the gradient criterion or the monitor.
         """
         engine = make_engine(X)
         result = minimize(
@@ -53,8 +55,10 @@ class SubspaceOptimizerMixin:
             learning_rate=self.learning_rate,
             momentum=self.momentum,
             verbose=self.verbose,
+            on_iteration=monitor,
+            choose_final=None if monitor is None else monitor.choose_final,
         )
-        if not result.converged:
+        if not result.converged and not (monitor is not None and monitor.stopped):
             warnings.warn(
                 f"{type(self).__name__} did not converge: {result.stop_reason} "
                 f"(solver={self.solver!r}, direction={self.direction!r}, "

@@ -13,6 +13,34 @@ pre-activation ``Z = X W1 + b1`` and returns
 
 import numpy as np
 
+from ._activations import ACTIVATIONS
+
+# A network layer may change by at most this multiple of its norm per iteration.
+MAX_RELATIVE_STEP = 1.0
+
+
+class _QuadraticPenalty:
+    """``l2 / 2 * ||w + sum_j a_j p_j||^2`` as a quadratic in the rates ``a``.
+
+    Its coefficients are inner products of the directions, formed once per
+    iteration (O(n_params k^2)), so evaluating it at a trial point is O(k^2).
+    """
+
+    def __init__(self, l2, weights, directions):
+        self.l2 = l2
+        self.base = weights @ weights
+        self.cross = directions @ weights
+        self.gram = directions @ directions.T
+
+    def value(self, a):
+        return 0.5 * self.l2 * (self.base + 2 * (a @ self.cross) + a @ self.gram @ a)
+
+    def gradient(self, a):
+        return self.l2 * (self.cross + self.gram @ a)
+
+    def hessian(self):
+        return self.l2 * self.gram
+
 
 class LinearModel:
     """``raw = X W + b`` under a loss, with an L2 penalty on W.
@@ -79,6 +107,10 @@ class LinearModel:
             grad[self.n_weights :] = R.sum(axis=0)
         return value + self._penalty(theta), R, grad
 
+    def step_limits(self, theta):
+        """No bound on the step: the convex problem's Newton steps are safe."""
+        return None
+
     def diagonal_scaling(self, engine):
         """Inverse of a bound on the Hessian's diagonal, for preconditioning.
 
@@ -99,23 +131,171 @@ class LinearModel:
         coefficients are inner products formed once here.
         """
         V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
-        PW = basis.P[:, : self.n_weights]
-        W = theta[: self.n_weights]
-        cross = PW @ W
-        gram = PW @ PW.T
-        base_penalty = W @ W
-        loss, y, w, l2 = self.loss, self.y, self.weights, self.l2
-
-        def penalty(a):
-            return 0.5 * l2 * (base_penalty + 2 * (a @ cross) + a @ gram @ a)
+        n = self.n_weights
+        penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
+        loss, y, w = self.loss, self.y, self.weights
 
         def phi(a, derivatives=True):
             raw = Z + np.tensordot(a, V, axes=1)
             if not derivatives:
-                return loss.value(raw, y, w) + penalty(a)
+                return loss.value(raw, y, w) + penalty.value(a)
             value, R, hess = loss.evaluate(raw, y, w, V)
-            value += penalty(a)
-            grad = V.reshape(len(a), -1) @ R.ravel() + l2 * (cross + gram @ a)
-            return value, grad, hess + l2 * gram
+            grad = V.reshape(len(a), -1) @ R.ravel() + penalty.gradient(a)
+            return value + penalty.value(a), grad, hess + penalty.hessian()
+
+        return phi
+
+
+class TwoLayerNetwork:
+    """``out = act(X W1 + b1) W2 + b2`` under a loss, L2 penalty on W1 and W2.
+
+    The objective is ``sum_i w_i loss(out_i, y_i) + l2/2 (||W1||^2 +
+    ||W2||^2)`` with normalised weights ``w``; with ``l2 = alpha / sum(s)`` it
+    is exactly scikit-learn's MLP objective for one hidden layer. The layers
+    are the blocks: block 0 is ``(W1, b1)``, block 1 is ``(W2, b2)``. Only
+    ``W1`` meets X, so the cached pre-activation ``Z = X W1 + b1`` (n x r) is
+    all the outer loop has to keep, and every trial point costs O(n r c k).
+
+    Parameters
+    ----------
+    n_features, n_hidden, n_outputs : int
+        Layer sizes d, r and c.
+    activation : str
+        Hidden activation, a key of ``ACTIVATIONS``.
+    loss : loss object
+        Output loss on the raw output (logits or predictions).
+    y : ndarray of shape (n_samples, c)
+        Encoded targets.
+    weights : ndarray of shape (n_samples,)
+        Normalised sample weights.
+    l2 : float
+        Penalty strength on the weights (biases are not penalised).
+    """
+
+    first_block = 0
+
+    def __init__(
+        self, n_features, n_hidden, n_outputs, activation, loss, y, weights, l2
+    ):
+        self.d, self.r, self.c = n_features, n_hidden, n_outputs
+        self.act, self.act_prime = ACTIVATIONS[activation]
+        self.loss = loss
+        self.y = y
+        self.weights = weights
+        self.l2 = l2
+        d, r, c = n_features, n_hidden, n_outputs
+        self._W1 = slice(0, d * r)
+        self._b1 = slice(d * r, d * r + r)
+        self._W2 = slice(d * r + r, d * r + r + r * c)
+        self._b2 = slice(d * r + r + r * c, d * r + r + r * c + c)
+        self.n_params = self._b2.stop
+        self.blocks = [slice(0, self._b1.stop), slice(self._b1.stop, self.n_params)]
+        mask = np.zeros(self.n_params, dtype=bool)
+        mask[self._W1] = mask[self._W2] = True
+        self._weight_mask = mask
+
+    def unpack(self, theta):
+        """Return views ``(W1, b1, W2, b2)``."""
+        return (
+            theta[self._W1].reshape(self.d, self.r),
+            theta[self._b1],
+            theta[self._W2].reshape(self.r, self.c),
+            theta[self._b2],
+        )
+
+    def first_layer(self, theta):
+        """Return the views ``(W1, b1)`` that meet X."""
+        return self.unpack(theta)[:2]
+
+    def step_limits(self, theta):
+        """Largest parameter change allowed per layer in one iteration.
+
+        The safeguard against a layer's rate running away: on this non-convex
+        problem the subspace minimiser can lie far out along a direction
+        whose curvature the Gauss-Newton model underestimates. A layer may
+        move by at most ``MAX_RELATIVE_STEP`` times the norm of its parameters
+        (at least ``MAX_RELATIVE_STEP``) per iteration.
+        """
+        return np.array(
+            [
+                MAX_RELATIVE_STEP * max(np.linalg.norm(theta[b]), 1.0)
+                for b in self.blocks
+            ]
+        )
+
+    def _penalty(self, theta):
+        weights = theta[self._weight_mask]
+        return 0.5 * self.l2 * (weights @ weights)
+
+    def output(self, theta, Z):
+        """Hidden activations and raw output for the pre-activation ``Z``."""
+        _, _, W2, b2 = self.unpack(theta)
+        A = self.act(Z)
+        return A, A @ W2 + b2
+
+    def objective(self, theta, Z):
+        """Objective value at ``theta`` whose pre-activation is ``Z``."""
+        _, out = self.output(theta, Z)
+        return self.loss.value(out, self.y, self.weights) + self._penalty(theta)
+
+    def objective_and_gradient(self, theta, Z):
+        """Return ``f``, ``R = df/dZ`` and the gradient without ``X.T R``."""
+        _, _, W2, _ = self.unpack(theta)
+        A, out = self.output(theta, Z)
+        value, G, _ = self.loss.evaluate(out, self.y, self.weights)
+        R = (G @ W2.T) * self.act_prime(Z, A)
+        grad = np.where(self._weight_mask, self.l2 * theta, 0.0)
+        grad[self._b1] = R.sum(axis=0)
+        grad[self._W2] += (A.T @ G).ravel()
+        grad[self._b2] = G.sum(axis=0)
+        return value + self._penalty(theta), R, grad
+
+    def subspace(self, theta, Z, basis):
+        """Return ``phi(a, derivatives)`` for the directions of ``basis``.
+
+        ``Z(a) = Z + sum_j a_j V_j`` and ``W2(a), b2(a)`` are affine in ``a``;
+        the Jacobian of the output is
+        ``J_j = (act'(Z(a)) * V_j) W2(a) + act(Z(a)) P_j,W2 + P_j,b2``, and the
+        Hessian returned is the Gauss-Newton matrix ``J^T H_loss J`` plus the
+        penalty's exact one: positive semi-definite, as a damped Gauss-Newton
+        method needs on this non-convex problem.
+        """
+        k = len(basis.V)
+        _, _, W2, b2 = self.unpack(theta)
+        P2W = basis.P[:, self._W2].reshape(k, self.r, self.c)
+        P2b = basis.P[:, self._b2]
+        # Skip the parts a direction does not have (per-layer bases).
+        touches_W2 = [bool(np.any(P2W[j]) or np.any(P2b[j])) for j in range(k)]
+        images = [(j, v) for j, v in enumerate(basis.V) if v is not None]
+        penalty = _QuadraticPenalty(
+            self.l2, theta[self._weight_mask], basis.P[:, self._weight_mask]
+        )
+        loss, y, w = self.loss, self.y, self.weights
+
+        def forward(a):
+            Za = Z.copy()
+            for j, v in images:
+                if a[j] != 0.0:
+                    Za += a[j] * v
+            W2a = W2 + np.tensordot(a, P2W, axes=1)
+            b2a = b2 + a @ P2b
+            A = self.act(Za)
+            return Za, A, W2a, A @ W2a + b2a
+
+        def phi(a, derivatives=True):
+            Za, A, W2a, out = forward(a)
+            if not derivatives:
+                return loss.value(out, y, w) + penalty.value(a)
+            J = np.zeros((k,) + out.shape)
+            if images:
+                slope = self.act_prime(Za, A)
+                for j, v in images:
+                    J[j] = (slope * v) @ W2a
+            for j in range(k):
+                if touches_W2[j]:
+                    J[j] += A @ P2W[j] + P2b[j]
+            value, G, hess = loss.evaluate(out, y, w, J)
+            grad = J.reshape(k, -1) @ G.ravel() + penalty.gradient(a)
+            return value + penalty.value(a), grad, hess + penalty.hessian()
 
         return phi

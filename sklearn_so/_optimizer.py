@@ -95,6 +95,7 @@ def minimize(
     momentum,
     verbose=0,
     on_iteration=None,
+    choose_final=None,
 ):
     """Minimise the model's objective from ``theta0``.
 
@@ -123,6 +124,9 @@ def minimize(
     on_iteration : callable or None
         Called as ``on_iteration(iteration, theta, value)`` after each
         iteration; returning True stops the loop.
+    choose_final : callable or None
+        ``choose_final(theta)`` returns the parameters to return instead of
+        the last iterate (early stopping picks the best-validated one).
 
     Returns
     -------
@@ -184,6 +188,7 @@ def minimize(
             D,
             VD,
             history.recent(strategy.n_moves),
+            limits=model.step_limits(theta),
         )
         if not np.isfinite(step.value):
             stop_reason = "the objective became non-finite (a diverging step)"
@@ -224,7 +229,7 @@ def minimize(
         if print_every and iteration % print_every == 0:
             _print_progress(iteration, value, grad, learning, mom, engine)
         if on_iteration is not None and on_iteration(iteration, theta, value):
-            stop_reason = "stopped by a callback"
+            stop_reason = getattr(on_iteration, "reason", "stopped by a callback")
             break
 
     result.n_iter = len(result.loss_curve)
@@ -233,6 +238,11 @@ def minimize(
         theta, refreshed_last = best[1], False
         result.grad_max = np.nan
         stop_reason += "; the best finite iterate was kept"
+    if choose_final is not None and not diverged:
+        chosen = choose_final(theta)
+        if chosen is not theta:
+            theta, refreshed_last = chosen, False
+            result.grad_max = np.nan
     if not refreshed_last:
         Z = _preactivation(engine, *model.first_layer(theta))
         n_refreshes += 1

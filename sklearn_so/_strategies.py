@@ -56,6 +56,22 @@ class Basis:
                 image += coef * direction_image
         return step, image
 
+    def within(self, limits, blocks):
+        """Return ``fits(a)``: whether every block's step is within its limit.
+
+        ``limits`` bounds the Euclidean norm of each block's parameter change;
+        the per-block Gram matrices of the directions make the check O(k^2).
+        """
+        grams = [self.P[:, part] @ self.P[:, part].T for part in blocks]
+
+        def fits(a):
+            return all(
+                a @ gram @ a <= limit**2
+                for gram, limit in zip(grams, limits, strict=True)
+            )
+
+        return fits
+
     def rates(self, a, n_blocks):
         """Return per-block learning and momentum rates for coefficients a."""
         learning = np.zeros(n_blocks)
@@ -128,7 +144,7 @@ class Strategy:
         self.direction_name = direction_name
         self._last = {}
 
-    def step(self, model, phi_factory, f0, grad, D, VD, moves):
+    def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None):
         """Choose the rates for this iteration.
 
         Parameters
@@ -145,6 +161,9 @@ class Strategy:
             The new direction; ``VD`` its first-layer image.
         moves : list of (ndarray, ndarray)
             The recent moves with their images, newest first.
+        limits : ndarray or None
+            Largest allowed norm of each block's parameter change (the
+            safeguard against a layer's rate running away); None for none.
 
         Returns
         -------
@@ -152,7 +171,8 @@ class Strategy:
         """
         basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
         phi = phi_factory(basis)
-        a, value, n_evals = self.solve(phi, basis, f0, grad)
+        fits = None if limits is None else basis.within(limits, model.blocks)
+        a, value, n_evals = self.solve(phi, basis, f0, grad, fits)
         return StepResult(basis, a, value, n_evals)
 
     def _warm_start(self, basis):
@@ -172,7 +192,7 @@ class Strategy:
 class LineSearch(Strategy):
     """``ls``: Armijo backtracking along D."""
 
-    def solve(self, phi, basis, f0, grad):
+    def solve(self, phi, basis, f0, grad, fits):
         D = basis.P[0]
         slope = float(grad @ D)
         if self.direction_name == "lbfgs":
@@ -181,6 +201,9 @@ class LineSearch(Strategy):
             start = 2.0 * self._last["lr"]
         else:
             start = 1.0 / max(np.linalg.norm(D), np.finfo(float).tiny)
+        if fits is not None:
+            while start > 0 and not fits(np.array([start])):
+                start *= 0.5
         step, value, n_evals = armijo_backtracking(phi, f0, slope, start)
         if step > 0:
             self._last["lr"] = step
@@ -190,11 +213,13 @@ class LineSearch(Strategy):
 class SubspaceNewton(Strategy):
     """Base of the strategies that minimise phi precisely."""
 
-    def solve(self, phi, basis, f0, grad):
+    def solve(self, phi, basis, f0, grad, fits):
         start = self._warm_start(basis)
         if not np.any(start) and self.direction_name == "lbfgs":
             start[0] = 1.0
-        a, value, n_evals = subspace_newton(phi, start)
+        if fits is not None and not fits(start):
+            start = np.zeros_like(start)
+        a, value, n_evals = subspace_newton(phi, start, value_at_zero=f0, fits=fits)
         if value < f0:
             self._remember(basis, a)
         else:
@@ -233,7 +258,7 @@ class FixedRates(Strategy):
         self.learning_rate = learning_rate
         self.momentum = momentum
 
-    def solve(self, phi, basis, f0, grad):
+    def solve(self, phi, basis, f0, grad, fits):
         a = np.array(
             [self.learning_rate if k == "lr" else self.momentum for k in basis.kinds]
         )

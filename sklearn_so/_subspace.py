@@ -65,7 +65,7 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     return 0.0, f0, max_trials
 
 
-def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
+def subspace_newton(phi, a_start, *, value_at_zero=None, max_iter=30, fits=None):
     """Minimise ``phi`` by a safeguarded Newton method.
 
     The Hessian returned by ``phi`` (exact for convex linear models,
@@ -83,12 +83,15 @@ def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
     a_start : ndarray of shape (k,)
         Warm start (the previous iteration's rates); used only if it is
         better than ``a = 0``.
+    value_at_zero : float or None
+        ``phi(0)`` if the caller knows it (the current objective); saves an
+        evaluation when the warm start is better.
     max_iter : int
         Newton iterations at most.
-    max_step_norm : callable or None
-        ``max_step_norm(a)`` returns a factor in (0, 1] by which a trial point
-        must be scaled so that the parameter change stays within the
-        safeguard; None for no bound.
+    fits : callable or None
+        ``fits(a)`` tells whether the parameter change for rates ``a`` is
+        within the safeguard's bounds; trial steps are halved until it holds
+        (the bounded set is convex and contains ``a = 0``). None for no bound.
 
     Returns
     -------
@@ -99,16 +102,24 @@ def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
     n_evals : int
         Number of evaluations of ``phi``.
     """
-    a = np.zeros_like(a_start, dtype=float)
-    value, grad, hess = phi(a, derivatives=True)
-    f_zero = value
-    n_evals = 1
+    zero = np.zeros_like(a_start, dtype=float)
+    n_evals = 0
+    start = None
     if np.any(a_start):
         warm = phi(a_start, derivatives=True)
         n_evals += 1
-        if np.isfinite(warm[0]) and warm[0] < value:
-            a = a_start.copy()
-            value, grad, hess = warm
+        if np.isfinite(warm[0]):
+            start = (a_start.astype(float), warm)
+    # The derivatives at 0 are needed only when the warm start is not better
+    # than 0, and the caller usually knows phi(0).
+    if start is None or value_at_zero is None or not start[1][0] < value_at_zero:
+        at_zero = phi(zero, derivatives=True)
+        n_evals += 1
+        value_at_zero = at_zero[0]
+        if start is None or not start[1][0] < value_at_zero:
+            start = (zero, at_zero)
+    f_zero = value_at_zero
+    a, (value, grad, hess) = start
     for iteration in range(max_iter):
         delta = _positive_definite_solve(hess, grad)
         decrement = -(grad @ delta)
@@ -119,8 +130,9 @@ def subspace_newton(phi, a_start, *, max_iter=30, max_step_norm=None):
         if iteration > 0 and decrement <= 1e-10 * max(f_zero - value, 0.0):
             break
         step = 1.0
-        if max_step_norm is not None:
-            step = max_step_norm(a + delta)
+        if fits is not None:
+            while step > 1e-12 and not fits(a + step * delta):
+                step *= 0.5
         accepted = None
         for _ in range(40):
             trial = a + step * delta

@@ -4,7 +4,7 @@ import itertools
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_so import SOLogisticRegression
+from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["gd", "lbfgs", "adam"]
@@ -35,4 +35,16 @@ def expected_failed_checks(estimator):
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(
+    [
+        Estimator(hidden_units=5, solver=solver, direction=direction, random_state=0)
+        for Estimator in (SOTwoLayerClassifier, SOTwoLayerRegressor)
+        for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
+    ],
+    expected_failed_checks=expected_failed_checks,
+)
+def test_two_layer_sklearn_compatible(estimator, check):
     check(estimator)

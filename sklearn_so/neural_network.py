@@ -1,0 +1,631 @@
+"""Two-layer networks trained with per-layer subspace optimisation."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._activations import ACTIVATIONS
+from ._base import SOLVER_PARAMETER_CONSTRAINTS, SubspaceOptimizerMixin
+from ._engine import make_engine
+from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
+from ._models import TwoLayerNetwork
+
+_SHARED_DOC = """
+    The model is ``X -> act(X W1 + b1) W2 + b2`` and the objective is exactly
+    that of scikit-learn's MLP with ``hidden_layer_sizes=(hidden_units,)`` and
+    the same ``alpha``: the (sample-weighted) mean loss plus
+    ``alpha / (2 sum_i s_i) * (||W1||^2 + ||W2||^2)``, biases unpenalised.
+
+    Every iteration costs two products with X: ``X.T R`` for the first layer's
+    gradient and ``X D1`` for the image of its new direction. Every trial
+    point of the rate search reuses the cached ``X W1`` and those images, so it
+    costs O(n_samples * hidden_units * n_outputs). The layers are the blocks:
+    ``solver="so"`` chooses a learning rate and a momentum rate for each
+    layer (4 rates, biases moving with their layer, plus
+    ``memory_directions`` older moves per layer).
+
+    The inner problem is non-convex: it is solved by damped Gauss-Newton
+    (Newton steps on the Gauss-Newton model with backtracking), warm-started
+    from the previous rates, never accepting a point worse than not moving.
+    Safeguard: a layer's parameters move by at most their own norm (and at
+    least 1) per iteration, so no rate can run away with one layer.
+
+    The network is *SO-friendly* while the outputs are fewer than the inputs:
+    a trial point costs O(n r c), well below a product's O(n d r). When
+    ``n_outputs >= n_features`` a trial costs as much as a product; the
+    estimator still solves the same inner problem (results are unchanged)
+    but each iteration is then several products' worth of work, and
+    ``solver="ls"`` (values only) is the economical choice.
+"""
+
+
+def _glorot_uniform(rng, fan_in, fan_out, activation):
+    """Initial weights and biases as scikit-learn's MLP draws them."""
+    factor = 2.0 if activation == "logistic" else 6.0
+    bound = np.sqrt(factor / (fan_in + fan_out))
+    coef = rng.uniform(-bound, bound, (fan_in, fan_out))
+    intercept = rng.uniform(-bound, bound, fan_out)
+    return coef, intercept
+
+
+class _EarlyStopping:
+    """Scores the held-out set after every iteration; keeps the best network.
+
+    The validation pre-activation ``X_val W1`` needs one product with the
+    (smaller) validation matrix per iteration; those are counted apart from
+    the training products.
+    """
+
+    def __init__(self, model, X_val, score, n_iter_no_change, tol):
+        self.model = model
+        self.engine = make_engine(X_val)
+        self.score = score
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.scores = []
+        self.best_score = -np.inf
+        self.best_theta = None
+        self._no_improvement = 0
+        self.stopped = False
+        self.reason = (
+            f"early stopping: the validation score did not improve by more than "
+            f"tol={tol:g} for {n_iter_no_change} iterations"
+        )
+
+    def __call__(self, iteration, theta, value):
+        W1, b1 = self.model.first_layer(theta)
+        _, out = self.model.output(theta, self.engine.forward(W1) + b1)
+        score = float(self.score(out))
+        self.scores.append(score)
+        self._no_improvement = (
+            self._no_improvement + 1 if score < self.best_score + self.tol else 0
+        )
+        if score > self.best_score:
+            self.best_score, self.best_theta = score, theta
+        self.stopped = self._no_improvement > self.n_iter_no_change
+        return self.stopped
+
+    def choose_final(self, theta):
+        return theta if self.best_theta is None else self.best_theta
+
+
+class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
+    """Fitting logic shared by the classifier and the regressor."""
+
+    _parameter_constraints = {
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        **SOLVER_PARAMETER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        hidden_units=100,
+        *,
+        activation="tanh",
+        alpha=1e-4,
+        solver="so",
+        direction="lbfgs",
+        max_iter=500,
+        tol=1e-5,
+        memory=10,
+        memory_directions=1,
+        learning_rate=0.1,
+        momentum=0.9,
+        random_state=None,
+        warm_start=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        verbose=0,
+    ):
+        self.hidden_units = hidden_units
+        self.activation = activation
+        self.alpha = alpha
+        self.solver = solver
+        self.direction = direction
+        self.max_iter = max_iter
+        self.tol = tol
+        self.memory = memory
+        self.memory_directions = memory_directions
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.verbose = verbose
+
+    def _fit_network(self, X, Y, sample_weight, loss, stratify):
+        """Fit on validated X and encoded targets Y of shape (n, c)."""
+        rng = check_random_state(self.random_state)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        monitor_data = None
+        if self.early_stopping:
+            X, X_val, Y, Y_val, sample_weight, _ = train_test_split(
+                X,
+                Y,
+                sample_weight,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=stratify,
+            )
+            monitor_data = (X_val, Y_val)
+        total_weight = sample_weight.sum()
+        if not total_weight > 0:
+            raise ValueError("The sample weights sum to zero.")
+        n_features, n_outputs = X.shape[1], Y.shape[1]
+        model = TwoLayerNetwork(
+            n_features,
+            self.hidden_units,
+            n_outputs,
+            self.activation,
+            loss,
+            Y,
+            sample_weight / total_weight,
+            self.alpha / total_weight,
+        )
+        theta0 = self._initial_parameters(model, rng)
+        monitor = None
+        if monitor_data is not None:
+            monitor = _EarlyStopping(
+                model,
+                monitor_data[0],
+                lambda out: self._validation_score(out, monitor_data[1]),
+                self.n_iter_no_change,
+                self.tol,
+            )
+        result = self._run_optimizer(model, X, theta0, monitor)
+        W1, b1, W2, b2 = model.unpack(result.theta)
+        self.coefs_ = [W1.copy(), W2.copy()]
+        self.intercepts_ = [b1.copy(), b2.copy()]
+        self.n_iter_ = result.n_iter
+        self.n_layers_ = 3
+        self.n_outputs_ = n_outputs
+        if monitor is not None:
+            self.validation_scores_ = monitor.scores
+            self.best_validation_score_ = monitor.best_score
+            self.product_counts_["validation"] = monitor.engine.n_products
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        return self
+
+    def _initial_parameters(self, model, rng):
+        theta = np.empty(model.n_params)
+        W1, b1, W2, b2 = model.unpack(theta)
+        if self.warm_start and hasattr(self, "coefs_"):
+            shapes = [c.shape for c in self.coefs_]
+            if shapes == [W1.shape, W2.shape]:
+                W1[:], W2[:] = self.coefs_
+                b1[:], b2[:] = self.intercepts_
+                return theta
+        W1[:], b1[:] = _glorot_uniform(rng, model.d, model.r, self.activation)
+        W2[:], b2[:] = _glorot_uniform(rng, model.r, model.c, self.activation)
+        return theta
+
+    def _raw_output(self, X):
+        """The network's raw output (logits or predictions) for X."""
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        act = ACTIVATIONS[self.activation][0]
+        (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
+        hidden = np.asarray(X @ W1.astype(X.dtype, copy=False), dtype=float) + b1
+        return act(hidden) @ W2 + b2
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class SOTwoLayerClassifier(ClassifierMixin, _BaseTwoLayer):
+    __doc__ = (
+        """Two-layer network classifier with per-layer rates chosen exactly.
+"""
+        + _SHARED_DOC
+        + """
+    Binary problems use one logistic output, multiclass ones a softmax over
+    ``n_classes`` outputs, as MLPClassifier does.
+
+    Parameters
+    ----------
+    hidden_units : int, default=100
+        Width r of the hidden layer.
+    activation : {"tanh", "logistic", "relu", "identity"}, default="tanh"
+        Hidden activation.
+    alpha : float, default=1e-4
+        L2 penalty, with MLPClassifier's scaling.
+    solver : {"so", "ps", "lo", "ls", "fixed"}, default="so"
+        Rates per iteration: per-layer learning and momentum rates ("so"),
+        shared ones ("ps"), one exact learning rate ("lo"), Armijo
+        backtracking ("ls"), or the constant ``learning_rate`` and
+        ``momentum`` ("fixed"). Default chosen by
+        ``benchmarks/bench_two_layer.py`` (see the README).
+    direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
+        Search direction: L-BFGS, minus the gradient, or Adam's direction.
+    max_iter : int, default=500
+        Maximum number of iterations.
+    tol : float, default=1e-5
+        Stop when the largest absolute entry of the objective's gradient is at
+        most ``tol``; also the improvement early stopping asks for.
+    memory : int, default=10
+        L-BFGS curvature pairs.
+    memory_directions : int, default=1
+        Older moves per layer added to the subspace by ``solver="so"``.
+    learning_rate, momentum : float, default=0.1, 0.9
+        Constant rates of ``solver="fixed"``; ignored otherwise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Glorot initialisation (drawn as MLPClassifier draws it) and
+        the validation split.
+    warm_start : bool, default=False
+        Start from the previous fit's weights when their shapes match.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified) and stop
+        when its accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` iterations; the best-scoring network is kept.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping.
+    verbose : int, default=0
+        Print progress lines when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of two ndarrays
+        ``W1`` of shape (n_features, hidden_units) and ``W2`` of shape
+        (hidden_units, n_outputs_).
+    intercepts_ : list of two ndarrays
+        ``b1`` and ``b2``.
+    n_outputs_ : int
+        1 for binary problems, n_classes otherwise.
+    out_activation_ : {"logistic", "softmax"}
+        Output function, as MLPClassifier names it.
+    n_layers_ : int
+        3 (input, hidden, output).
+    loss_ : float
+        The final objective (MLPClassifier's loss plus its penalty),
+        recomputed from an exact product with X.
+    loss_curve_ : list of float
+        The objective after every iteration.
+    n_iter_ : int
+        Iterations run.
+    learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
+        The rates chosen on every iteration for each layer.
+    n_products_ : int
+        Products with the training X (sum of ``product_counts_`` without
+        ``"validation"``).
+    product_counts_ : dict
+        Products by purpose: ``"iterations"`` (two per iteration),
+        ``"setup"`` (starting gradient and pre-activation), ``"refresh"``,
+        ``"restart"`` and, with early stopping, ``"validation"`` (with the
+        held-out matrix, not X).
+    validation_scores_ : list of float or None
+        Held-out accuracy after every iteration (early stopping only).
+    best_validation_score_ : float or None
+        The best of them.
+    stop_reason_ : str
+        Why the fit stopped.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same objective with
+        scikit-learn's solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_so import SOTwoLayerClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SOTwoLayerClassifier(hidden_units=10, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+    )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (binary or multiclass).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : SOTwoLayerClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        check_classification_targets(y)
+        target_type = type_of_target(y)
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"SOTwoLayerClassifier supports binary and multiclass targets, "
+                f"got {target_type!r}."
+            )
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "The classifier needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {self.classes_[0]!r}."
+            )
+        index = encoder.transform(y)
+        if len(self.classes_) == 2:
+            Y, loss = index[:, None].astype(np.float64), BinaryLogLoss()
+            self.out_activation_ = "logistic"
+        else:
+            Y, loss = np.eye(len(self.classes_))[index], MultinomialLogLoss()
+            self.out_activation_ = "softmax"
+        return self._fit_network(X, Y, sample_weight, loss, stratify=index)
+
+    def _validation_score(self, out, Y_val):
+        return accuracy_score(self._labels_of(Y_val - 0.5), self._labels_of(out))
+
+    @staticmethod
+    def _labels_of(out):
+        """Class indices from raw outputs (or from centred encoded targets)."""
+        return out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(int)
+
+    def decision_function(self, X):
+        """Raw network output (logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The logit of the positive class (binary) or of every class.
+        """
+        out = self._raw_output(X)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        labels = self._labels_of(self._raw_output(X))
+        return self.classes_[labels]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        out = self._raw_output(X)
+        if out.shape[1] == 1:
+            positive = expit(out[:, 0])
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(out, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        out = self._raw_output(X)
+        if out.shape[1] == 1:
+            return np.column_stack([log_expit(-out[:, 0]), log_expit(out[:, 0])])
+        return log_softmax(out, axis=1)
+
+
+class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
+    __doc__ = (
+        """Two-layer network regressor with per-layer rates chosen exactly.
+"""
+        + _SHARED_DOC
+        + """
+    The loss is half the squared error averaged over samples *and* outputs:
+    the value MLPRegressor reports as ``loss_``. Its gradient is the gradient
+    of that value; MLPRegressor's lbfgs solver instead uses the gradient of
+    the per-sample *sum* over outputs (scikit-learn issue #8349), so with
+    several outputs the two objectives differ by the factor ``n_outputs`` on
+    the loss term. We follow the reported value so that ``loss_`` compares
+    like with like.
+
+    Parameters
+    ----------
+    hidden_units : int, default=100
+        Width r of the hidden layer.
+    activation : {"tanh", "logistic", "relu", "identity"}, default="tanh"
+        Hidden activation.
+    alpha : float, default=1e-4
+        L2 penalty, with MLPRegressor's scaling.
+    solver : {"so", "ps", "lo", "ls", "fixed"}, default="so"
+        How the rates are chosen; see SOTwoLayerClassifier.
+    direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
+        Search direction.
+    max_iter : int, default=500
+        Maximum number of iterations.
+    tol : float, default=1e-5
+        Gradient tolerance; also the improvement early stopping asks for.
+    memory : int, default=10
+        L-BFGS curvature pairs.
+    memory_directions : int, default=1
+        Older moves per layer added to the subspace by ``solver="so"``.
+    learning_rate, momentum : float, default=0.1, 0.9
+        Constant rates of ``solver="fixed"``; ignored otherwise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Glorot initialisation and the validation split.
+    warm_start : bool, default=False
+        Start from the previous fit's weights when their shapes match.
+    early_stopping : bool, default=False
+        Stop on the held-out R^2, keeping the best network.
+    validation_fraction : float, default=0.1
+        Share of the data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping.
+    verbose : int, default=0
+        Print progress lines when positive.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of two ndarrays
+        Weights and biases of the two layers.
+    n_outputs_ : int
+        Number of regression targets.
+    out_activation_ : str
+        "identity".
+    n_layers_ : int
+        3.
+    loss_, loss_curve_, n_iter_ : float, list, int
+        Final objective, objective per iteration, iterations run.
+    learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
+        Rates chosen per iteration and layer.
+    n_products_ : int
+        Products with the training X.
+    product_counts_ : dict
+        Products by purpose (see SOTwoLayerClassifier).
+    validation_scores_, best_validation_score_ : list, float or None
+        Held-out R^2 per iteration and its best (early stopping only).
+    stop_reason_ : str
+        Why the fit stopped.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X has string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The same objective with
+        scikit-learn's solvers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_so import SOTwoLayerRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, size=(200, 2))
+    >>> y = np.sin(X[:, 0]) + X[:, 1] ** 2
+    >>> reg = SOTwoLayerRegressor(hidden_units=20, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.99
+    True
+    """
+    )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : SOTwoLayerRegressor
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        self._single_output = y.ndim == 1
+        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        self.out_activation_ = "identity"
+        return self._fit_network(X, Y, sample_weight, HalfSquaredLoss(), None)
+
+    @staticmethod
+    def _validation_score(out, Y_val):
+        return r2_score(Y_val, out)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (one-dimensional when fitted on a one-dimensional y).
+        """
+        out = self._raw_output(X)
+        return out[:, 0] if self._single_output else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,126 @@
+"""Finite-difference checks of the two-layer network's gradient and subspace."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sklearn_so._activations import ACTIVATIONS
+from sklearn_so._engine import ProductEngine
+from sklearn_so._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
+from sklearn_so._models import TwoLayerNetwork
+from sklearn_so._strategies import Basis, build_basis
+
+OUTPUTS = ["binary", "multiclass", "regression", "multi-output regression"]
+
+
+def _network(activation, output, weighted, seed=0):
+    rng = np.random.default_rng(seed)
+    n, d, r = 30, 4, 5
+    X = rng.standard_normal((n, d))
+    if output == "binary":
+        loss, c = BinaryLogLoss(), 1
+        Y = rng.integers(0, 2, size=(n, 1)).astype(float)
+    elif output == "multiclass":
+        loss, c = MultinomialLogLoss(), 3
+        Y = np.eye(c)[rng.integers(0, c, size=n)]
+    else:
+        loss, c = HalfSquaredLoss(), 1 if output == "regression" else 3
+        Y = rng.standard_normal((n, c))
+    s = rng.uniform(0.2, 2.0, size=n) if weighted else np.ones(n)
+    model = TwoLayerNetwork(d, r, c, activation, loss, Y, s / s.sum(), 0.1)
+    theta = rng.standard_normal(model.n_params)
+    return X, model, theta, rng
+
+
+def _Z(X, model, theta):
+    W1, b1 = model.first_layer(theta)
+    return X @ W1 + b1
+
+
+def _objective(X, model, theta):
+    return model.objective(theta, _Z(X, model, theta))
+
+
+CASES = list(itertools.product(sorted(ACTIVATIONS), OUTPUTS, [False, True]))
+
+
+@pytest.mark.parametrize("activation, output, weighted", CASES)
+def test_gradient_matches_finite_differences(activation, output, weighted):
+    X, model, theta, _ = _network(activation, output, weighted)
+    if activation == "relu":
+        theta[model._b1] += 0.05  # keep away from the kink at 0
+    value, R, grad = model.objective_and_gradient(theta, _Z(X, model, theta))
+    model.first_layer(grad)[0][...] += ProductEngine(X).backward(R)
+    assert value == pytest.approx(_objective(X, model, theta), rel=1e-13)
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (
+                _objective(X, model, theta + eps * e)
+                - _objective(X, model, theta - eps * e)
+            )
+            / (2 * eps)
+            for e in np.eye(model.n_params)
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("per_block", [False, True])
+@pytest.mark.parametrize("activation, output, weighted", CASES)
+def test_subspace_value_gradient_and_gauss_newton(
+    activation, output, weighted, per_block
+):
+    X, model, theta, rng = _network(activation, output, weighted)
+    D = rng.standard_normal(model.n_params)
+    move = rng.standard_normal(model.n_params)
+
+    def image(p):
+        W1, b1 = model.first_layer(p)
+        return X @ W1 + b1
+
+    basis = build_basis(D, image(D), [(move, image(move))], model, per_block)
+    assert len(basis.V) == (4 if per_block else 2)
+    Z = _Z(X, model, theta)
+    phi = model.subspace(theta, Z, basis)
+    k = len(basis.V)
+    a = 0.2 * rng.standard_normal(k)
+
+    value, grad, hess = phi(a)
+    assert value == pytest.approx(_objective(X, model, theta + a @ basis.P), rel=1e-12)
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (phi(a + eps * e, False) - phi(a - eps * e, False)) / (2 * eps)
+            for e in np.eye(k)
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+    # Gauss-Newton: J' H_loss J with J the output's Jacobian in the rates
+    # (here by finite differences), plus the penalty's Hessian.
+    def output_at(b):
+        t = theta + b @ basis.P
+        return model.output(t, _Z(X, model, t))[1]
+
+    J = np.stack(
+        [
+            (output_at(a + eps * e) - output_at(a - eps * e)) / (2 * eps)
+            for e in np.eye(k)
+        ]
+    )
+    _, _, loss_curvature = model.loss.evaluate(output_at(a), model.y, model.weights, J)
+    mask = model._weight_mask
+    expected = loss_curvature + model.l2 * basis.P[:, mask] @ basis.P[:, mask].T
+    np.testing.assert_allclose(hess, expected, rtol=1e-5, atol=1e-8)
+    assert np.linalg.eigvalsh(hess).min() >= -1e-10
+
+
+def test_blocks_are_the_layers():
+    _, model, _, _ = _network("tanh", "multiclass", False)
+    W1_stop = model.d * model.r
+    assert model.blocks[0] == slice(0, W1_stop + model.r)
+    assert model.blocks[1] == slice(W1_stop + model.r, model.n_params)
+    basis = Basis(np.eye(model.n_params)[:1], [None], ["lr"], [1])
+    assert basis.rates(np.array([0.5]), 2)[0].tolist() == [0.0, 0.5]
