@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit, softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -75,3 +76,47 @@ class SubspaceOptimizerMixin:
         self.product_counts_ = dict(result.product_counts)
         self.stop_reason_ = result.stop_reason
         return result
+
+
+class LogitProbabilityMixin:
+    """Probabilities from ``decision_function``'s logits.
+
+    One logit (binary problems) goes through the logistic function, several
+    through the softmax, as LogisticRegression and MLPClassifier do.
+    """
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            positive = expit(scores)
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``, as scikit-learn's classifiers define it
+            (so a probability that underflows to 0 gives ``-inf``).
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

@@ -149,6 +149,7 @@ def minimize(
         memory_directions=memory_directions,
         learning_rate=learning_rate,
         momentum=momentum,
+        inner_options=model.inner_options,
     )
     search_direction = make_direction(direction, memory, scaling)
     history = MoveHistory(strategy.n_moves)

@@ -140,8 +140,9 @@ class Strategy:
     per_block = False
     n_moves = 0
 
-    def __init__(self, direction_name):
+    def __init__(self, direction_name, inner_options=None):
         self.direction_name = direction_name
+        self.inner_options = inner_options or {}
         self._last = {}
 
     def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None):
@@ -219,7 +220,9 @@ class SubspaceNewton(Strategy):
             start[0] = 1.0
         if fits is not None and not fits(start):
             start = np.zeros_like(start)
-        a, value, n_evals = subspace_newton(phi, start, value_at_zero=f0, fits=fits)
+        a, value, n_evals = subspace_newton(
+            phi, start, value_at_zero=f0, fits=fits, **self.inner_options
+        )
         if value < f0:
             self._remember(basis, a)
         else:
@@ -243,8 +246,8 @@ class SubspaceOptimisation(SubspaceNewton):
 
     per_block = True
 
-    def __init__(self, direction_name, memory_directions):
-        super().__init__(direction_name)
+    def __init__(self, direction_name, memory_directions, inner_options=None):
+        super().__init__(direction_name, inner_options)
         self.n_moves = 1 + memory_directions
 
 
@@ -265,16 +268,28 @@ class FixedRates(Strategy):
         return a, phi(a, derivatives=False), 1
 
 
-def make_strategy(solver, direction, *, memory_directions, learning_rate, momentum):
-    """Return the strategy object for the ``solver`` parameter."""
+def make_strategy(
+    solver,
+    direction,
+    *,
+    memory_directions,
+    learning_rate,
+    momentum,
+    inner_options=None,
+):
+    """Return the strategy object for the ``solver`` parameter.
+
+    ``inner_options`` (``rtol``, ``max_iter``) are passed to the subspace
+    Newton solver; the model chooses them (see ``_models``).
+    """
     if solver == "ls":
         return LineSearch(direction)
     if solver == "lo":
-        return LineOptimisation(direction)
+        return LineOptimisation(direction, inner_options)
     if solver == "ps":
-        return PlaneSearch(direction)
+        return PlaneSearch(direction, inner_options)
     if solver == "so":
-        return SubspaceOptimisation(direction, memory_directions)
+        return SubspaceOptimisation(direction, memory_directions, inner_options)
     if solver == "fixed":
         return FixedRates(direction, learning_rate, momentum)
     raise ValueError(f"unknown solver {solver!r}; expected one of {SOLVERS}")

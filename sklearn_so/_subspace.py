@@ -65,7 +65,9 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     return 0.0, f0, max_trials
 
 
-def subspace_newton(phi, a_start, *, value_at_zero=None, max_iter=30, fits=None):
+def subspace_newton(
+    phi, a_start, *, value_at_zero=None, rtol=1e-10, max_iter=30, fits=None
+):
     """Minimise ``phi`` by a safeguarded Newton method.
 
     The Hessian returned by ``phi`` (exact for convex linear models,
@@ -86,6 +88,9 @@ def subspace_newton(phi, a_start, *, value_at_zero=None, max_iter=30, fits=None)
     value_at_zero : float or None
         ``phi(0)`` if the caller knows it (the current objective); saves an
         evaluation when the warm start is better.
+    rtol : float
+        Stop once Newton's decrement (the decrease the quadratic model still
+        promises) is at most ``rtol`` times the decrease already achieved.
     max_iter : int
         Newton iterations at most.
     fits : callable or None
@@ -127,7 +132,7 @@ def subspace_newton(phi, a_start, *, value_at_zero=None, max_iter=30, fits=None)
             break
         # Newton's decrement measures the remaining progress; stop once it is
         # negligible against the progress made in this outer iteration.
-        if iteration > 0 and decrement <= 1e-10 * max(f_zero - value, 0.0):
+        if iteration > 0 and decrement <= rtol * max(f_zero - value, 0.0):
             break
         step = 1.0
         if fits is not None:

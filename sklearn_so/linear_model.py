@@ -3,7 +3,6 @@
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
@@ -12,17 +11,20 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_is_fitted,
     validate_data,
 )
 
-from ._base import SOLVER_PARAMETER_CONSTRAINTS, SubspaceOptimizerMixin
+from ._base import (
+    SOLVER_PARAMETER_CONSTRAINTS,
+    LogitProbabilityMixin,
+    SubspaceOptimizerMixin,
+)
 from ._losses import BinaryLogLoss, MultinomialLogLoss
 from ._models import LinearModel
 
 
 class SOLogisticRegression(
-    LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator
+    LogitProbabilityMixin, LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator
 ):
     """Logistic regression whose step sizes are optimised on every iteration.
 
@@ -269,45 +271,6 @@ class SOLogisticRegression(
             self.intercept_ -= self.intercept_.mean()
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         return self
-
-    def predict_proba(self, X):
-        """Class probabilities (sigmoid for binary, softmax otherwise).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            positive = expit(scores)
-            return np.column_stack([1.0 - positive, positive])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([log_expit(-scores), log_expit(scores)])
-        return log_softmax(scores, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -18,7 +17,11 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
-from ._base import SOLVER_PARAMETER_CONSTRAINTS, SubspaceOptimizerMixin
+from ._base import (
+    SOLVER_PARAMETER_CONSTRAINTS,
+    LogitProbabilityMixin,
+    SubspaceOptimizerMixin,
+)
 from ._engine import make_engine
 from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
 from ._models import TwoLayerNetwork
@@ -128,7 +131,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         tol=1e-5,
         memory=10,
         memory_directions=1,
-        learning_rate=0.1,
+        learning_rate=0.03,
         momentum=0.9,
         random_state=None,
         warm_start=False,
@@ -246,7 +249,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         return tags
 
 
-class SOTwoLayerClassifier(ClassifierMixin, _BaseTwoLayer):
+class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer):
     __doc__ = (
         """Two-layer network classifier with per-layer rates chosen exactly.
 """
@@ -280,8 +283,11 @@ class SOTwoLayerClassifier(ClassifierMixin, _BaseTwoLayer):
         L-BFGS curvature pairs.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
-    learning_rate, momentum : float, default=0.1, 0.9
-        Constant rates of ``solver="fixed"``; ignored otherwise.
+    learning_rate, momentum : float, default=0.03, 0.9
+        Constant rates of ``solver="fixed"``; ignored otherwise. The default
+        step trains all three directions on small standardised problems; a
+        fixed step always needs tuning to the data, which is what the other
+        solvers avoid.
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation (drawn as MLPClassifier draws it) and
         the validation split.
@@ -441,43 +447,6 @@ class SOTwoLayerClassifier(ClassifierMixin, _BaseTwoLayer):
         labels = self._labels_of(self._raw_output(X))
         return self.classes_[labels]
 
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``.
-        """
-        out = self._raw_output(X)
-        if out.shape[1] == 1:
-            positive = expit(out[:, 0])
-            return np.column_stack([1.0 - positive, positive])
-        return softmax(out, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        out = self._raw_output(X)
-        if out.shape[1] == 1:
-            return np.column_stack([log_expit(-out[:, 0]), log_expit(out[:, 0])])
-        return log_softmax(out, axis=1)
-
 
 class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     __doc__ = (
@@ -513,7 +482,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         L-BFGS curvature pairs.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
-    learning_rate, momentum : float, default=0.1, 0.9
+    learning_rate, momentum : float, default=0.03, 0.9
         Constant rates of ``solver="fixed"``; ignored otherwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation and the validation split.

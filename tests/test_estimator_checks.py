@@ -12,6 +12,17 @@ DIRECTIONS = ["gd", "lbfgs", "adam"]
 
 def expected_failed_checks(estimator):
     """Checks expected to fail, each with its reason."""
+    if isinstance(estimator, (SOTwoLayerClassifier, SOTwoLayerRegressor)):
+        # The check wants predictions equal to rtol=1e-7 after fitting with
+        # integer weights and with repeated rows. Both fits minimise the same
+        # objective, but it is non-convex and the fits stop at tol=1e-5 on
+        # the gradient: rounding differences between the two data layouts
+        # move the final weights by about 1e-5, far above 1e-7.
+        reason = "non-convex fits agree to tol, not to rtol=1e-7"
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
     if estimator.direction == "adam" and estimator.solver in ("ps", "so"):
         # The check compares a fit with integer sample weights to a fit on
         # repeated rows at rtol=1e-7. Both minimise the same objective, but
@@ -40,7 +51,15 @@ def test_sklearn_compatible(estimator, check):
 
 @parametrize_with_checks(
     [
-        Estimator(hidden_units=5, solver=solver, direction=direction, random_state=0)
+        # max_iter=50 as scikit-learn caps MLP's own checks (at 100): the
+        # checks fit dozens of small noisy problems that never meet tol.
+        Estimator(
+            hidden_units=5,
+            solver=solver,
+            direction=direction,
+            max_iter=50,
+            random_state=0,
+        )
         for Estimator in (SOTwoLayerClassifier, SOTwoLayerRegressor)
         for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
     ],

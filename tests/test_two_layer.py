@@ -229,9 +229,14 @@ def test_early_stopping_keeps_the_best_validated_network():
 
 def test_warm_start_continues(binary_data):
     X, y = binary_data
-    est = SOTwoLayerClassifier(hidden_units=5, warm_start=True, random_state=0)
+    est = SOTwoLayerClassifier(
+        hidden_units=5, warm_start=True, max_iter=5, random_state=0
+    )
     fit_quietly(est, X, y)
     first_loss = est.loss_
     fit_quietly(est, X, y)
-    assert est.loss_ <= first_loss
+    # The second fit starts where the first stopped, not from a new draw.
     assert est.loss_curve_[0] <= first_loss * (1 + 1e-12)
+    assert est.loss_ < first_loss
+    cold = fit_quietly(est.set_params(warm_start=False), X, y)
+    assert cold.loss_curve_[0] > first_loss
