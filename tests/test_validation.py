@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_so import SOLogisticRegression
+from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
 
 from ._data import make_classification_data
+
+ESTIMATORS = [SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor]
+CLASSIFIERS = [SOLogisticRegression, SOTwoLayerClassifier]
 
 
 @pytest.fixture
@@ -14,62 +17,72 @@ def data():
     return make_classification_data(2, n_samples=30)
 
 
+@pytest.fixture(params=ESTIMATORS, ids=lambda E: E.__name__)
+def Estimator(request):
+    return request.param
+
+
+@pytest.fixture(params=CLASSIFIERS, ids=lambda E: E.__name__)
+def Classifier(request):
+    return request.param
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_features(data, bad):
+def test_non_finite_features(Estimator, data, bad):
     X, y = data
     X = X.copy()
     X[3, 1] = bad
     with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
-        SOLogisticRegression().fit(X, y)
+        Estimator().fit(X, y)
 
 
-def test_non_finite_sparse_features(data):
+def test_non_finite_sparse_features(Estimator, data):
     X, y = data
     X = sp.csr_matrix(X)
     X.data[0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        SOLogisticRegression().fit(X, y)
+        Estimator().fit(X, y)
 
 
-def test_empty_data():
+def test_empty_data(Estimator):
     with pytest.raises(ValueError, match="0 sample"):
-        SOLogisticRegression().fit(np.empty((0, 3)), np.empty(0))
+        Estimator().fit(np.empty((0, 3)), np.empty(0))
     with pytest.raises(ValueError, match="0 feature"):
-        SOLogisticRegression().fit(np.empty((5, 0)), np.arange(5) % 2)
+        Estimator().fit(np.empty((5, 0)), np.arange(5) % 2)
 
 
-def test_one_class(data):
+def test_one_class(Classifier, data):
     X, _ = data
     with pytest.raises(ValueError, match="only one class"):
-        SOLogisticRegression().fit(X, np.ones(len(X)))
+        Classifier().fit(X, np.ones(len(X)))
 
 
-def test_continuous_target(data):
+def test_continuous_target(Classifier, data):
     X, _ = data
     with pytest.raises(ValueError, match="Unknown label type"):
-        SOLogisticRegression().fit(X, np.linspace(0, 1, len(X)))
+        Classifier().fit(X, np.linspace(0, 1, len(X)))
 
 
-def test_mismatched_lengths(data):
+def test_mismatched_lengths(Estimator, data):
     X, y = data
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        SOLogisticRegression().fit(X, y[:-1])
+        Estimator().fit(X, y[:-1])
     with pytest.raises(ValueError, match="sample_weight.shape"):
-        SOLogisticRegression().fit(X, y, sample_weight=np.ones(len(y) + 1))
+        Estimator().fit(X, y, sample_weight=np.ones(len(y) + 1))
 
 
-def test_one_dimensional_X(data):
+def test_one_dimensional_X(Estimator, data):
     _, y = data
     with pytest.raises(ValueError, match="Expected 2D array"):
-        SOLogisticRegression().fit(np.arange(len(y), dtype=float), y)
+        Estimator().fit(np.arange(len(y), dtype=float), y)
 
 
-def test_negative_and_zero_sample_weights(data):
+def test_negative_and_zero_sample_weights(Estimator, data):
     X, y = data
     with pytest.raises(ValueError, match="Negative values in data"):
-        SOLogisticRegression().fit(X, y, sample_weight=-np.ones(len(y)))
+        Estimator().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="at least one non-zero"):
-        SOLogisticRegression().fit(X, y, sample_weight=np.zeros(len(y)))
+        Estimator().fit(X, y, sample_weight=np.zeros(len(y)))
 
 
 @pytest.mark.parametrize(
@@ -94,12 +107,45 @@ def test_unknown_parameter_values(data, params, name):
         SOLogisticRegression(**params).fit(X, y)
 
 
-def test_predict_before_fit_and_wrong_width(data):
+def test_predict_before_fit_and_wrong_width(Estimator, data):
     from sklearn.exceptions import NotFittedError
 
     X, y = data
     with pytest.raises(NotFittedError):
-        SOLogisticRegression().predict(X)
-    est = SOLogisticRegression().fit(X, y)
+        Estimator().predict(X)
+    est = Estimator().fit(X, y)
     with pytest.raises(ValueError, match="features"):
-        est.predict_proba(X[:, :-1])
+        est.predict(X[:, :-1])
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"hidden_units": 0}, "hidden_units"),
+        ({"activation": "softplus"}, "activation"),
+        ({"alpha": -1.0}, "alpha"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change"),
+        ({"solver": "adam"}, "solver"),
+    ],
+)
+@pytest.mark.parametrize("Network", [SOTwoLayerClassifier, SOTwoLayerRegressor])
+def test_unknown_network_parameter_values(data, Network, params, name):
+    X, y = data
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        Network(**params).fit(X, y)
+
+
+def test_multilabel_targets_are_refused(data):
+    X, _ = data
+    Y = np.column_stack([np.arange(len(X)) % 2, np.arange(len(X)) % 3 == 0])
+    with pytest.raises(ValueError, match="y should be a 1d array"):
+        SOTwoLayerClassifier().fit(X, Y.astype(int))
+
+
+def test_non_finite_regression_target(data):
+    X, _ = data
+    y = np.linspace(0, 1, len(X))
+    y[4] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        SOTwoLayerRegressor().fit(X, y)
