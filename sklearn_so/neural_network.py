@@ -131,8 +131,8 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         tol=1e-5,
         memory=10,
         memory_directions=1,
-        learning_rate=0.03,
-        momentum=0.9,
+        learning_rate=0.1,
+        momentum=0.0,
         random_state=None,
         warm_start=False,
         early_stopping=False,
@@ -283,11 +283,12 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         L-BFGS curvature pairs.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
-    learning_rate, momentum : float, default=0.03, 0.9
+    learning_rate, momentum : float, default=0.1, 0.0
         Constant rates of ``solver="fixed"``; ignored otherwise. The default
-        step trains all three directions on small standardised problems; a
-        fixed step always needs tuning to the data, which is what the other
-        solvers avoid.
+        (no momentum: Adam's direction already averages past gradients)
+        trains all three directions on small standardised problems; a fixed
+        step always needs tuning to the data, which is what the other solvers
+        avoid.
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation (drawn as MLPClassifier draws it) and
         the validation split.
@@ -482,7 +483,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         L-BFGS curvature pairs.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
-    learning_rate, momentum : float, default=0.03, 0.9
+    learning_rate, momentum : float, default=0.1, 0.0
         Constant rates of ``solver="fixed"``; ignored otherwise.
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation and the validation split.
