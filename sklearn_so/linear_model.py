@@ -93,8 +93,10 @@ class SOLogisticRegression(
         subspace by ``solver="so"``; their images cost no product.
     learning_rate : float, default=0.1
         Constant step of ``solver="fixed"`` (ignored by the other solvers).
-    momentum : float, default=0.9
+    momentum : float, default=0.0
         Constant momentum of ``solver="fixed"`` (ignored by the other solvers).
+        Zero by default: Adam's direction already averages past gradients,
+        and with a second momentum the default step oscillates.
     class_weight : dict or "balanced", default=None
         Weights of the classes, multiplied into the sample weights, as in
         LogisticRegression.
@@ -176,7 +178,7 @@ class SOLogisticRegression(
         memory=10,
         memory_directions=1,
         learning_rate=0.1,
-        momentum=0.9,
+        momentum=0.0,
         class_weight=None,
         warm_start=False,
         verbose=0,
