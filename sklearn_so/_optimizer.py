@@ -14,10 +14,11 @@ The cached pre-activation is recomputed exactly every ``REFRESH_EVERY``
 iterations and at the end, so the fitted model carries no accumulated drift.
 Hence::
 
-    n_products = setup + 2 * n_iter + refresh + restart
+    n_products = setup + 2 * n_iter + refresh + unused
 
-where a restart is the rare iteration whose direction gave no decrease: the
-direction's memory is then forgotten and the iteration tried once more.
+where an unused product is the image of a direction that was not taken: it
+gave no decrease (the direction's memory is then forgotten and the iteration
+tried once more, or the fit ends) or a non-finite objective.
 """
 
 import time
@@ -57,9 +58,9 @@ class OptimizeResult:
         Bottleneck products performed.
     product_counts : dict
         Bottleneck products by purpose: ``"setup"``, ``"iterations"`` (two
-        per iteration), ``"refresh"`` and ``"restart"`` (the image of a
-        direction that gave no decrease, after which the direction's state
-        is reset once).
+        per iteration), ``"refresh"`` and ``"unused"`` (the image of a
+        direction that was not taken: it gave no decrease, after which the
+        direction's state is reset once or the fit ends, or it diverged).
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
@@ -164,7 +165,7 @@ def minimize(
     stop_reason = f"max_iter={max_iter} iterations reached"
     refreshed_last = False
     restarted = False
-    n_restarts = 0
+    n_unused = 0
     diverged = False
     iteration = 0
     while iteration < max_iter:
@@ -176,9 +177,10 @@ def minimize(
         D = search_direction(theta, grad)
         if not grad @ D < 0:
             # Not a descent direction (Adam, or L-BFGS memory gone stale):
-            # fall back to steepest descent and forget the stale state.
+            # fall back to (preconditioned) steepest descent and forget the
+            # stale state.
             search_direction.reset()
-            D = -grad
+            D = -grad if scaling is None else -scaling * grad
         W1_D, b1_D = model.first_layer(D)
         VD = _preactivation(engine, W1_D, b1_D)
         step = strategy.step(
@@ -194,6 +196,7 @@ def minimize(
         if not np.isfinite(step.value):
             stop_reason = "the objective became non-finite (a diverging step)"
             diverged = True
+            n_unused += 1
             break
         if not np.any(step.a):
             if not restarted:
@@ -203,9 +206,10 @@ def minimize(
                 search_direction.reset()
                 history.clear()
                 restarted = True
-                n_restarts += 1
+                n_unused += 1
                 continue
             stop_reason = "no further decrease of the objective was possible"
+            n_unused += 1
             break
         restarted = False
         delta, image = step.basis.move(step.a, Z.shape)
@@ -235,11 +239,16 @@ def minimize(
 
     result.n_iter = len(result.loss_curve)
     result.grad_max = float(np.max(np.abs(grad), initial=0.0))
+    if not result.converged and not diverged and result.grad_max <= tol:
+        # The last iteration reached the criterion the loop had no turn to test.
+        result.converged = True
+        stop_reason = f"gradient criterion max|g| <= tol={tol:g} met"
     if diverged and np.isfinite(best[0]):
         theta, refreshed_last = best[1], False
         result.grad_max = np.nan
         stop_reason += "; the best finite iterate was kept"
-    if choose_final is not None and not diverged:
+    if choose_final is not None:
+        # Early stopping only ever holds finite, validated iterates.
         chosen = choose_final(theta)
         if chosen is not theta:
             theta, refreshed_last = chosen, False
@@ -255,7 +264,7 @@ def minimize(
         "setup": setup_products,
         "iterations": 2 * result.n_iter,
         "refresh": n_refreshes,
-        "restart": n_restarts,
+        "unused": n_unused,
     }
     if verbose:
         print(f"[sklearn-so] stopped after {result.n_iter} iterations: {stop_reason}")

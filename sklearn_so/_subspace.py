@@ -24,8 +24,10 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     Near the optimum the objective changes by less than its rounding error and
     Armijo's test becomes a coin toss, so the steps would shrink for nothing.
     There, as in Hager and Zhang's approximate Wolfe conditions, a step is
-    accepted when the value is within rounding of ``f0`` and the directional
-    derivative shows it did not overshoot: ``phi'(step) <= (1 - 2 c1) |phi'(0)|``.
+    accepted when the value is below ``f0`` by no more than rounding (never
+    equal or above: the objective keeps decreasing, and a search that cannot
+    decrease it at all still ends) and the directional derivative shows it
+    did not overshoot: ``phi'(step) <= (1 - 2 c1) |phi'(0)|``.
 
     Parameters
     ----------
@@ -55,9 +57,9 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     for trial in range(1, max_trials + 1):
         value = phi(np.array([step]), derivatives=False)
         if np.isfinite(value):
-            if value <= f0 + ARMIJO_C1 * step * slope:
+            if value <= f0 + ARMIJO_C1 * step * slope and value < f0:
                 return step, value, trial
-            if abs(value - f0) <= rounding:
+            if f0 - rounding <= value < f0:
                 _, derivative, _ = phi(np.array([step]), derivatives=True)
                 if derivative[0] <= (1 - 2 * ARMIJO_C1) * abs(slope):
                     return step, value, trial

@@ -138,7 +138,10 @@ class SOLogisticRegression(
         the "gd" and "lbfgs" directions' diagonal preconditioner and, for a
         warm start, the starting ``X W``; ``"refresh"``, the exact
         recomputations of the cached ``X W`` (every 50 iterations and once at
-        the end, so the fitted model carries no drift).
+        the end, so the fitted model carries no drift); ``"unused"``, the
+        image of a direction that was not taken (it gave no decrease: the
+        direction's memory is reset and the iteration retried once, or the
+        fit ends).
     stop_reason_ : str
         Why the fit stopped, in words.
 
@@ -239,6 +242,12 @@ class SOLogisticRegression(
             class_weight = compute_class_weight(
                 self.class_weight, classes=classes, y=y, sample_weight=sample_weight
             )
+            if not np.all(np.isfinite(class_weight)):
+                empty = classes[~np.isfinite(class_weight)]
+                raise ValueError(
+                    f"class_weight='balanced' needs a positive total sample weight "
+                    f"in every class; these classes have none: {empty.tolist()}."
+                )
             sample_weight *= class_weight[y_index]
         total_weight = sample_weight.sum()
         if not total_weight > 0:

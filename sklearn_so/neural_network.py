@@ -93,9 +93,8 @@ class _EarlyStopping:
         _, out = self.model.output(theta, self.engine.forward(W1) + b1)
         score = float(self.score(out))
         self.scores.append(score)
-        self._no_improvement = (
-            self._no_improvement + 1 if score < self.best_score + self.tol else 0
-        )
+        improved = np.isfinite(score) and score >= self.best_score + self.tol
+        self._no_improvement = 0 if improved else self._no_improvement + 1
         if score > self.best_score:
             self.best_score, self.best_theta = score, theta
         self.stopped = self._no_improvement > self.n_iter_no_change
@@ -158,15 +157,25 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
 
-    def _fit_network(self, X, Y, sample_weight, loss, stratify):
-        """Fit on validated X and encoded targets Y of shape (n, c)."""
+    def _fit_network(self, X, Y, sample_weight, loss, stratify, fitted, warm_ok):
+        """Fit on validated X and encoded targets Y of shape (n, c).
+
+        ``fitted`` holds target-dependent attributes (``classes_``...) set
+        only once the fit has succeeded, so a failed refit leaves the previous
+        model intact; ``warm_ok`` tells whether the previous weights describe
+        the same targets (a warm start reuses them only then).
+        """
         rng = check_random_state(self.random_state)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        monitor_data = None
+        n_features, n_outputs = X.shape[1], Y.shape[1]
+        # Draw the initial weights before the validation split, as MLP does,
+        # so that the same random_state gives the same starting network.
+        theta0 = self._initial_parameters(n_features, n_outputs, rng, warm_ok)
+        validation = None
         if self.early_stopping:
-            X, X_val, Y, Y_val, sample_weight, _ = train_test_split(
+            X, X_val, Y, Y_val, sample_weight, weight_val = train_test_split(
                 X,
                 Y,
                 sample_weight,
@@ -174,11 +183,15 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
                 random_state=rng,
                 stratify=stratify,
             )
-            monitor_data = (X_val, Y_val)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    f"The validation set is too small ({X_val.shape[0]} sample) "
+                    "for early stopping: increase validation_fraction."
+                )
+            validation = (X_val, Y_val, weight_val)
         total_weight = sample_weight.sum()
         if not total_weight > 0:
             raise ValueError("The sample weights sum to zero.")
-        n_features, n_outputs = X.shape[1], Y.shape[1]
         model = TwoLayerNetwork(
             n_features,
             self.hidden_units,
@@ -189,18 +202,20 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
             sample_weight / total_weight,
             self.alpha / total_weight,
         )
-        theta0 = self._initial_parameters(model, rng)
         monitor = None
-        if monitor_data is not None:
+        if validation is not None:
+            X_val, Y_val, weight_val = validation
             monitor = _EarlyStopping(
                 model,
-                monitor_data[0],
-                lambda out: self._validation_score(out, monitor_data[1]),
+                X_val,
+                lambda out: self._validation_score(out, Y_val, weight_val),
                 self.n_iter_no_change,
                 self.tol,
             )
         result = self._run_optimizer(model, X, theta0, monitor)
         W1, b1, W2, b2 = model.unpack(result.theta)
+        for name, value in fitted.items():
+            setattr(self, name, value)
         self.coefs_ = [W1.copy(), W2.copy()]
         self.intercepts_ = [b1.copy(), b2.copy()]
         self.n_iter_ = result.n_iter
@@ -215,18 +230,21 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
             self.best_validation_score_ = None
         return self
 
-    def _initial_parameters(self, model, rng):
-        theta = np.empty(model.n_params)
-        W1, b1, W2, b2 = model.unpack(theta)
-        if self.warm_start and hasattr(self, "coefs_"):
-            shapes = [c.shape for c in self.coefs_]
-            if shapes == [W1.shape, W2.shape]:
-                W1[:], W2[:] = self.coefs_
-                b1[:], b2[:] = self.intercepts_
-                return theta
-        W1[:], b1[:] = _glorot_uniform(rng, model.d, model.r, self.activation)
-        W2[:], b2[:] = _glorot_uniform(rng, model.r, model.c, self.activation)
-        return theta
+    def _initial_parameters(self, n_features, n_outputs, rng, warm_ok):
+        """Flat parameters in the model's layout ``[W1, b1, W2, b2]``."""
+        r = self.hidden_units
+        shapes = [(n_features, r), (r, n_outputs)]
+        if (
+            self.warm_start
+            and warm_ok
+            and hasattr(self, "coefs_")
+            and [c.shape for c in self.coefs_] == shapes
+        ):
+            (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
+        else:
+            W1, b1 = _glorot_uniform(rng, n_features, r, self.activation)
+            W2, b2 = _glorot_uniform(rng, r, n_outputs, self.activation)
+        return np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
 
     def _raw_output(self, X):
         """The network's raw output (logits or predictions) for X."""
@@ -268,8 +286,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         L2 penalty, with MLPClassifier's scaling.
     solver : {"so", "ps", "lo", "ls", "fixed"}, default="so"
         Rates per iteration: per-layer learning and momentum rates ("so"),
-        shared ones ("ps"), one exact learning rate ("lo"), Armijo
-        backtracking ("ls"), or the constant ``learning_rate`` and
+        shared ones ("ps"), one learning rate minimising the objective along
+        the direction ("lo"; like every inner problem of a network, solved by
+        damped Gauss-Newton to 1e-3 of the achieved decrease, not exactly),
+        Armijo backtracking ("ls"), or the constant ``learning_rate`` and
         ``momentum`` ("fixed"). Default chosen by
         ``benchmarks/bench_two_layer.py`` (see the README).
     direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
@@ -335,8 +355,8 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     product_counts_ : dict
         Products by purpose: ``"iterations"`` (two per iteration),
         ``"setup"`` (starting gradient and pre-activation), ``"refresh"``,
-        ``"restart"`` and, with early stopping, ``"validation"`` (with the
-        held-out matrix, not X).
+        ``"unused"`` (images of directions not taken) and, with early
+        stopping, ``"validation"`` (with the held-out matrix, not X).
     validation_scores_ : list of float or None
         Held-out accuracy after every iteration (early stopping only).
     best_validation_score_ : float or None
@@ -393,23 +413,35 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
                 f"got {target_type!r}."
             )
         encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
+        classes = encoder.classes_
+        if len(classes) < 2:
             raise ValueError(
                 "The classifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {self.classes_[0]!r}."
+                f"but the data contains only one class: {classes[0]!r}."
             )
         index = encoder.transform(y)
-        if len(self.classes_) == 2:
+        if len(classes) == 2:
             Y, loss = index[:, None].astype(np.float64), BinaryLogLoss()
-            self.out_activation_ = "logistic"
+            out_activation = "logistic"
         else:
-            Y, loss = np.eye(len(self.classes_))[index], MultinomialLogLoss()
-            self.out_activation_ = "softmax"
-        return self._fit_network(X, Y, sample_weight, loss, stratify=index)
+            Y, loss = np.eye(len(classes))[index], MultinomialLogLoss()
+            out_activation = "softmax"
+        return self._fit_network(
+            X,
+            Y,
+            sample_weight,
+            loss,
+            stratify=index,
+            fitted={"classes_": classes, "out_activation_": out_activation},
+            warm_ok=np.array_equal(getattr(self, "classes_", None), classes),
+        )
 
-    def _validation_score(self, out, Y_val):
-        return accuracy_score(self._labels_of(Y_val - 0.5), self._labels_of(out))
+    def _validation_score(self, out, Y_val, weight_val):
+        return accuracy_score(
+            self._labels_of(Y_val - 0.5),
+            self._labels_of(out),
+            sample_weight=weight_val,
+        )
 
     @staticmethod
     def _labels_of(out):
@@ -571,14 +603,20 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
             multi_output=True,
             y_numeric=True,
         )
-        self._single_output = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        self.out_activation_ = "identity"
-        return self._fit_network(X, Y, sample_weight, HalfSquaredLoss(), None)
+        return self._fit_network(
+            X,
+            Y,
+            sample_weight,
+            HalfSquaredLoss(),
+            stratify=None,
+            fitted={"out_activation_": "identity", "_single_output": y.ndim == 1},
+            warm_ok=True,
+        )
 
     @staticmethod
-    def _validation_score(out, Y_val):
-        return r2_score(Y_val, out)
+    def _validation_score(out, Y_val, weight_val):
+        return r2_score(Y_val, out, sample_weight=weight_val)
 
     def predict(self, X):
         """Predicted targets.

@@ -93,7 +93,7 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
     assert est.n_products_ == sum(counts.values())
     assert (
         est.n_products_
-        == setup + 2 * n_iter + expected_refreshes(n_iter) + counts["restart"]
+        == setup + 2 * n_iter + expected_refreshes(n_iter) + counts["unused"]
     )
     # The engine's count agrees with products counted where they happen.
     assert counting_engine.calls == est.n_products_
@@ -345,3 +345,16 @@ def test_pipeline_and_grid_search_over_solver_and_direction():
     np.testing.assert_allclose(scores, scores[0])
     ref = make_pipeline(StandardScaler(), LogisticRegression(tol=1e-10)).fit(X, y)
     np.testing.assert_array_equal(grid.predict(X), ref.predict(X))
+
+
+@pytest.mark.parametrize("solver", SEARCHING_SOLVERS)
+def test_products_add_up_when_no_decrease_is_possible(counting_engine, solver):
+    # tol=0 can only end on "no further decrease": the images of the
+    # directions not taken must be counted too.
+    X, y = make_classification_data(2)
+    est = SOLogisticRegression(solver=solver, tol=0.0, max_iter=5000)
+    with pytest.warns(ConvergenceWarning, match="no further decrease"):
+        est.fit(X, y)
+    assert est.product_counts_["unused"] >= 1
+    assert est.n_products_ == sum(est.product_counts_.values())
+    assert counting_engine.calls == est.n_products_

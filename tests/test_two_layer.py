@@ -74,7 +74,7 @@ def test_two_products_per_iteration(monkeypatch, solver, direction, target):
     assert counts["setup"] == 2
     assert counts["iterations"] == 2 * n_iter
     assert counts["refresh"] == expected_refreshes(n_iter)
-    assert est.n_products_ == 2 + 2 * n_iter + counts["refresh"] + counts["restart"]
+    assert est.n_products_ == 2 + 2 * n_iter + counts["refresh"] + counts["unused"]
     assert CountingEngine.calls == est.n_products_
 
 
@@ -221,8 +221,12 @@ def test_early_stopping_keeps_the_best_validated_network():
     )
     assert est.product_counts_["validation"] == est.n_iter_
     # The kept network is the best-validated one: rescoring it agrees.
+    # The split draws from the generator after the initial weights, as MLP.
+    rng = np.random.RandomState(0)
+    _glorot_uniform(rng, X.shape[1], 50, "tanh")
+    _glorot_uniform(rng, 50, 3, "tanh")
     _, X_val, _, y_val = train_test_split(
-        X, y, test_size=0.1, random_state=np.random.RandomState(0), stratify=y
+        X, y, test_size=0.1, random_state=rng, stratify=y
     )
     assert est.score(X_val, y_val) == pytest.approx(est.best_validation_score_)
 
@@ -240,3 +244,40 @@ def test_warm_start_continues(binary_data):
     assert est.loss_ < first_loss
     cold = fit_quietly(est.set_params(warm_start=False), X, y)
     assert cold.loss_curve_[0] > first_loss
+
+
+def test_failed_refit_keeps_the_previous_model():
+    X, y = make_classification_data(3)
+    est = fit_quietly(SOTwoLayerClassifier(hidden_units=4, random_state=0), X, y)
+    before = est.predict(X)
+    with pytest.raises(ValueError, match="only one class"):
+        est.fit(X, np.zeros(len(y)))
+    np.testing.assert_array_equal(est.predict(X), before)
+
+
+def test_warm_start_with_new_classes_starts_afresh():
+    X, y = make_classification_data(3)
+    est = SOTwoLayerClassifier(hidden_units=4, warm_start=True, random_state=0)
+    fit_quietly(est, X, y)
+    fit_quietly(est, X, y + 10)
+    cold = fit_quietly(SOTwoLayerClassifier(hidden_units=4, random_state=0), X, y + 10)
+    np.testing.assert_array_equal(est.classes_, [10, 11, 12])
+    np.testing.assert_allclose(est.coefs_[0], cold.coefs_[0])
+
+
+def test_early_stopping_needs_a_validation_set():
+    X, y = regression_data(1)
+    est = SOTwoLayerRegressor(early_stopping=True, validation_fraction=0.01)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        est.fit(X[:20], y[:20])
+
+
+def test_converging_on_the_last_allowed_iteration_does_not_warn(binary_data):
+    X, y = binary_data
+    first = SOTwoLayerClassifier(hidden_units=4, random_state=0, tol=1e-3).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        again = SOTwoLayerClassifier(
+            hidden_units=4, random_state=0, tol=1e-3, max_iter=first.n_iter_
+        ).fit(X, y)
+    assert "gradient criterion" in again.stop_reason_

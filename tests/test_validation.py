@@ -149,3 +149,12 @@ def test_non_finite_regression_target(data):
     y[4] = np.nan
     with pytest.raises(ValueError, match="Input y contains NaN"):
         SOTwoLayerRegressor().fit(X, y)
+
+
+def test_balanced_class_weight_with_a_weightless_class(data):
+    X, y = data
+    sample_weight = np.where(y == 1, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"these classes have none: \[1\]"):
+        SOLogisticRegression(class_weight="balanced").fit(
+            X, y, sample_weight=sample_weight
+        )
