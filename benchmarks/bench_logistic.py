@@ -1,0 +1,899 @@
+"""Time to a common target: SOLogisticRegression against LogisticRegression.
+
+Every estimator minimises the same objective (``C=1``, an unpenalised
+intercept)::
+
+    f(W, b) = mean_i loss_i + ||W||^2 / (2 C n)
+
+which is LogisticRegression's objective divided by ``C n`` and equals
+``SOLogisticRegression.loss_``. One function, :func:`objective`, evaluates it
+from ``coef_`` and ``intercept_`` for every fitted estimator.
+
+Protocol, identical for every solver:
+
+1. ``f*`` is the smallest objective reached by very tight fits (sklearn
+   newton-cg and lbfgs, newton-cholesky for dense data with at most 1000
+   features, and SOLogisticRegression, all with ``tol=1e-12``); the target is
+   ``f* (1 + 1e-6)``.
+2. Each solver is fitted with ``tol`` = 1e-3, 1e-4, ..., 1e-12 in turn (a
+   large ``max_iter``); the first fit whose objective is at most the target
+   counts, with its wall time (best of ``--repeats``), ``n_iter_`` and ``tol``.
+3. A tighter ``tol`` only continues the same deterministic trajectory, so the
+   sequence also stops when a fit ended for another reason than its ``tol``
+   (``max_iter``, or SOLogisticRegression found no further decrease), when a
+   fit exceeded the solver's time budget on the dataset (``--budget`` seconds
+   of fitting, summed over the sequence; the fit runs in a child process,
+   which is killed), or when the budget is spent.
+
+Run from the repository root::
+
+    python benchmarks/bench_logistic.py [--quick] [--datasets a,b]
+        [--repeats R] [--output DIR]
+"""
+
+import argparse
+import os
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from _common import (
+    IPC_SLACK,
+    FitOutcome,
+    FitWorker,
+    bare_products_time,
+    environment_lines,
+    fmt,
+    limit_threads,
+    log,
+    markdown_table,
+    write_csv,
+)
+from scipy.special import logsumexp
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import LabelEncoder, StandardScaler
+
+from sklearn_so import SOLogisticRegression
+
+C = 1.0
+TOLS = tuple(10.0**-k for k in range(3, 13))
+TIGHT_TOL = 1e-12
+TARGET_RTOL = 1e-6
+LOSS_RTOL = 1e-9
+MAX_ITER = {"lbfgs": 100_000, "newton": 10_000}
+SO_SOLVERS = ("ls", "lo", "ps", "so")
+SO_DIRECTIONS = ("gd", "lbfgs", "adam")
+SKLEARN_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky")
+# newton-cholesky forms and factorises a dense (d q) x (d q) Hessian: beyond
+# this many features a single iteration takes minutes and gigabytes.
+NEWTON_CHOLESKY_MAX_FEATURES = 5000
+FSTAR_CHOLESKY_MAX_FEATURES = 1000
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
+MEMORY_DATASET = "dense_50k"
+
+
+# --------------------------------------------------------------------------
+# Datasets
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """A classification problem and its label encoding.
+
+    Attributes
+    ----------
+    name : str
+        Identifier used on the command line and in the tables.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The training matrix.
+    y : ndarray of shape (n_samples,)
+        The labels.
+    y_index : ndarray of shape (n_samples,)
+        The labels encoded as 0, ..., n_classes - 1 (sorted classes).
+    n_classes : int
+        Number of classes.
+    """
+
+    name: str
+    X: object
+    y: np.ndarray
+    y_index: np.ndarray = field(init=False)
+    n_classes: int = field(init=False)
+
+    def __post_init__(self):
+        self.y_index = LabelEncoder().fit_transform(self.y)
+        self.n_classes = int(self.y_index.max()) + 1
+
+    @property
+    def n_outputs(self):
+        """Number of coefficient rows: 1 if binary, else ``n_classes``."""
+        return 1 if self.n_classes == 2 else self.n_classes
+
+    @property
+    def density(self):
+        """Fraction of stored entries (1 for dense data)."""
+        if sp.issparse(self.X):
+            return self.X.nnz / np.prod(self.X.shape)
+        return 1.0
+
+    @property
+    def nbytes(self):
+        """Memory held by X's arrays."""
+        if sp.issparse(self.X):
+            return self.X.data.nbytes + self.X.indices.nbytes + self.X.indptr.nbytes
+        return self.X.nbytes
+
+
+def make_digits():
+    """Digits, raw pixel values 0-16: 1797 x 64, 10 classes."""
+    X, y = load_digits(return_X_y=True)
+    return Dataset("digits", np.ascontiguousarray(X, dtype=np.float64), y)
+
+
+def make_breast_cancer(standardise):
+    """Breast cancer, 569 x 30, binary; standardised or raw features."""
+    X, y = load_breast_cancer(return_X_y=True)
+    if standardise:
+        return Dataset("breast_cancer_std", StandardScaler().fit_transform(X), y)
+    return Dataset("breast_cancer_raw", np.ascontiguousarray(X), y)
+
+
+def make_dense(name, n_samples, n_features, seed=0):
+    """Dense synthetic binary problem from ``make_classification``.
+
+    One feature in ten is informative and one in twenty redundant (a linear
+    combination of informative ones); 1% of the labels are flipped.
+    """
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=max(2, n_features // 10),
+        n_redundant=n_features // 20,
+        flip_y=0.01,
+        random_state=seed,
+    )
+    return Dataset(name, np.ascontiguousarray(X, dtype=np.float64), y)
+
+
+def make_sparse(name, n_samples, n_features, nnz_per_row=20, seed=0):
+    """Sparse synthetic binary CSR problem with logistic label noise.
+
+    X has standard normal values at about ``nnz_per_row`` random positions per
+    row; the labels are ``1[X w + b + noise > 0]`` with a true coefficient
+    vector ``w`` having 10% non-zero standard normal entries and logistic
+    noise.
+    """
+    rng = np.random.default_rng(seed)
+    X = sp.random(
+        n_samples,
+        n_features,
+        density=nnz_per_row / n_features,
+        format="csr",
+        rng=rng,
+        data_rvs=rng.standard_normal,
+        dtype=np.float64,
+    )
+    true_coef = sp.random(
+        n_features, 1, density=0.1, rng=rng, data_rvs=rng.standard_normal
+    ).toarray()[:, 0]
+    scores = X @ true_coef + 0.2 + rng.logistic(size=n_samples)
+    return Dataset(name, X, (scores > 0).astype(np.int64))
+
+
+DATASETS = {
+    "digits": make_digits,
+    "breast_cancer_std": lambda: make_breast_cancer(standardise=True),
+    "breast_cancer_raw": lambda: make_breast_cancer(standardise=False),
+    "dense_50k": lambda: make_dense("dense_50k", 50_000, 500),
+    "sparse_100k": lambda: make_sparse("sparse_100k", 100_000, 20_000),
+    "dense_5k": lambda: make_dense("dense_5k", 5_000, 100),
+    "sparse_10k": lambda: make_sparse("sparse_10k", 10_000, 2_000),
+}
+FULL_DATASETS = ("digits", "breast_cancer_std", "breast_cancer_raw")
+FULL_DATASETS += ("dense_50k", "sparse_100k")
+QUICK_DATASETS = FULL_DATASETS[:3] + ("dense_5k", "sparse_10k")
+
+
+# --------------------------------------------------------------------------
+# The objective
+# --------------------------------------------------------------------------
+
+
+def objective(estimator, dataset, C=C):
+    """The common objective of a fitted estimator, from its coefficients.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Has ``coef_`` of shape (1, d) (binary) or (n_classes, d) and
+        ``intercept_``.
+    dataset : Dataset
+        The training data.
+    C : float
+        Inverse regularisation strength.
+
+    Returns
+    -------
+    value : float
+        ``mean_i loss_i + ||W||^2 / (2 C n)`` with the binary loss
+        ``log(1 + exp(z)) - y z`` or the multinomial ``logsumexp(z) - z_y``.
+    """
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    raw = np.asarray(dataset.X @ coef.T) + estimator.intercept_
+    y, n = dataset.y_index, len(dataset.y_index)
+    if coef.shape[0] == 1:
+        z = raw[:, 0]
+        losses = np.logaddexp(0.0, z) - y * z
+    else:
+        losses = logsumexp(raw, axis=1) - raw[np.arange(n), y]
+    return float(losses.mean() + np.sum(coef**2) / (2.0 * C * n))
+
+
+def check_loss_attribute(estimator, value, label):
+    """Stop the benchmark if ``loss_`` disagrees with :func:`objective`.
+
+    Parameters
+    ----------
+    estimator : SOLogisticRegression
+        A fitted estimator.
+    value : float
+        :func:`objective` of that estimator.
+    label : str
+        Where the fit came from, for the error message.
+    """
+    if not np.isclose(estimator.loss_, value, rtol=LOSS_RTOL, atol=0.0):
+        raise SystemExit(
+            f"{label}: SOLogisticRegression.loss_ = {estimator.loss_!r} but the "
+            f"benchmark's objective is {value!r} (rtol {LOSS_RTOL:g}); the "
+            "benchmark would measure something else."
+        )
+
+
+# --------------------------------------------------------------------------
+# Candidates
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """One solver configuration to time.
+
+    Attributes
+    ----------
+    label : str
+        Name in the tables.
+    library : {"sklearn", "sklearn_so"}
+        Which package the estimator comes from.
+    estimator : estimator
+        Unfitted template; its ``tol`` is set for each fit.
+    """
+
+    label: str
+    library: str
+    estimator: object
+
+    @property
+    def is_ours(self):
+        """Whether this is an SOLogisticRegression."""
+        return self.library == "sklearn_so"
+
+    def with_tol(self, tol):
+        """A fresh unfitted copy of the estimator with the given ``tol``."""
+        return clone(self.estimator).set_params(tol=tol)
+
+
+def sklearn_estimator(solver, tol=1e-4):
+    """LogisticRegression with the common objective and a large ``max_iter``."""
+    max_iter = MAX_ITER["lbfgs"] if solver == "lbfgs" else MAX_ITER["newton"]
+    return LogisticRegression(
+        C=C, fit_intercept=True, solver=solver, tol=tol, max_iter=max_iter
+    )
+
+
+def so_estimator(solver="so", direction="lbfgs", tol=1e-4):
+    """SOLogisticRegression with the common objective and a large ``max_iter``."""
+    return SOLogisticRegression(
+        C=C,
+        fit_intercept=True,
+        solver=solver,
+        direction=direction,
+        tol=tol,
+        max_iter=MAX_ITER["lbfgs"],
+    )
+
+
+def make_candidates(dataset):
+    """The sklearn solvers, then every SOLogisticRegression solver/direction.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The problem; newton-cholesky is left out when it has more than
+        ``NEWTON_CHOLESKY_MAX_FEATURES`` features.
+
+    Returns
+    -------
+    candidates : list of Candidate
+    """
+    candidates = []
+    for solver in SKLEARN_SOLVERS:
+        too_wide = dataset.X.shape[1] > NEWTON_CHOLESKY_MAX_FEATURES
+        if solver == "newton-cholesky" and too_wide:
+            continue
+        candidates.append(
+            Candidate(f"sklearn {solver}", "sklearn", sklearn_estimator(solver))
+        )
+    for solver in SO_SOLVERS:
+        for direction in SO_DIRECTIONS:
+            candidates.append(
+                Candidate(
+                    f"SO {solver}/{direction}",
+                    "sklearn_so",
+                    so_estimator(solver, direction),
+                )
+            )
+    return candidates
+
+
+# --------------------------------------------------------------------------
+# f* and time to target
+# --------------------------------------------------------------------------
+
+
+def tight_estimators(dataset):
+    """The very tight fits whose best objective defines f*.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The problem; newton-cholesky joins for dense data with at most
+        ``FSTAR_CHOLESKY_MAX_FEATURES`` features.
+
+    Returns
+    -------
+    estimators : dict
+        Label -> unfitted estimator with ``tol=TIGHT_TOL``.
+    """
+    fits = {
+        "sklearn newton-cg": sklearn_estimator("newton-cg", TIGHT_TOL),
+        "sklearn lbfgs": sklearn_estimator("lbfgs", TIGHT_TOL),
+    }
+    dense = not sp.issparse(dataset.X)
+    if dense and dataset.X.shape[1] <= FSTAR_CHOLESKY_MAX_FEATURES:
+        fits["sklearn newton-cholesky"] = sklearn_estimator(
+            "newton-cholesky", TIGHT_TOL
+        )
+    fits["SO so/lbfgs"] = so_estimator(tol=TIGHT_TOL)
+    return fits
+
+
+def compute_fstar(worker, dataset, timeout):
+    """Return f*, the fit that reached it, and a note per tight fit.
+
+    Parameters
+    ----------
+    worker : FitWorker
+        Fits on ``dataset``.
+    dataset : Dataset
+        The problem.
+    timeout : float
+        Seconds allowed to each tight fit; one that exceeds it is left out.
+
+    Returns
+    -------
+    fstar : float or None
+        None if every tight fit timed out.
+    source : str or None
+    notes : dict
+        Label -> objective (float) or "timeout".
+    """
+    notes = {}
+    for label, estimator in tight_estimators(dataset).items():
+        outcome = worker.fit(estimator, timeout)
+        if outcome is None:
+            notes[label] = "timeout"
+            continue
+        value = objective(outcome.estimator, dataset)
+        if label.startswith("SO"):
+            check_loss_attribute(outcome.estimator, value, f"tight fit {label}")
+        notes[label] = value
+    values = {k: v for k, v in notes.items() if not isinstance(v, str)}
+    if not values:
+        return None, None, notes
+    source = min(values, key=values.get)
+    return values[source], source, notes
+
+
+def n_iterations(estimator):
+    """Iterations of a fitted estimator (``n_iter_`` may be an array)."""
+    return int(np.max(estimator.n_iter_))
+
+
+def stopped_by_tol(estimator, max_iter):
+    """Whether a fit ended on its ``tol`` (so a tighter one would go on)."""
+    if isinstance(estimator, SOLogisticRegression):
+        return estimator.stop_reason_.startswith("gradient criterion")
+    return n_iterations(estimator) < max_iter
+
+
+@dataclass
+class Attempt:
+    """One fit of the tol sequence."""
+
+    tol: float
+    outcome: FitOutcome
+    value: float
+
+
+def run_tol_sequence(worker, candidate, dataset, target, budget):
+    """Fit with tol 1e-3, ..., 1e-12 until the target (or a stop rule).
+
+    Parameters
+    ----------
+    worker : FitWorker
+        Fits on ``dataset``.
+    candidate : Candidate
+        The solver configuration.
+    dataset : Dataset
+        The problem.
+    target : float
+        Objective value to reach.
+    budget : float
+        Seconds of fitting allowed, summed over the sequence; the fit that
+        would exceed it is killed.
+
+    Returns
+    -------
+    attempts : list of Attempt
+        The fits made, loosest first; the last reached the target if any did.
+    stop : str
+        ``"reached"`` or why the sequence stopped before reaching it.
+    """
+    attempts, spent = [], 0.0
+    for tol in TOLS:
+        remaining = budget - spent
+        if remaining <= 0:
+            return attempts, "budget"
+        estimator = candidate.with_tol(tol)
+        outcome = worker.fit(estimator, timeout=remaining + IPC_SLACK)
+        if outcome is None:
+            return attempts, "timeout"
+        spent += outcome.seconds
+        value = objective(outcome.estimator, dataset)
+        if candidate.is_ours:
+            check_loss_attribute(outcome.estimator, value, candidate.label)
+        attempts.append(Attempt(tol, outcome, value))
+        if value <= target:
+            return attempts, "reached"
+        if not stopped_by_tol(outcome.estimator, estimator.max_iter):
+            return attempts, _early_stop_reason(outcome.estimator)
+    return attempts, "tol 1e-12 too loose"
+
+
+def _early_stop_reason(estimator):
+    """Short reason for a fit that ended before meeting its ``tol``."""
+    if n_iterations(estimator) >= estimator.max_iter:
+        return "max_iter"
+    return "stalled"
+
+
+def best_repeat_time(worker, candidate, tol, first_seconds, repeats):
+    """Best wall time of ``repeats`` fits at ``tol``.
+
+    Parameters
+    ----------
+    worker : FitWorker
+        Fits on the dataset.
+    candidate : Candidate
+        The solver configuration.
+    tol : float
+        The tolerance that reached the target.
+    first_seconds : float
+        Time of the fit already made at ``tol``; it counts as one repeat.
+    repeats : int
+        Total number of fits.
+
+    Returns
+    -------
+    seconds : float
+    """
+    best = first_seconds
+    for _ in range(repeats - 1):
+        outcome = worker.fit(candidate.with_tol(tol), timeout=3 * first_seconds + 10)
+        if outcome is not None:
+            best = min(best, outcome.seconds)
+    return best
+
+
+def time_to_target(worker, candidate, dataset, fstar, budget, repeats):
+    """Apply the protocol to one candidate.
+
+    Parameters
+    ----------
+    worker : FitWorker
+        Fits on ``dataset``.
+    candidate : Candidate
+        The solver configuration.
+    dataset : Dataset
+        The problem.
+    fstar : float
+        The reference minimum; the target is ``fstar * (1 + TARGET_RTOL)``.
+    budget : float
+        Seconds of fitting allowed for the tol sequence.
+    repeats : int
+        Fits at the counted tol; the best time is reported.
+
+    Returns
+    -------
+    row : dict
+        The row of the results table (status, time, iterations, tol,
+        products, gap to f*, ...).
+    """
+    target = fstar * (1.0 + TARGET_RTOL)
+    attempts, stop = run_tol_sequence(worker, candidate, dataset, target, budget)
+    row = {
+        "dataset": dataset.name,
+        "estimator": candidate.label,
+        "library": candidate.library,
+        "status": "reached" if stop == "reached" else f"not reached ({stop})",
+        "n_fits": len(attempts),
+        "fit_seconds_total": sum(a.outcome.seconds for a in attempts),
+    }
+    if not attempts:
+        return row
+    best = min(attempts, key=lambda a: a.value)
+    counted = attempts[-1] if stop == "reached" else best
+    estimator = counted.outcome.estimator
+    row.update(
+        objective=counted.value,
+        gap=(counted.value - fstar) / abs(fstar),
+        n_iter=n_iterations(estimator),
+        tol=counted.tol,
+        warnings=" | ".join(sorted({w[:160] for w in counted.outcome.warnings})),
+    )
+    if candidate.is_ours:
+        row["n_products"] = estimator.n_products_
+        row["stop_reason"] = estimator.stop_reason_
+    if stop == "reached":
+        row["time_s"] = best_repeat_time(
+            worker, candidate, counted.tol, counted.outcome.seconds, repeats
+        )
+    return row
+
+
+# --------------------------------------------------------------------------
+# Cost reference: memory
+# --------------------------------------------------------------------------
+
+
+def peak_memory(dataset):
+    """Peak memory traced during one default SOLogisticRegression().fit.
+
+    tracemalloc sees numpy's allocations; X itself is allocated before
+    tracing starts, so the peak is the fit's extra memory.
+
+    Returns
+    -------
+    peak_bytes : int
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tracemalloc.start()
+        try:
+            SOLogisticRegression().fit(dataset.X, dataset.y)
+            _, peak_bytes = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    return peak_bytes
+
+
+# --------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------
+
+
+def add_speedups(rows):
+    """Add the time ratios against sklearn lbfgs and the best sklearn solver.
+
+    A ratio above 1 means the row's solver reached the target faster.
+    """
+    by_dataset = {}
+    for row in rows:
+        by_dataset.setdefault(row["dataset"], []).append(row)
+    for group in by_dataset.values():
+        sklearn_times = {
+            r["estimator"]: r["time_s"]
+            for r in group
+            if r["library"] == "sklearn" and "time_s" in r
+        }
+        lbfgs = sklearn_times.get("sklearn lbfgs")
+        best = min(sklearn_times.values(), default=None)
+        for row in group:
+            if "time_s" not in row:
+                continue
+            if lbfgs is not None:
+                row["speedup_vs_sklearn_lbfgs"] = lbfgs / row["time_s"]
+            if best is not None:
+                row["speedup_vs_best_sklearn"] = best / row["time_s"]
+
+
+def add_product_ratio(row, bare_seconds):
+    """Wall time per iteration over the time of two bare products."""
+    if row["library"] == "sklearn_so" and "time_s" in row and row.get("n_iter"):
+        row["time_per_iter_over_2_products"] = (
+            row["time_s"] / row["n_iter"] / bare_seconds
+        )
+
+
+RESULT_COLUMNS = (
+    ("estimator", "estimator", "s"),
+    ("status", "status", "s"),
+    ("time_s", "time [s]", ".3g"),
+    ("n_iter", "n_iter", "d"),
+    ("tol", "tol", ".0e"),
+    ("n_products", "products", "d"),
+    ("time_per_iter_over_2_products", "t_iter / 2 products", ".1f"),
+    ("speedup_vs_sklearn_lbfgs", "vs sk lbfgs", ".2f"),
+    ("speedup_vs_best_sklearn", "vs best sk", ".2f"),
+    ("gap", "(f - f*)/f*", ".1e"),
+)
+
+
+def results_section(dataset_row, rows):
+    """The Markdown section of one dataset."""
+    title = (
+        f"### {dataset_row['dataset']}: n={dataset_row['n_samples']}, "
+        f"d={dataset_row['n_features']}, classes={dataset_row['n_classes']}, "
+        f"density={dataset_row['density']:.3g}"
+    )
+    summary = (
+        f"f* = {dataset_row['f_star']:.12g} (from {dataset_row['f_star_source']}); "
+        f"target f*(1 + {TARGET_RTOL:g}); two bare products "
+        f"{1e3 * dataset_row['bare_products_s']:.3g} ms. Tight fits: "
+        + ", ".join(
+            f"{k} {v if isinstance(v, str) else format(v, '.12g')}"
+            for k, v in dataset_row["tight_fits"].items()
+        )
+    )
+    table = markdown_table(
+        [heading for _, heading, _ in RESULT_COLUMNS],
+        [[fmt(row.get(key), spec) for key, _, spec in RESULT_COLUMNS] for row in rows],
+    )
+    return "\n\n".join([title, summary, table])
+
+
+def markdown_report(args, datasets_info, rows, memory_line, notes):
+    """The whole Markdown report."""
+    parts = [
+        "# Logistic regression: time to f*(1 + 1e-6)",
+        "\n".join(environment_lines(args.load_before)),
+        f"Protocol: C={C}, fit_intercept=True; tol 1e-3, ..., 1e-12 until the "
+        f"objective is within {TARGET_RTOL:g} of f*; time = best of "
+        f"{args.repeats} fit(s) at the first tol that reaches it. Fitting "
+        f"budget per solver and dataset: {args.budget:g} s; tight fits for f*: "
+        f"{args.fstar_timeout:g} s each; threads: {args.threads or 'default'}. "
+        "'vs ...' columns: time ratio (> 1 = "
+        "faster than sklearn). t_iter / 2 products: wall time per iteration "
+        "over the time of X @ M plus X.T @ R. Not reached: 'timeout' = a fit "
+        "exceeded the rest of the budget and was killed, 'budget' = the budget "
+        "was spent, 'max_iter' / 'stalled' = the fit ended before meeting its "
+        "tol (max_iter, or no further decrease). (f - f*)/f*: of the counted "
+        "fit, or of the best fit if the target was not reached.",
+    ]
+    for info in datasets_info:
+        group = [r for r in rows if r["dataset"] == info["dataset"]]
+        parts.append(results_section(info, group))
+    if memory_line:
+        parts.append(memory_line)
+    if notes:
+        parts.append("Notes:\n\n" + "\n".join(f"- {n}" for n in notes))
+    return "\n\n".join(parts) + "\n"
+
+
+CSV_COLUMNS = (
+    "dataset",
+    "n_samples",
+    "n_features",
+    "n_classes",
+    "density",
+    "f_star",
+    "f_star_source",
+    "bare_products_s",
+    "estimator",
+    "library",
+    "status",
+    "time_s",
+    "n_iter",
+    "tol",
+    "n_products",
+    "time_per_iter_over_2_products",
+    "speedup_vs_sklearn_lbfgs",
+    "speedup_vs_best_sklearn",
+    "objective",
+    "gap",
+    "n_fits",
+    "fit_seconds_total",
+    "stop_reason",
+    "warnings",
+)
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+
+def benchmark_dataset(dataset, args, notes):
+    """Compute f* and run every candidate on one dataset.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The problem.
+    args : argparse.Namespace
+        The command-line options.
+    notes : list of str
+        Remarks for the report; appended to.
+
+    Returns
+    -------
+    info : dict or None
+        Dataset-level facts (shape, f*, cost of two bare products); None if
+        no f* could be computed.
+    rows : list of dict
+        One row per candidate, with the dataset facts merged in.
+    """
+    bare = bare_products_time(dataset.X, dataset.n_outputs)
+    with FitWorker(dataset, args.threads) as worker:
+        fstar, source, tight = compute_fstar(worker, dataset, args.fstar_timeout)
+        if fstar is None:
+            notes.append(f"{dataset.name} skipped: every tight fit timed out.")
+            return None, []
+        info = {
+            "dataset": dataset.name,
+            "n_samples": dataset.X.shape[0],
+            "n_features": dataset.X.shape[1],
+            "n_classes": dataset.n_classes,
+            "density": dataset.density,
+            "f_star": fstar,
+            "f_star_source": source,
+            "bare_products_s": bare,
+            "tight_fits": tight,
+        }
+        log(f"{dataset.name}: f* = {fstar:.12g} from {source}; tight fits {tight}")
+        rows = []
+        if dataset.X.shape[1] > NEWTON_CHOLESKY_MAX_FEATURES:
+            notes.append(
+                f"{dataset.name}: sklearn newton-cholesky not run (more than "
+                f"{NEWTON_CHOLESKY_MAX_FEATURES} features: a dense Hessian)."
+            )
+        for candidate in make_candidates(dataset):
+            row = time_to_target(
+                worker, candidate, dataset, fstar, args.budget, args.repeats
+            )
+            add_product_ratio(row, bare)
+            log(_row_summary(row))
+            rows.append(row)
+    _check_fstar(info, rows, notes)
+    facts = {k: v for k, v in info.items() if k not in ("dataset", "tight_fits")}
+    return info, [{**row, **facts} for row in rows]
+
+
+def _check_fstar(info, rows, notes):
+    """Note any fit whose objective is below f* by more than rounding."""
+    floor = info["f_star"] * (1.0 - 1e-9)
+    for row in rows:
+        value = row.get("objective")
+        if value is not None and value < floor:
+            notes.append(
+                f"{info['dataset']}: {row['estimator']} reached {value:.15g} < "
+                f"f* = {info['f_star']:.15g}: f* is not the minimum."
+            )
+
+
+def _row_summary(row):
+    """One progress line for stderr."""
+    time_s = row.get("time_s")
+    shown = f"{time_s:.3g}s" if time_s is not None else "-"
+    return (
+        f"  {row['estimator']:<24} {row['status']:<28} {shown:>8} "
+        f"n_iter={row.get('n_iter', '-')} tol={row.get('tol', '-')} "
+        f"fits={row['n_fits']} gap={row.get('gap', float('nan')):.1e}"
+    )
+
+
+def memory_report():
+    """Peak extra memory of a default fit on ``MEMORY_DATASET``, in words."""
+    dataset = DATASETS[MEMORY_DATASET]()
+    peak = peak_memory(dataset)
+    return (
+        f"Memory: one default SOLogisticRegression().fit on {MEMORY_DATASET} "
+        f"({dataset.X.shape[0]} x {dataset.X.shape[1]}, X = "
+        f"{dataset.nbytes / 2**20:.1f} MiB): tracemalloc peak "
+        f"{peak / 2**20:.1f} MiB = {peak / dataset.nbytes:.2f} x X.nbytes."
+    )
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="small datasets and budgets (~2 min)"
+    )
+    parser.add_argument(
+        "--datasets", help=f"comma-separated names among {', '.join(DATASETS)}"
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="best of R fits")
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="directory for results"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        help="seconds of fitting per solver and dataset (default 30, quick 2)",
+    )
+    parser.add_argument(
+        "--fstar-timeout",
+        type=float,
+        help="seconds per tight fit for f* (default 600, quick 10)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS and OpenMP threads (threadpoolctl); 0 leaves the libraries' "
+        "defaults. Default 1: on a small or shared machine, threads that wait "
+        "for a busy CPU slow small problems down by 10x and more.",
+    )
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the tracemalloc measure"
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.budget is None:
+        args.budget = 2.0 if args.quick else 30.0
+    if args.fstar_timeout is None:
+        args.fstar_timeout = 10.0 if args.quick else 600.0
+    names = QUICK_DATASETS if args.quick else FULL_DATASETS
+    if args.datasets:
+        names = tuple(name.strip() for name in args.datasets.split(","))
+        unknown = [name for name in names if name not in DATASETS]
+        if unknown:
+            parser.error(f"unknown datasets {unknown}; choose among {list(DATASETS)}")
+    args.names = names
+    return args
+
+
+def main(argv=None):
+    """Run the benchmark and write the CSV and Markdown results."""
+    args = parse_args(argv)
+    limit_threads(args.threads)
+    args.load_before = os.getloadavg()
+    start = time.perf_counter()
+    notes, infos, rows = [], [], []
+    for name in args.names:
+        log(f"building {name}")
+        info, dataset_rows = benchmark_dataset(DATASETS[name](), args, notes)
+        if info is not None:
+            infos.append(info)
+        rows += dataset_rows
+    add_speedups(rows)
+    memory_line = None if args.skip_memory else memory_report()
+    notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
+    args.output.mkdir(parents=True, exist_ok=True)
+    write_csv(args.output / "logistic.csv", rows, CSV_COLUMNS)
+    report = markdown_report(args, infos, rows, memory_line, notes)
+    (args.output / "logistic.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
