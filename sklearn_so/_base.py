@@ -30,8 +30,9 @@ SOLVER_PARAMETER_CONSTRAINTS = {
 class SubspaceOptimizerMixin:
     """Runs the shared outer loop and stores what it reports.
 
-    Sets ``n_iter_``-like results through :meth:`_store_result`; the estimator
-    decides the attribute shapes it exposes.
+    Sets the attributes every estimator shares (``loss_``, ``loss_curve_``,
+    the rates, the product counts, ``stop_reason_``); the estimator sets the
+    model-specific ones (``coef_``, ``coefs_``, ``n_iter_``...).
     """
 
     def _run_optimizer(self, model, X, theta0, monitor=None):

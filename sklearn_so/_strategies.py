@@ -10,7 +10,8 @@ choosing a basis and an inner solver, nothing else.
 ``lo``     ``[D]``; the 1-D problem solved by safeguarded Newton.
 ``ps``     ``[D, theta_k - theta_{k-1}]`` shared by every block; 2-D Newton.
 ``so``     the same two directions and ``memory_directions`` older moves,
-           restricted to each block separately; Newton in 2-5 dims per block.
+           each restricted to every block separately (k = blocks x
+           (2 + memory_directions) rates); Newton in k dimensions.
 ``fixed``  ``[D, theta_k - theta_{k-1}]`` with the user's constant rates.
 =========  ===================================================================
 """
