@@ -302,3 +302,30 @@ def write_csv(path, rows, columns):
 def log(message):
     """Print a progress line to stderr, immediately."""
     print(message, file=sys.stderr, flush=True)
+
+
+def select_datasets(parser, requested, available, default):
+    """Dataset names from a comma-separated ``--datasets`` value.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Reports an unknown name as a usage error.
+    requested : str or None
+        The option's value; None selects ``default``.
+    available : dict
+        Known dataset names.
+    default : tuple of str
+        Names used when none is requested.
+
+    Returns
+    -------
+    names : tuple of str
+    """
+    if not requested:
+        return tuple(default)
+    names = tuple(name.strip() for name in requested.split(","))
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        parser.error(f"unknown datasets {unknown}; choose among {list(available)}")
+    return names

@@ -51,6 +51,7 @@ from _common import (
     limit_threads,
     log,
     markdown_table,
+    select_datasets,
     write_csv,
 )
 from scipy.special import logsumexp
@@ -862,13 +863,12 @@ def parse_args(argv=None):
         args.budget = 2.0 if args.quick else 30.0
     if args.fstar_timeout is None:
         args.fstar_timeout = 10.0 if args.quick else 600.0
-    names = QUICK_DATASETS if args.quick else FULL_DATASETS
-    if args.datasets:
-        names = tuple(name.strip() for name in args.datasets.split(","))
-        unknown = [name for name in names if name not in DATASETS]
-        if unknown:
-            parser.error(f"unknown datasets {unknown}; choose among {list(DATASETS)}")
-    args.names = names
+    args.names = select_datasets(
+        parser,
+        args.datasets,
+        DATASETS,
+        QUICK_DATASETS if args.quick else FULL_DATASETS,
+    )
     return args
 
 

@@ -55,6 +55,7 @@ from _common import (
     limit_threads,
     log,
     markdown_table,
+    select_datasets,
     write_csv,
 )
 from sklearn.base import is_classifier
@@ -952,13 +953,7 @@ def parse_args(argv=None):
         args.budget = 2.0 if args.quick else 30.0
     if args.mlp_timeout is None:
         args.mlp_timeout = 60.0 if args.quick else 900.0
-    names = tuple(DATASETS)
-    if args.datasets:
-        names = tuple(name.strip() for name in args.datasets.split(","))
-        unknown = [name for name in names if name not in DATASETS]
-        if unknown:
-            parser.error(f"unknown datasets {unknown}; choose among {list(DATASETS)}")
-    args.names = names
+    args.names = select_datasets(parser, args.datasets, DATASETS, tuple(DATASETS))
     return args
 
 
