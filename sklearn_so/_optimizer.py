@@ -290,9 +290,7 @@ def _value_and_gradient(model, engine, theta, Z):
 def _record(result, value, learning, momentum, grad_max):
     result.loss_curve.append(float(value))
     result.learning_rates.append(learning)
-    result.momentum_rates.append(
-        np.zeros_like(learning) if momentum is None else momentum
-    )
+    result.momentum_rates.append(momentum)
     result.grad_norms.append(grad_max)
 
 
