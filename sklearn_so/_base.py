@@ -5,9 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, softmax
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._callbacks import FitTask
 from ._directions import DIRECTIONS
 from ._engine import make_engine
 from ._optimizer import minimize
@@ -27,22 +29,41 @@ SOLVER_PARAMETER_CONSTRAINTS = {
 }
 
 
-class SubspaceOptimizerMixin:
+class SubspaceOptimizerMixin(CallbackSupportMixin):
     """Runs the shared outer loop and stores what it reports.
 
     Sets the attributes every estimator shares (``loss_``, ``loss_curve_``,
     the rates, the product counts, ``stop_reason_``); the estimator sets the
     model-specific ones (``coef_``, ``coefs_``, ``n_iter_``...).
+
+    Reports to scikit-learn's callbacks (``set_callbacks``): the estimator
+    opens the fit task with :meth:`_begin_fit_task`, passes it to
+    :meth:`_run_optimizer` with a function turning parameters into fitted
+    attributes, and ends it once fitted.
     """
 
-    def _run_optimizer(self, model, X, theta0, monitor=None):
+    def _begin_fit_task(self, X, y, sample_weight=None):
+        """Open the fit-level callback task (hooks run only if callbacks are set).
+
+        Call it once the data are validated and before the optimiser runs;
+        call the returned task's ``end()`` once the fitted attributes are set.
+        """
+        return FitTask(self, X, y, sample_weight, max_subtasks=self.max_iter)
+
+    def _run_optimizer(self, model, X, theta0, monitor=None, *, task, reconstruct):
         """Minimise ``model``'s objective on X from ``theta0``.
 
         ``monitor`` (early stopping) is called after every iteration and may
-        stop the fit and choose the returned parameters. Returns the
-        optimiser's result after warning if the fit stopped for any reason
-        but the gradient criterion or the monitor.
+        stop the fit and choose the returned parameters. ``task`` (from
+        :meth:`_begin_fit_task`) reports every iteration to the callbacks,
+        which may stop the fit too, with the fitted attributes
+        ``reconstruct(theta)``. Returns the optimiser's result after warning
+        if the fit stopped for any reason but the gradient criterion, the
+        monitor or a callback.
         """
+        hooks = monitor
+        if task.has_callbacks:
+            hooks = task.iteration_hooks(reconstruct, monitor)
         engine = make_engine(X)
         result = minimize(
             model,
@@ -57,10 +78,14 @@ class SubspaceOptimizerMixin:
             learning_rate=self.learning_rate,
             momentum=self.momentum,
             verbose=self.verbose,
-            on_iteration=monitor,
+            on_iteration=hooks,
+            on_iteration_begin=getattr(hooks, "begin", None),
             choose_final=None if monitor is None else monitor.choose_final,
         )
-        if not result.converged and not (monitor is not None and monitor.stopped):
+        if hooks is not None and hooks is not monitor:
+            hooks.close()
+        stopped = hooks is not None and hooks.stopped
+        if not result.converged and not stopped:
             warnings.warn(
                 f"{type(self).__name__} did not converge: {result.stop_reason} "
                 f"(solver={self.solver!r}, direction={self.direction!r}, "

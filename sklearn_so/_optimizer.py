@@ -96,6 +96,7 @@ def minimize(
     momentum,
     verbose=0,
     on_iteration=None,
+    on_iteration_begin=None,
     choose_final=None,
 ):
     """Minimise the model's objective from ``theta0``.
@@ -121,10 +122,18 @@ def minimize(
     learning_rate, momentum : float
         Constant rates of ``solver="fixed"``.
     verbose : int
-        Print one line every ``max(1, 100 // verbose)`` iterations if > 0.
+        If > 0, print one line every ``max(1, 100 // verbose)`` iterations
+        (the objective, max|gradient|, the rates of every block and the
+        products so far) and a final line saying why the loop stopped.
     on_iteration : callable or None
         Called as ``on_iteration(iteration, theta, value)`` after each
-        iteration; returning True stops the loop.
+        iteration; returning True stops the loop, with the callable's
+        ``reason`` attribute (if any) as the stop reason.
+    on_iteration_begin : callable or None
+        Called as ``on_iteration_begin(iteration, theta)`` when an iteration
+        starts (after the gradient criterion was tested), once per iteration
+        even when the iteration is retried. An iteration that then finds no
+        decrease or diverges ends without its ``on_iteration`` call.
     choose_final : callable or None
         ``choose_final(theta)`` returns the parameters to return instead of
         the last iterate (early stopping picks the best-validated one).
@@ -174,6 +183,8 @@ def minimize(
             result.converged = True
             stop_reason = f"gradient criterion max|g| <= tol={tol:g} met"
             break
+        if on_iteration_begin is not None and not restarted:
+            on_iteration_begin(iteration + 1, theta)
         D = search_direction(theta, grad)
         if not grad @ D < 0:
             # Not a descent direction (Adam, or L-BFGS memory gone stale):

@@ -40,6 +40,14 @@ class SOLogisticRegression(
     the image ``X D`` of the new direction ``D``); every trial step of the
     search reuses cached products, so the rates cost O(n_samples) each.
 
+    Supports scikit-learn's callbacks (``set_callbacks`` with, for example,
+    :class:`sklearn.callback.ProgressBar` or
+    :class:`sklearn.callback.ScoringMonitor`) for every solver and
+    direction: a fit is one task with one subtask per iteration, whose
+    ``fitted_estimator`` predicts as if the fit had stopped there. A callback
+    whose ``on_fit_task_end`` returns True stops the fit after that
+    iteration, without a ConvergenceWarning.
+
     Parameters
     ----------
     C : float, default=1.0
@@ -235,6 +243,8 @@ class SOLogisticRegression(
                 f"but the data contains only one class: {classes[0]!r}."
             )
         y_index = encoder.transform(y)
+        # The callbacks score the intermediate models with the weights as given.
+        sample_weight_given = sample_weight
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
         )
@@ -280,17 +290,29 @@ class SOLogisticRegression(
             if b0 is not None:
                 b0[:] = self.intercept_
 
+        def fitted_attributes(theta):
+            W, b = model.unpack(theta)
+            intercept = b.copy() if b is not None else np.zeros(n_outputs)
+            if n_outputs > 1:
+                # Softmax is unchanged by a shift common to every class's
+                # intercept; report the symmetric one (intercepts summing to
+                # zero), scikit-learn's convention. The penalty centres coef_.
+                intercept -= intercept.mean()
+            return {
+                "classes_": classes,
+                "coef_": np.array(W.T, order="C"),
+                "intercept_": intercept,
+            }
+
+        task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
-        result = self._run_optimizer(model, X, theta0)
-        W, b = model.unpack(result.theta)
-        self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = b.copy() if b is not None else np.zeros(n_outputs)
-        if n_outputs > 1:
-            # Softmax is unchanged by a shift common to every class's
-            # intercept; report the symmetric one (intercepts summing to zero),
-            # scikit-learn's convention. The penalty already centres coef_.
-            self.intercept_ -= self.intercept_.mean()
+        result = self._run_optimizer(
+            model, X, theta0, task=task, reconstruct=fitted_attributes
+        )
+        for name, value in fitted_attributes(result.theta).items():
+            setattr(self, name, value)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        task.end()
         return self
 
     def __sklearn_tags__(self):

@@ -52,6 +52,15 @@ _SHARED_DOC = """
     estimator still solves the same inner problem (results are unchanged)
     but each iteration is then several products' worth of work, and
     ``solver="ls"`` (values only) is the economical choice.
+
+    Supports scikit-learn's callbacks (``set_callbacks`` with, for example,
+    :class:`sklearn.callback.ProgressBar` or
+    :class:`sklearn.callback.ScoringMonitor`) for every solver and
+    direction: a fit is one task with one subtask per iteration, whose
+    ``fitted_estimator`` predicts as if the fit had stopped there. A callback
+    whose ``on_fit_task_end`` returns True stops the fit after that
+    iteration, without a ConvergenceWarning; with early stopping, either can
+    stop the fit.
 """
 
 
@@ -157,14 +166,17 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
 
-    def _fit_network(self, X, Y, sample_weight, loss, stratify, fitted, warm_ok):
+    def _fit_network(self, X, y, Y, sample_weight, loss, stratify, fitted, warm_ok):
         """Fit on validated X and encoded targets Y of shape (n, c).
 
-        ``fitted`` holds target-dependent attributes (``classes_``...) set
-        only once the fit has succeeded, so a failed refit leaves the previous
-        model intact; ``warm_ok`` tells whether the previous weights describe
-        the same targets (a warm start reuses them only then).
+        ``y`` is the target as given (for the callbacks). ``fitted`` holds
+        target-dependent attributes (``classes_``...) set only once the fit
+        has succeeded, so a failed refit leaves the previous model intact
+        (the callbacks' intermediate models carry them instead); ``warm_ok``
+        tells whether the previous weights describe the same targets (a warm
+        start reuses them only then).
         """
+        sample_weight_given = sample_weight
         rng = check_random_state(self.random_state)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -174,6 +186,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         # so that the same random_state gives the same starting network.
         theta0 = self._initial_parameters(n_features, n_outputs, rng, warm_ok)
         validation = None
+        X_given = X
         if self.early_stopping:
             X, X_val, Y, Y_val, sample_weight, weight_val = train_test_split(
                 X,
@@ -212,15 +225,24 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
                 self.n_iter_no_change,
                 self.tol,
             )
-        result = self._run_optimizer(model, X, theta0, monitor)
-        W1, b1, W2, b2 = model.unpack(result.theta)
-        for name, value in fitted.items():
+
+        def fitted_attributes(theta):
+            W1, b1, W2, b2 = model.unpack(theta)
+            return {
+                **fitted,
+                "coefs_": [W1.copy(), W2.copy()],
+                "intercepts_": [b1.copy(), b2.copy()],
+                "n_layers_": 3,
+                "n_outputs_": n_outputs,
+            }
+
+        task = self._begin_fit_task(X_given, y, sample_weight_given)
+        result = self._run_optimizer(
+            model, X, theta0, monitor, task=task, reconstruct=fitted_attributes
+        )
+        for name, value in fitted_attributes(result.theta).items():
             setattr(self, name, value)
-        self.coefs_ = [W1.copy(), W2.copy()]
-        self.intercepts_ = [b1.copy(), b2.copy()]
         self.n_iter_ = result.n_iter
-        self.n_layers_ = 3
-        self.n_outputs_ = n_outputs
         if monitor is not None:
             self.validation_scores_ = monitor.scores
             self.best_validation_score_ = monitor.best_score
@@ -228,6 +250,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
+        task.end()
         return self
 
     def _initial_parameters(self, n_features, n_outputs, rng, warm_ok):
@@ -435,6 +458,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             out_activation = "softmax"
         return self._fit_network(
             X,
+            y,
             Y,
             sample_weight,
             loss,
@@ -614,6 +638,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return self._fit_network(
             X,
+            y,
             Y,
             sample_weight,
             HalfSquaredLoss(),
