@@ -111,7 +111,12 @@ class SOLogisticRegression(
     warm_start : bool, default=False
         Start from the previous fit's coefficients when their shape matches.
     verbose : int, default=0
-        Print progress lines (more often for larger values) when positive.
+        When positive, print one line every ``max(1, 100 // verbose)``
+        iterations (``verbose=1``: every 100th, ``verbose>=100``: every one)
+        with the iteration number, the objective (the value ``loss_curve_``
+        records), the largest absolute gradient entry, the learning and
+        momentum rates chosen and the products with X so far (setup
+        included), and a last line saying why the fit stopped.
 
     Attributes
     ----------

@@ -353,7 +353,13 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     n_iter_no_change : int, default=10
         Patience of early stopping.
     verbose : int, default=0
-        Print progress lines when positive.
+        When positive, print one line every ``max(1, 100 // verbose)``
+        iterations (``verbose=1``: every 100th, ``verbose>=100``: every one)
+        with the iteration number, the objective (the value ``loss_curve_``
+        records), the largest absolute gradient entry, the learning and
+        momentum rates chosen for each layer and the products with the
+        training X so far (setup included), and a last line saying why the
+        fit stopped.
 
     Attributes
     ----------
@@ -560,7 +566,13 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     n_iter_no_change : int, default=10
         Patience of early stopping.
     verbose : int, default=0
-        Print progress lines when positive.
+        When positive, print one line every ``max(1, 100 // verbose)``
+        iterations (``verbose=1``: every 100th, ``verbose>=100``: every one)
+        with the iteration number, the objective (the value ``loss_curve_``
+        records), the largest absolute gradient entry, the learning and
+        momentum rates chosen for each layer and the products with the
+        training X so far (setup included), and a last line saying why the
+        fit stopped.
 
     Attributes
     ----------
