@@ -547,6 +547,19 @@ def time_to_target(worker, candidate, dataset, fstar, budget, repeats):
         "n_fits": len(attempts),
         "fit_seconds_total": sum(a.outcome.seconds for a in attempts),
     }
+    # Every fit of the sequence, for the convergence plot (logistic_trace.csv).
+    row["_trace"] = [
+        {
+            "dataset": dataset.name,
+            "estimator": candidate.label,
+            "tol": a.tol,
+            "seconds": a.outcome.seconds,
+            "n_iter": n_iterations(a.outcome.estimator),
+            "objective": a.value,
+            "gap": (a.value - fstar) / abs(fstar),
+        }
+        for a in attempts
+    ]
     if not attempts:
         return row
     best = min(attempts, key=lambda a: a.value)
@@ -632,6 +645,8 @@ def add_product_ratio(row, bare_seconds):
             row["time_s"] / row["n_iter"] / bare_seconds
         )
 
+
+TRACE_COLUMNS = ("dataset", "estimator", "tol", "seconds", "n_iter", "objective", "gap")
 
 RESULT_COLUMNS = (
     ("estimator", "estimator", "s"),
@@ -886,10 +901,12 @@ def main(argv=None):
             infos.append(info)
         rows += dataset_rows
     add_speedups(rows)
+    trace = [fit for row in rows for fit in row.pop("_trace", [])]
     memory_line = None if args.skip_memory else memory_report()
     notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
     args.output.mkdir(parents=True, exist_ok=True)
     write_csv(args.output / "logistic.csv", rows, CSV_COLUMNS)
+    write_csv(args.output / "logistic_trace.csv", trace, TRACE_COLUMNS)
     report = markdown_report(args, infos, rows, memory_line, notes)
     (args.output / "logistic.md").write_text(report)
     print(report)

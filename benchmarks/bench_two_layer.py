@@ -521,6 +521,17 @@ def run_so(worker, dataset, solver, direction, targets, args):
         product_counts=fitted.product_counts_,
         warnings=_join_warnings(outcome.warnings),
     )
+    # The whole trajectory, for the convergence plot (two_layer_curves.csv).
+    row["_curve"] = [
+        {
+            "dataset": dataset.name,
+            "estimator": label,
+            "iteration": index + 1,
+            "seconds": overhead + stamp,
+            "objective": objective_value,
+        }
+        for index, (stamp, objective_value) in enumerate(zip(times, curve, strict=True))
+    ]
     best = min([value, *curve])
     for name, target in targets.items():
         row.update(_crossing(name, target, curve, times, overhead, best))
@@ -972,8 +983,14 @@ def main(argv=None):
             infos.append(info)
         rows += dataset_rows
     notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
+    curves = [point for row in rows for point in row.pop("_curve", [])]
     args.output.mkdir(parents=True, exist_ok=True)
     write_csv(args.output / "two_layer.csv", rows, CSV_COLUMNS)
+    write_csv(
+        args.output / "two_layer_curves.csv",
+        curves,
+        ("dataset", "estimator", "iteration", "seconds", "objective"),
+    )
     report = markdown_report(args, infos, rows, notes)
     (args.output / "two_layer.md").write_text(report)
     print(report)
