@@ -4,8 +4,14 @@ Every iteration optimises the step sizes in a low-dimensional subspace using
 cached products with X, so it costs two products with X, like a fixed step.
 """
 
+from ._display import ConvergenceDisplay
 from .linear_model import SOLogisticRegression
 from .neural_network import SOTwoLayerClassifier, SOTwoLayerRegressor
 
-__all__ = ["SOLogisticRegression", "SOTwoLayerClassifier", "SOTwoLayerRegressor"]
+__all__ = [
+    "ConvergenceDisplay",
+    "SOLogisticRegression",
+    "SOTwoLayerClassifier",
+    "SOTwoLayerRegressor",
+]
 __version__ = "0.1.0"

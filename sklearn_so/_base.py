@@ -33,8 +33,9 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
     """Runs the shared outer loop and stores what it reports.
 
     Sets the attributes every estimator shares (``loss_``, ``loss_curve_``,
-    the rates, the product counts, ``stop_reason_``); the estimator sets the
-    model-specific ones (``coef_``, ``coefs_``, ``n_iter_``...).
+    ``loss_times_``, the rates, the product counts, ``stop_reason_``); the
+    estimator sets the model-specific ones (``coef_``, ``coefs_``,
+    ``n_iter_``...).
 
     Reports to scikit-learn's callbacks (``set_callbacks``): the estimator
     opens the fit task with :meth:`_begin_fit_task`, passes it to
@@ -96,6 +97,7 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         n_blocks = len(model.blocks)
         self.loss_ = float(result.value)
         self.loss_curve_ = list(result.loss_curve)
+        self.loss_times_ = list(result.times)
         self.learning_rates_ = np.array(result.learning_rates).reshape(-1, n_blocks)
         self.momentum_rates_ = np.array(result.momentum_rates).reshape(-1, n_blocks)
         self.n_products_ = result.n_products

@@ -138,6 +138,12 @@ class SOLogisticRegression(
         product with X.
     loss_curve_ : list of float
         That objective after every iteration.
+    loss_times_ : list of float
+        Seconds elapsed since the first iteration began, after every
+        iteration: the time at which each ``loss_curve_`` value was reached.
+        The setup before the first iteration (the starting gradient and, for
+        "gd" and "lbfgs", the preconditioner) and the final exact refresh of
+        ``X W`` are not included.
     learning_rates_ : ndarray of shape (n_iter_, 1)
         The learning rate chosen on every iteration.
     momentum_rates_ : ndarray of shape (n_iter_, 1)

@@ -381,6 +381,12 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         recomputed from an exact product with X.
     loss_curve_ : list of float
         The objective after every iteration.
+    loss_times_ : list of float
+        Seconds elapsed since the first iteration began, after every
+        iteration: the time at which each ``loss_curve_`` value was reached.
+        The setup before the first iteration (the starting gradient and
+        pre-activation) and the final exact refresh of ``X W1`` are not
+        included.
     n_iter_ : int
         Iterations run.
     learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
@@ -586,6 +592,9 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         3.
     loss_, loss_curve_, n_iter_ : float, list, int
         Final objective, objective per iteration, iterations run.
+    loss_times_ : list of float
+        Seconds since the first iteration began, after every iteration (see
+        SOTwoLayerClassifier).
     learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
         Rates chosen per iteration and layer.
     n_products_ : int

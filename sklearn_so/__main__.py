@@ -1,0 +1,8 @@
+"""``python -m sklearn_so``: the command line (see ``_cli.py``)."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
