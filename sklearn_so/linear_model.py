@@ -130,7 +130,7 @@ class SOLogisticRegression(
         Number of iterations run, as LogisticRegression reports it.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when X has string column names.
     loss_ : float
         The final objective divided by ``C * sum_i s_i``: the weighted mean
@@ -144,9 +144,9 @@ class SOLogisticRegression(
         The setup before the first iteration (the starting gradient and, for
         "gd" and "lbfgs", the preconditioner) and the final exact refresh of
         ``X W`` are not included.
-    learning_rates_ : ndarray of shape (n_iter_, 1)
+    learning_rates_ : ndarray of shape (``n_iter_``, 1)
         The learning rate chosen on every iteration.
-    momentum_rates_ : ndarray of shape (n_iter_, 1)
+    momentum_rates_ : ndarray of shape (``n_iter_``, 1)
         The momentum rate chosen on every iteration (0 for "ls" and "lo").
     n_products_ : int
         Bottleneck products (``X @ M``, ``X.T @ R`` or one pass over X)

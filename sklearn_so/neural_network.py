@@ -367,7 +367,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         Class labels.
     coefs_ : list of two ndarrays
         ``W1`` of shape (n_features, hidden_units) and ``W2`` of shape
-        (hidden_units, n_outputs_).
+        (hidden_units, ``n_outputs_``).
     intercepts_ : list of two ndarrays
         ``b1`` and ``b2``.
     n_outputs_ : int
@@ -389,7 +389,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         included.
     n_iter_ : int
         Iterations run.
-    learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
+    learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         The rates chosen on every iteration for each layer.
     n_products_ : int
         Products with the training X (sum of ``product_counts_`` without
@@ -407,7 +407,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         Why the fit stopped.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when X has string column names.
 
     See Also
@@ -595,7 +595,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     loss_times_ : list of float
         Seconds since the first iteration began, after every iteration (see
         SOTwoLayerClassifier).
-    learning_rates_, momentum_rates_ : ndarray of shape (n_iter_, 2)
+    learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         Rates chosen per iteration and layer.
     n_products_ : int
         Products with the training X.
@@ -607,7 +607,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         Why the fit stopped.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when X has string column names.
 
     See Also
