@@ -37,6 +37,8 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build"]
 root_doc = "index"
 default_role = "literal"
+# Curly quotes, but no dashes: "--quick" in a report's command line must stay.
+smartquotes_action = "qe"
 
 # The API page lists every name of sklearn_so.__all__, so a new public object
 # (say, a Display class) gets its page without editing the docs.

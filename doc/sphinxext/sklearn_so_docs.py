@@ -381,9 +381,11 @@ def _relpath(path, start):
 class BenchmarkResults(Directive):
     """``.. benchmark-results:: ../benchmarks/results``.
 
-    Renders, from that directory, ``summary.md``, the convergence figures of
-    ``BENCHMARK_FIGURES`` and the full reports of ``BENCHMARK_REPORTS``:
-    each one that exists. No file at all is a build warning.
+    Renders, from that directory, ``summary.md`` (in a "Summary" section),
+    the convergence figures of ``BENCHMARK_FIGURES`` (unless the summary
+    shows them) and the full reports of ``BENCHMARK_REPORTS`` (in a "Full
+    reports" section): each one that exists. No file at all is a build
+    warning.
     """
 
     required_arguments = 1
@@ -400,7 +402,9 @@ class BenchmarkResults(Directive):
         summary = results_dir / BENCHMARK_SUMMARY
         if summary.is_file():
             summary_text = summary.read_text(encoding="utf-8")
-            output += self._markdown(summary, results_dir, doc_dir)
+            section = self._section("Summary")
+            section += self._markdown(summary, results_dir, doc_dir)
+            output.append(section)
         figures = [
             (name, caption)
             for name, caption in BENCHMARK_FIGURES
