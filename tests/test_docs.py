@@ -132,3 +132,60 @@ def test_doc_page_examples(page):
     )
     assert tests > 0
     assert failures == 0
+
+
+# Numbers the user guide quotes from the committed benchmark reports, by
+# report. A tripwire: when the benchmarks are re-run and a number changes,
+# the pages that quote it (choosing.rst, limitations.rst, cost_model.rst)
+# must be updated.
+QUOTED_RESULTS = {
+    "logistic.md": [
+        # ls/lbfgs times; so/lbfgs and ls/lbfgs iterations and times
+        "| 2.21 |",
+        "| 0.00761 |",
+        "| 0.226 |",
+        "| 0.121 |",
+        "| 0.185 |",
+        "| 2.33 |",
+        "| 4.4 |",
+        "| 1630 |",
+        "| 1835 |",
+        "| 113 |",
+        # speed-ups of the default against sklearn lbfgs and the best solver
+        "| 1.46 |",
+        "| 2.09 |",
+        "| 5.47 |",
+        "| 0.66 |",
+        "| 0.96 |",
+        "| 2.48 |",
+        "| 1.16 |",
+        "| 1.09 |",
+        # newton-cholesky on digits; t_iter / 2 products
+        "| 0.52 | 10 |",
+        "| 1.4 |",
+        "| 4.7 |",
+        "| 72.9 |",
+    ],
+    "two_layer.md": [
+        "19.56",
+        "14.07",
+        "6.71",
+        "| 0.68 |",
+        "| 0.76 |",
+        "+1.6e-02",
+        "| 29.5 |",
+        "| 4.5 |",
+        "| 6.1 |",
+        "| 1.7 |",
+    ],
+}
+
+
+@pytest.mark.parametrize("report", sorted(QUOTED_RESULTS))
+def test_quoted_benchmark_numbers_are_current(report):
+    text = (RESULTS / report).read_text(encoding="utf-8")
+    missing = [quote for quote in QUOTED_RESULTS[report] if quote not in text]
+    assert not missing, (
+        f"benchmarks/results/{report} no longer has {missing}: update the "
+        "numbers doc/user_guide/*.rst quote from it"
+    )
