@@ -16,6 +16,8 @@ pass over the exponentials, which dominates the cost of a trial point.
 
 import numpy as np
 
+from ._recent import RecentResults
+
 
 def _curvature(J, weighted_hessian_diag):
     """``sum_i J_i^T diag(h_i) J_i`` for J of shape (k, n, q), h of shape (n, q)."""
@@ -35,17 +37,27 @@ def _softplus_and_tail(z):
 
 
 class BinaryLogLoss:
-    """Logistic loss on one logit; ``y`` is an (n, 1) array of 0/1 labels."""
+    """Logistic loss on one logit; ``y`` is an (n, 1) array of 0/1 labels.
+
+    The exponentials of the last raw predictions evaluated are kept, so the
+    gradient at an accepted trial point costs no second pass of them.
+    """
+
+    def __init__(self):
+        self._recent = RecentResults()
+
+    def _terms(self, raw):
+        return self._recent.by_identity(raw, lambda r: _softplus_and_tail(r[:, 0]))
 
     def value(self, raw, y, w):
         """Weighted mean of ``log(1 + exp(z)) - y z``."""
         z = raw[:, 0]
-        return float(w @ (_softplus_and_tail(z)[0] - y[:, 0] * z))
+        return float(w @ (self._terms(raw)[0] - y[:, 0] * z))
 
     def evaluate(self, raw, y, w, J=None):
         """Value, gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
         z = raw[:, 0]
-        softplus, tail = _softplus_and_tail(z)
+        softplus, tail = self._terms(raw)
         value = float(w @ (softplus - y[:, 0] * z))
         # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
         p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
@@ -56,14 +68,24 @@ class BinaryLogLoss:
 
 
 class MultinomialLogLoss:
-    """Softmax cross-entropy; ``y`` is an (n, K) one-hot array."""
+    """Softmax cross-entropy; ``y`` is an (n, K) one-hot array.
+
+    The softmax of the last raw predictions evaluated is kept, so the
+    gradient at an accepted trial point costs no second pass of exponentials.
+    """
+
+    def __init__(self):
+        self._recent = RecentResults()
 
     @staticmethod
-    def _log_normaliser(raw):
+    def _compute_log_normaliser(raw):
         top = raw.max(axis=1, keepdims=True)
         shifted = np.exp(raw - top)
         total = shifted.sum(axis=1, keepdims=True)
         return top + np.log(total), shifted / total
+
+    def _log_normaliser(self, raw):
+        return self._recent.by_identity(raw, self._compute_log_normaliser)
 
     def value(self, raw, y, w):
         """Weighted mean of ``logsumexp(z) - z_y``."""

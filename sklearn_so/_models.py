@@ -8,12 +8,16 @@ pre-activation ``Z = X W1 + b1`` and returns
 * the objective, the residual ``R = df/dZ`` (the outer loop forms
   ``X.T @ R``, the one backward product) and every other part of the gradient;
 * ``phi(a)``: the objective at ``theta + sum_j a_j P_j`` with its gradient and
-  Hessian in the rates, from the images ``V_j = X P_j,W1 + P_j,b1`` only.
+  Hessian in the rates, from the images ``V_j = X P_j,W1 + P_j,b1`` only;
+  ``phi.pre_activation(a)`` returns the pre-activation of a recent trial
+  point, so the outer loop can take it as the new ``Z`` (and the model and
+  loss reuse what they computed there) instead of recomputing it.
 """
 
 import numpy as np
 
 from ._activations import ACTIVATIONS
+from ._recent import RecentResults
 
 # A network layer may change by at most this multiple of its norm per iteration.
 MAX_RELATIVE_STEP = 1.0
@@ -138,14 +142,18 @@ class LinearModel:
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
         loss, y, w = self.loss, self.y, self.weights
 
+        trials = RecentResults()
+
         def phi(a, derivatives=True):
             raw = Z + np.tensordot(a, V, axes=1)
+            trials.put(a.copy(), raw)
             if not derivatives:
                 return loss.value(raw, y, w) + penalty.value(a)
             value, R, hess = loss.evaluate(raw, y, w, V)
             grad = V.reshape(len(a), -1) @ R.ravel() + penalty.gradient(a)
             return value + penalty.value(a), grad, hess + penalty.hessian()
 
+        phi.pre_activation = lambda a: trials.find(lambda key: np.array_equal(key, a))
         return phi
 
 
@@ -201,6 +209,8 @@ class TwoLayerNetwork:
         mask = np.zeros(self.n_params, dtype=bool)
         mask[self._W1] = mask[self._W2] = True
         self._weight_mask = mask
+        # Hidden activations and outputs of recent trial pre-activations.
+        self._outputs = RecentResults()
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
@@ -236,7 +246,15 @@ class TwoLayerNetwork:
         return 0.5 * self.l2 * (weights @ weights)
 
     def output(self, theta, Z):
-        """Hidden activations and raw output for the pre-activation ``Z``."""
+        """Hidden activations and raw output for the pre-activation ``Z``.
+
+        A ``Z`` taken from ``phi.pre_activation`` comes with the activations
+        and output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the
+        same second layer as ``theta``'s up to rounding).
+        """
+        known = self._outputs.find(lambda stored: stored is Z)
+        if known is not None:
+            return known
         _, _, W2, b2 = self.unpack(theta)
         A = self.act(Z)
         return A, A @ W2 + b2
@@ -279,6 +297,7 @@ class TwoLayerNetwork:
             self.l2, theta[self._weight_mask], basis.P[:, self._weight_mask]
         )
         loss, y, w = self.loss, self.y, self.weights
+        trials = RecentResults()
 
         def forward(a):
             Za = Z.copy()
@@ -288,7 +307,10 @@ class TwoLayerNetwork:
             W2a = W2 + np.tensordot(a, P2W, axes=1)
             b2a = b2 + a @ P2b
             A = self.act(Za)
-            return Za, A, W2a, A @ W2a + b2a
+            out = A @ W2a + b2a
+            self._outputs.put(Za, (A, out))
+            trials.put(a.copy(), Za)
+            return Za, A, W2a, out
 
         def phi(a, derivatives=True):
             Za, A, W2a, out = forward(a)
@@ -306,4 +328,5 @@ class TwoLayerNetwork:
             grad = J.reshape(k, -1) @ G.ravel() + penalty.gradient(a)
             return value + penalty.value(a), grad, hess + penalty.hessian()
 
+        phi.pre_activation = lambda a: trials.find(lambda key: np.array_equal(key, a))
         return phi

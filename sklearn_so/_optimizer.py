@@ -194,9 +194,16 @@ def minimize(
             D = -grad if scaling is None else -scaling * grad
         W1_D, b1_D = model.first_layer(D)
         VD = _preactivation(engine, W1_D, b1_D)
+        oracles = []
+
+        def subspace_oracle(basis, theta=theta, Z=Z, oracles=oracles):
+            phi = model.subspace(theta, Z, basis)
+            oracles.append((basis, phi))
+            return phi
+
         step = strategy.step(
             model,
-            lambda basis, theta=theta, Z=Z: model.subspace(theta, Z, basis),
+            subspace_oracle,
             value,
             grad,
             D,
@@ -225,7 +232,7 @@ def minimize(
         restarted = False
         delta, image = step.basis.move(step.a, Z.shape)
         theta = theta + delta
-        Z = Z + image
+        Z = _new_pre_activation(oracles, step, Z, image)
         history.push(delta, image)
         iteration += 1
         refreshed_last = iteration % REFRESH_EVERY == 0
@@ -288,6 +295,21 @@ def _preactivation(engine, W1, b1):
     if b1 is not None:
         Z += b1
     return Z
+
+
+def _new_pre_activation(oracles, step, Z, image):
+    """``Z + image``: the accepted trial's own array when the search kept it.
+
+    Taking the trial's array (equal to ``Z + image`` up to rounding) lets the
+    model and the loss reuse what they computed at that point, so the
+    gradient evaluation makes no second pass of exponentials and activations.
+    """
+    for basis, phi in oracles:
+        if basis is step.basis:
+            trial = phi.pre_activation(step.a)
+            if trial is not None:
+                return trial
+    return Z + image
 
 
 def _value_and_gradient(model, engine, theta, Z):
