@@ -238,7 +238,8 @@ def environment_lines(load_before):
     """
     load_after = os.getloadavg()
     lines = [
-        f"- command: `{shlex.join(sys.orig_argv)}`",
+        # "python", not the interpreter's path: reports name no machine path.
+        f"- command: `{shlex.join(['python', *sys.orig_argv[1:]])}`",
         f"- python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
         f"sklearn-so {sklearn_so.__version__}",

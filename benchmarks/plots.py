@@ -18,6 +18,18 @@ from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier
 # Our configurations drawn next to scikit-learn's: the default and "so".
 LOGISTIC_SHOWN = (default_label(SOLogisticRegression()), "SO so/lbfgs")
 NETWORK_SHOWN = (default_label(SOTwoLayerClassifier()), "SO so/lbfgs")
+# One colour per estimator in every panel, whichever ran on a dataset.
+COLOURS = {
+    "sklearn lbfgs": "tab:blue",
+    "sklearn newton-cg": "tab:orange",
+    "sklearn newton-cholesky": "tab:green",
+    "MLP lbfgs": "tab:green",
+    "MLP adam": "tab:orange",
+    LOGISTIC_SHOWN[0]: "tab:red",
+    LOGISTIC_SHOWN[1]: "tab:purple",
+    NETWORK_SHOWN[0]: "tab:red",
+    NETWORK_SHOWN[1]: "tab:purple",
+}
 
 
 def _figure(n_panels):
@@ -48,7 +60,7 @@ def plot_logistic(results):
             seconds = [_number(p, "seconds") for p in points]
             gaps = [max(_number(p, "gap"), 1e-16) for p in points]
             style = "-o" if label.startswith("SO ") else "--s"
-            ax.plot(seconds, gaps, style, ms=4, label=label)
+            ax.plot(seconds, gaps, style, ms=4, label=label, color=COLOURS.get(label))
         ax.axhline(1e-6, color="grey", lw=0.8, ls=":", label="target 1e-6")
         ax.set(xscale="log", yscale="log", title=name, xlabel="fit time [s]")
         ax.set_ylabel("(f - f*) / f*")
@@ -74,6 +86,7 @@ def plot_two_layer(results):
                     [_number(p, "seconds") for p in points],
                     [_number(p, "objective") for p in points],
                     label=label,
+                    color=COLOURS.get(label),
                 )
         for row in group:
             if row["library"] == "sklearn" and _number(row, "fit_s") is not None:
@@ -83,6 +96,7 @@ def plot_two_layer(results):
                     "s",
                     ms=7,
                     label=f"{row['estimator']} (end of fit)",
+                    color=COLOURS.get(row["estimator"]),
                 )
         for key, style in (("target_lbfgs", ":"), ("target_adam", "-.")):
             value = _number(group[0], key)

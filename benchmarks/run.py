@@ -53,15 +53,24 @@ def cpu_model():
 
 def write_environment(output, args, started, seconds, load_before):
     """``environment.md``: where and how the results were produced."""
+    # The command itself is the first bullet of environment_lines.
     lines = [
-        f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}` "
-        f"(each script with --threads {args.threads}); run on "
-        f"{started:%Y-%m-%d}, took {seconds / 60:.0f} min.",
+        f"Run on {started:%Y-%m-%d}, took {seconds / 60:.0f} min; each "
+        f"benchmark script with --threads {args.threads}.",
         "",
         f"- machine: {cpu_model()}, {os.cpu_count()} CPUs",
         *environment_lines(load_before),
     ]
     (output / ENVIRONMENT_NAME).write_text("\n".join(lines) + "\n")
+
+
+def _relative(path):
+    """``path`` relative to the repository root if it lies inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def parse_args(argv=None):
@@ -83,6 +92,12 @@ def parse_args(argv=None):
         help="BLAS and OpenMP threads of every fit (0: the libraries' default)",
     )
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="do not run the benchmarks: redraw the plots and rewrite the "
+        "summary (and README) from the results already in --output",
+    )
+    parser.add_argument(
         "--update-readme",
         action="store_true",
         help="replace the README's results section by the new summary",
@@ -98,16 +113,20 @@ def main(argv=None):
     load_before = os.getloadavg()
     started = datetime.datetime.now()
     start = time.perf_counter()
-    for script in SCRIPTS:
-        command = [sys.executable, str(HERE / script), "--output", str(args.output)]
+    # Paths relative to the repository root, as a user types them: the
+    # scripts record their command line in their reports.
+    output = _relative(args.output)
+    for script in () if args.report_only else SCRIPTS:
+        command = [sys.executable, _relative(HERE / script), "--output", output]
         command += ["--threads", str(args.threads)] + (
             ["--quick"] if args.quick else []
         )
-        print(f"== {' '.join(command[1:])}", flush=True)
+        print(f"== python {' '.join(command[1:])}", flush=True)
         subprocess.run(command, check=True, cwd=ROOT)
-    write_environment(
-        args.output, args, started, time.perf_counter() - start, load_before
-    )
+    if not args.report_only:
+        write_environment(
+            args.output, args, started, time.perf_counter() - start, load_before
+        )
     for plot in (plot_logistic, plot_two_layer):
         print(f"wrote {plot(args.output)}")
     summary = build_summary(args.output)

@@ -1,0 +1,108 @@
+"""The published benchmark numbers are those of the committed CSVs.
+
+``benchmarks/run.py`` writes ``summary.md`` and the README's results section
+from the CSVs through ``benchmarks/summary.py``; these tests rebuild both
+from the committed CSVs and compare, and check the summary's arithmetic on
+a hand-made CSV.
+"""
+
+import csv
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import plots  # noqa: E402
+import summary  # noqa: E402
+
+
+def test_committed_summary_is_built_from_the_committed_csvs():
+    assert (RESULTS / summary.SUMMARY_NAME).read_text() == summary.build_summary(
+        RESULTS
+    )
+
+
+def test_readme_results_section_is_the_summary():
+    readme = (ROOT / "README.md").read_text()
+    expected = summary.build_summary(RESULTS, image_prefix="benchmarks/results/")
+    assert summary.readme_block(readme) == expected
+    # The README shows the plots, and they exist.
+    for name in summary.PLOTS.values():
+        assert f"](benchmarks/results/{name})" in readme
+        assert (RESULTS / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_replacing_needs_the_markers():
+    with pytest.raises(ValueError, match="benchmark-summary:start"):
+        summary.replace_readme_block("# no markers\n", "x")
+    text = f"a\n{summary.README_START}\nold\n{summary.README_END}\nb\n"
+    replaced = summary.replace_readme_block(text, "new\n")
+    assert replaced == f"a\n{summary.README_START}\nnew\n{summary.README_END}\nb\n"
+    assert summary.readme_block(replaced) == "new\n"
+
+
+def _write(path, rows):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_logistic_summary_arithmetic(tmp_path):
+    def row(dataset, estimator, library, time_s, vs_lbfgs="", vs_best="", ratio=""):
+        return {
+            "dataset": dataset,
+            "n_samples": 10,
+            "n_features": 3,
+            "estimator": estimator,
+            "library": library,
+            "time_s": time_s,
+            "speedup_vs_sklearn_lbfgs": vs_lbfgs,
+            "speedup_vs_best_sklearn": vs_best,
+            "time_per_iter_over_2_products": ratio,
+        }
+
+    rows = []
+    for dataset, ours in (("a", 1.0), ("b", 4.0), ("c", "")):
+        rows += [
+            row(dataset, "sklearn lbfgs", "sklearn", 2.0, 1.0, 0.5),
+            row(dataset, "sklearn newton-cg", "sklearn", 1.0, 2.0, 1.0),
+        ]
+        if ours != "":
+            rows.append(
+                row(
+                    dataset,
+                    "SO ls/lbfgs",
+                    "sklearn_so",
+                    ours,
+                    2.0 / ours,
+                    1 / ours,
+                    1.5,
+                )
+            )
+        else:
+            rows.append(row(dataset, "SO ls/lbfgs", "sklearn_so", ""))
+    text = summary.logistic_section(rows)
+    assert "| a | 10 x 3 | 2 | 1 (newton-cg) | 1 | - | 2.00x | 1.00x |" in text
+    assert "| b | 10 x 3 | 2 | 1 (newton-cg) | 4 | - | 0.50x | 0.25x |" in text
+    # Median of 2.00 and 0.50 over the two datasets reached; no strict win.
+    assert "median speed-up: 1.25x over the 2 datasets" in text
+    assert "faster than the best scikit-learn solver on 0 of 3 datasets" in text
+
+
+def test_plots_from_the_committed_results(tmp_path):
+    for name in (
+        "logistic_trace.csv",
+        "two_layer.csv",
+        "two_layer_curves.csv",
+    ):
+        shutil.copy(RESULTS / name, tmp_path / name)
+    for draw in (plots.plot_logistic, plots.plot_two_layer):
+        path = draw(tmp_path)
+        assert path.parent == tmp_path
+        assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 20_000
