@@ -54,13 +54,13 @@ from _common import (
     select_datasets,
     write_csv,
 )
-from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from sklearn_so import SOLogisticRegression
+from sklearn_so._objectives import logistic_objective
 
 C = 1.0
 TOLS = tuple(10.0**-k for k in range(3, 13))
@@ -210,31 +210,12 @@ QUICK_DATASETS = FULL_DATASETS[:3] + ("dense_5k", "sparse_10k")
 def objective(estimator, dataset, C=C):
     """The common objective of a fitted estimator, from its coefficients.
 
-    Parameters
-    ----------
-    estimator : fitted classifier
-        Has ``coef_`` of shape (1, d) (binary) or (n_classes, d) and
-        ``intercept_``.
-    dataset : Dataset
-        The training data.
-    C : float
-        Inverse regularisation strength.
-
-    Returns
-    -------
-    value : float
-        ``mean_i loss_i + ||W||^2 / (2 C n)`` with the binary loss
-        ``log(1 + exp(z)) - y z`` or the multinomial ``logsumexp(z) - z_y``.
+    ``mean_i loss_i + ||W||^2 / (2 C n)`` with the binary loss
+    ``log(1 + exp(z)) - y z`` or the multinomial ``logsumexp(z) - z_y``:
+    :func:`sklearn_so._objectives.logistic_objective`, which the demo uses
+    too.
     """
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    raw = np.asarray(dataset.X @ coef.T) + estimator.intercept_
-    y, n = dataset.y_index, len(dataset.y_index)
-    if coef.shape[0] == 1:
-        z = raw[:, 0]
-        losses = np.logaddexp(0.0, z) - y * z
-    else:
-        losses = logsumexp(raw, axis=1) - raw[np.arange(n), y]
-    return float(losses.mean() + np.sum(coef**2) / (2.0 * C * n))
+    return logistic_objective(estimator, dataset.X, dataset.y, C)
 
 
 def check_loss_attribute(estimator, value, label):

@@ -58,13 +58,12 @@ from _common import (
     select_datasets,
     write_csv,
 )
-from sklearn.base import is_classifier
 from sklearn.datasets import load_digits, make_classification, make_regression
-from sklearn.metrics import log_loss
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_so import SOTwoLayerClassifier, SOTwoLayerRegressor
+from sklearn_so._objectives import network_objective
 
 ALPHA = 1e-4
 ACTIVATION = "tanh"
@@ -202,31 +201,13 @@ DATASETS = {
 def objective(estimator, dataset):
     """The common MLP objective of a fitted network, from its weights.
 
-    Parameters
-    ----------
-    estimator : fitted MLPClassifier, MLPRegressor, SOTwoLayerClassifier or
-        SOTwoLayerRegressor
-        Has ``coefs_``, ``intercepts_`` and ``alpha``.
-    dataset : Dataset
-        The training data.
-
-    Returns
-    -------
-    value : float
-        ``log_loss(y, predict_proba(X))`` (classification) or half the mean
-        squared error over samples and outputs (regression), plus
-        ``alpha / (2 n) * sum ||W||^2`` over both weight matrices.
+    ``log_loss(y, predict_proba(X))`` (classification) or half the mean
+    squared error over samples and outputs (regression), plus
+    ``alpha / (2 n) * sum ||W||^2``:
+    :func:`sklearn_so._objectives.network_objective`, which the demo uses
+    too.
     """
-    X, y = dataset.X, dataset.y
-    n = X.shape[0]
-    penalty = sum(float(np.sum(coef**2)) for coef in estimator.coefs_)
-    penalty *= estimator.alpha / (2.0 * n)
-    if is_classifier(estimator):
-        loss = log_loss(y, estimator.predict_proba(X), labels=estimator.classes_)
-    else:
-        residual = estimator.predict(X).reshape(n, -1) - y.reshape(n, -1)
-        loss = 0.5 * float(np.mean(residual**2))
-    return float(loss + penalty)
+    return network_objective(estimator, dataset.X, dataset.y)
 
 
 def check_loss_attribute(estimator, value, label):

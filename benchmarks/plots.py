@@ -65,12 +65,12 @@ def plot_logistic(results):
         ax.set(xscale="log", yscale="log", title=name, xlabel="fit time [s]")
         ax.set_ylabel("(f - f*) / f*")
         ax.legend(fontsize=7)
-    figure.suptitle("Logistic regression: accuracy bought by each fit (tol sequence)")
-    figure.tight_layout()
-    path = results / PLOTS["logistic"]
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return _save(
+        plt,
+        figure,
+        "Logistic regression: accuracy bought by each fit (tol sequence)",
+        results / PLOTS["logistic"],
+    )
 
 
 def plot_two_layer(results):
@@ -107,9 +107,17 @@ def plot_two_layer(results):
         )
         ax.set_ylabel("training objective")
         ax.legend(fontsize=7)
-    figure.suptitle("Two-layer networks: training objective against time")
+    return _save(
+        plt,
+        figure,
+        "Two-layer networks: training objective against time",
+        results / PLOTS["two_layer"],
+    )
+
+
+def _save(plt, figure, title, path):
+    figure.suptitle(title)
     figure.tight_layout()
-    path = results / PLOTS["two_layer"]
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path

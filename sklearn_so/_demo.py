@@ -208,48 +208,18 @@ def build_problems(quick, seed):
     if quick:
         X, y = X[:500], y[:500]
     split = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=y)
-    logistic_sklearn = [
-        Candidate("LogisticRegression(lbfgs)", LogisticRegression()),
-        Candidate(
-            "LogisticRegression(lbfgs, max_iter=10000)",
-            LogisticRegression(max_iter=10_000),
-        ),
-    ]
-    digits_logistic = Problem(
-        title=f"Logistic regression, digits raw pixels 0-16 "
+    digits_logistic = _logistic_problem(
+        f"Logistic regression, digits raw pixels 0-16 "
         f"({split[0].shape[0]} x 64, 10 classes), C=1",
-        X_train=split[0],
-        y_train=split[2],
-        X_test=split[1],
-        y_test=split[3],
-        objective=logistic_objective,
-        candidates=logistic_sklearn + _ours_logistic(),
-        targets=[logistic_sklearn[1].label],
-        tight=_tight_logistic(),
+        split,
     )
-
     n, d, words = (3_000, 1_000, 20) if quick else (40_000, 10_000, 40)
     X_text, y_text = sparse_text_like(n, d, words, seed)
     text_split = train_test_split(X_text, y_text, test_size=0.25, random_state=seed)
-    text_sklearn = [
-        Candidate("LogisticRegression(lbfgs)", LogisticRegression()),
-        Candidate(
-            "LogisticRegression(lbfgs, max_iter=10000)",
-            LogisticRegression(max_iter=10_000),
-        ),
-    ]
-    density = X_text.nnz / (n * d)
-    text_logistic = Problem(
-        title=f"Logistic regression, sparse text-like synthetic "
-        f"({text_split[0].shape[0]} x {d}, density {density:.2%}), C=1",
-        X_train=text_split[0],
-        y_train=text_split[2],
-        X_test=text_split[1],
-        y_test=text_split[3],
-        objective=logistic_objective,
-        candidates=text_sklearn + _ours_logistic(),
-        targets=[text_sklearn[1].label],
-        tight=_tight_logistic(),
+    text_logistic = _logistic_problem(
+        f"Logistic regression, sparse text-like synthetic "
+        f"({text_split[0].shape[0]} x {d}, density {X_text.nnz / (n * d):.2%}), C=1",
+        text_split,
     )
 
     scaler = StandardScaler().fit(split[0])
@@ -299,13 +269,20 @@ def build_problems(quick, seed):
     return [digits_logistic, text_logistic, digits_network]
 
 
-def _tight_logistic():
-    # Newton-CG to a gradient of 1e-10: the optimum, to plotting accuracy.
-    return LogisticRegression(solver="newton-cg", tol=1e-10, max_iter=1_000)
+def _logistic_problem(title, split):
+    """LogisticRegression (default and converged) and ours on one split.
 
-
-def _ours_logistic():
-    return [
+    The converged LogisticRegression sets the target; a Newton-CG fit to a
+    gradient of 1e-10 gives the optimum f*, to plotting accuracy.
+    """
+    sklearn = [
+        Candidate("LogisticRegression(lbfgs)", LogisticRegression()),
+        Candidate(
+            "LogisticRegression(lbfgs, max_iter=10000)",
+            LogisticRegression(max_iter=10_000),
+        ),
+    ]
+    ours = [
         Candidate(
             f"SOLogisticRegression(solver={solver!r})"
             + (" (default)" if solver == "ls" else ""),
@@ -314,6 +291,18 @@ def _ours_logistic():
         )
         for solver in SOLVERS
     ]
+    X_train, X_test, y_train, y_test = split
+    return Problem(
+        title=title,
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        objective=logistic_objective,
+        candidates=sklearn + ours,
+        targets=[sklearn[1].label],
+        tight=LogisticRegression(solver="newton-cg", tol=1e-10, max_iter=1_000),
+    )
 
 
 # --------------------------------------------------------------------------
