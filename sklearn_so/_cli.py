@@ -47,7 +47,23 @@ def build_parser():
         help="seed of the data splits, the synthetic data and the networks' "
         "initialisation (default: %(default)s)",
     )
+    demo.add_argument(
+        "--threads",
+        type=_non_negative,
+        default=1,
+        help="BLAS and OpenMP threads of every fit, ours and scikit-learn's "
+        "alike; 0 keeps the libraries' defaults (default: %(default)s, as in "
+        "the benchmarks: threaded BLAS on small problems can be many times "
+        "slower and would decide the comparison)",
+    )
     return parser
+
+
+def _non_negative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def main(argv=None):
@@ -68,7 +84,13 @@ def main(argv=None):
     from ._demo import DemoError, run_demo
 
     try:
-        run_demo(quick=args.quick, output=args.output, seed=args.seed, log=_log)
+        run_demo(
+            quick=args.quick,
+            output=args.output,
+            seed=args.seed,
+            threads=args.threads,
+            log=_log,
+        )
     except DemoError as exc:
         print(f"sklearn-so: error: {exc}", file=sys.stderr)
         return 1

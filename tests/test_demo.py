@@ -174,6 +174,28 @@ def test_without_matplotlib_the_demo_says_how_to_install_it(
     assert "pip install 'sklearn-so[plot]'" in "\n".join(lines)
 
 
+@pytest.mark.parametrize("threads", [1, 0])
+def test_fits_run_with_the_requested_threads(monkeypatch, tmp_path, threads):
+    from threadpoolctl import threadpool_info
+
+    outside = [pool["num_threads"] for pool in threadpool_info()]
+    inside = []
+
+    def record_limits(*args):
+        inside.extend(pool["num_threads"] for pool in threadpool_info())
+
+    # One stand-in problem whose "fit" records the thread limits in force.
+    monkeypatch.setattr(_demo, "build_problems", lambda quick, seed: [None])
+    monkeypatch.setattr(_demo, "run_problem", record_limits)
+    monkeypatch.setattr(_demo, "report", lambda problems, records: "")
+    monkeypatch.setattr(_demo, "write_csv", lambda path, records: None)
+    monkeypatch.setattr(_demo, "plot", lambda path, problems, records: True)
+    _demo.run_demo(quick=True, output=tmp_path, threads=threads, log=lambda m: None)
+    assert inside == ([1] * len(outside) if threads else outside)
+    # The limits are lifted after the fits.
+    assert [pool["num_threads"] for pool in threadpool_info()] == outside
+
+
 def test_unwritable_output_is_one_line_error(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -191,6 +213,7 @@ def test_unwritable_output_is_one_line_error(tmp_path, capsys):
         (["dance"], "invalid choice: 'dance'"),
         (["demo", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
         (["demo", "--fast"], "unrecognized arguments: --fast"),
+        (["demo", "--threads", "-1"], "argument --threads: must be 0 or more"),
     ],
 )
 def test_bad_arguments_are_a_usage_error(argv, message):
