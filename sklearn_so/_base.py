@@ -66,25 +66,29 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         if task.has_callbacks:
             hooks = task.iteration_hooks(reconstruct, monitor)
         engine = make_engine(X)
-        result = minimize(
-            model,
-            engine,
-            theta0,
-            solver=self.solver,
-            direction=self.direction,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            memory=self.memory,
-            memory_directions=self.memory_directions,
-            learning_rate=self.learning_rate,
-            momentum=self.momentum,
-            verbose=self.verbose,
-            on_iteration=hooks,
-            on_iteration_begin=getattr(hooks, "begin", None),
-            choose_final=None if monitor is None else monitor.choose_final,
-        )
-        if hooks is not None and hooks is not monitor:
-            hooks.close()
+        try:
+            result = minimize(
+                model,
+                engine,
+                theta0,
+                solver=self.solver,
+                direction=self.direction,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                memory=self.memory,
+                memory_directions=self.memory_directions,
+                learning_rate=self.learning_rate,
+                momentum=self.momentum,
+                verbose=self.verbose,
+                on_iteration=hooks,
+                on_iteration_begin=getattr(hooks, "begin", None),
+                choose_final=None if monitor is None else monitor.choose_final,
+            )
+        finally:
+            # Even when the loop raises, every iteration subtask a callback
+            # saw begin gets its end.
+            if hooks is not None and hooks is not monitor:
+                hooks.close()
         stopped = hooks is not None and hooks.stopped
         if not result.converged and not stopped:
             warnings.warn(

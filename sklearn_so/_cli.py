@@ -31,7 +31,7 @@ def build_parser():
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="small data and networks: a few seconds instead of about a minute",
+        help="small data and networks: a few seconds instead of about ten",
     )
     demo.add_argument(
         "--output",
@@ -60,7 +60,12 @@ def build_parser():
 
 
 def _non_negative(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer, 0 or more, got {text!r}"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value

@@ -250,7 +250,9 @@ class TwoLayerNetwork:
 
         A ``Z`` taken from ``phi.pre_activation`` comes with the activations
         and output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the
-        same second layer as ``theta``'s up to rounding).
+        same second layer as ``theta``'s up to rounding). The lookup is by
+        ``Z`` alone: only pass such a ``Z`` with the ``theta`` of the step
+        that accepted it, as the outer loop does.
         """
         known = self._outputs.find(lambda stored: stored is Z)
         if known is not None:

@@ -38,9 +38,11 @@ class RecentResults:
     def by_identity(self, key, compute):
         """The value stored for this very object, else ``compute(key)`` (kept).
 
-        Identity, not equality: the cache holds a reference to the key, so an
-        object found here is the one whose value was computed (never a
-        mutated or recycled array), and the lookup costs no pass over it.
+        Identity, not equality: the lookup costs no pass over the array, and
+        since the cache holds a reference to the key, its id cannot be
+        recycled by another array. Callers must not modify a key in place
+        after it was cached (nothing in the package does: trial points and
+        refreshed products are always new arrays).
         """
         value = self.find(lambda stored: stored is key)
         if value is None:
