@@ -4,7 +4,9 @@
 ``environment.md`` from a results folder and returns the Markdown that
 ``run.py`` writes to ``summary.md`` and into the README's results section
 (between the markers below), so the published numbers are always those of
-the committed CSVs. Every number is read from the CSVs; none is typed here.
+the committed CSVs. Every measured number is read from the CSVs; the words
+describing the protocol (the 1e-6 target, the tol sequence, MLP's 400
+iterations) restate the benchmark scripts' settings.
 """
 
 import csv
@@ -79,7 +81,12 @@ def logistic_section(rows):
         speedup = _number(ours, "speedup_vs_sklearn_lbfgs")
         if speedup is not None:
             vs_lbfgs.append(speedup)
-        if (_number(ours, "speedup_vs_best_sklearn") or 0.0) > 1.0:
+        # A win: faster than every scikit-learn solver that reached the
+        # target, or the target reached where none of them did.
+        ours_reached = _number(ours, "time_s") is not None
+        if (_number(ours, "speedup_vs_best_sklearn") or 0.0) > 1.0 or (
+            ours_reached and best is None
+        ):
             wins += 1
         first = group[0]
         table.append(
@@ -118,9 +125,9 @@ def logistic_section(rows):
     ]
     median = (
         f"{statistics.median(vs_lbfgs):.2f}x over the {len(vs_lbfgs)} datasets "
-        "where it reached the target"
+        "where both reached the target"
         if vs_lbfgs
-        else "the default reached no target"
+        else "no dataset where both reached the target"
     )
     return "\n\n".join(
         [
@@ -181,8 +188,12 @@ def two_layer_section(rows):
             _table(header, table),
             "Targets: the final training objective of MLP(solver='lbfgs', "
             "max_iter=400) and of full-batch MLP(solver='adam') after 400 "
-            "epochs, same architecture and initial weights; ratios > 1 mean "
-            "we are faster. 'not reached': within the benchmark's time budget.",
+            "epochs, same architecture and initial weights. MLP's times are "
+            "whole fits; ours are read from one fit with tol=0 (stopped once "
+            "both targets were reached): the time of the first iteration at "
+            "or below the target plus all the fit's time outside its "
+            "iterations. Ratios > 1 mean we are faster; 'not reached': within "
+            "the benchmark's time budget.",
         ]
     )
 

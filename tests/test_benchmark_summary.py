@@ -87,12 +87,19 @@ def test_logistic_summary_arithmetic(tmp_path):
             )
         else:
             rows.append(row(dataset, "SO ls/lbfgs", "sklearn_so", ""))
+    # Dataset d: no scikit-learn solver reached the target, ours did (a win).
+    rows += [
+        row("d", "sklearn lbfgs", "sklearn", ""),
+        row("d", "SO ls/lbfgs", "sklearn_so", 3.0),
+    ]
     text = summary.logistic_section(rows)
+    assert "| d | 10 x 3 | not reached | none reached | 3 | - |  |  |" in text
     assert "| a | 10 x 3 | 2 | 1 (newton-cg) | 1 | - | 2.00x | 1.00x |" in text
     assert "| b | 10 x 3 | 2 | 1 (newton-cg) | 4 | - | 0.50x | 0.25x |" in text
-    # Median of 2.00 and 0.50 over the two datasets reached; no strict win.
-    assert "median speed-up: 1.25x over the 2 datasets" in text
-    assert "faster than the best scikit-learn solver on 0 of 3 datasets" in text
+    # Median of 2.00 and 0.50 over the two datasets both reached; a and b
+    # are no strict wins, d is one.
+    assert "median speed-up: 1.25x over the 2 datasets where both" in text
+    assert "faster than the best scikit-learn solver on 1 of 4 datasets" in text
 
 
 def test_plots_from_the_committed_results(tmp_path):
