@@ -113,3 +113,42 @@ def test_plots_from_the_committed_results(tmp_path):
         path = draw(tmp_path)
         assert path.parent == tmp_path
         assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 20_000
+
+
+# The README's commentary under the generated block quotes these numbers;
+# each must be in the README and in the committed report it comes from.
+README_QUOTES = [
+    # (as in the README, report, as in the report)
+    ("(1.19x to 6.15x)", "summary.md", "| 1.19x |"),
+    ("(1.19x to 6.15x)", "summary.md", "| 6.15x |"),
+    ("(0.62x, a problem of 29 iterations)", "summary.md", "| 0.62x |"),
+    ("(0.62x, a problem of 29 iterations)", "logistic.md", "| 0.00743 | 29 |"),
+    ("median is 1.40x", "summary.md", "median speed-up: 1.40x"),
+    ("(2.69x over `newton-cg`)", "summary.md", "| 2.69x |"),
+    ("(1.28x over `newton-cholesky`)", "summary.md", "| 1.28x |"),
+    ("1.1x (`ls`) and 1.2x (`so`)", "summary.md", "| 1.1, 1.2 |"),
+    ("at most 0.09x the size of X", "logistic.md", "= 0.09 x X.nbytes"),
+    ("Adam epochs 7.6-25x faster", "summary.md", "| 7.56x |"),
+    ("Adam epochs 7.6-25x faster", "summary.md", "| 25.09x |"),
+    ("(0.76-0.91x; we aim for 3x)", "summary.md", "| 0.76x |"),
+    ("(0.76-0.91x; we aim for 3x)", "summary.md", "| 0.91x |"),
+    (
+        "(15 vs\n  14, 29 vs 27, 411 vs 400)",
+        "two_layer.md",
+        "| MLP lbfgs | gtol | 14 |",
+    ),
+    (
+        "(15 vs\n  14, 29 vs 27, 411 vs 400)",
+        "two_layer.md",
+        "| MLP lbfgs | gtol | 27 |",
+    ),
+    ("(1.6 vs 1.4 and 2.7 vs 2.1 times", "two_layer.md", "| 0.0011070787 | 1.4 |"),
+    ("(10 vs 15, 23 vs 29, 179 vs 411)", "two_layer.md", "| 0.256 | 10 |"),
+    ("(10 vs 15, 23 vs 29, 179 vs 411)", "two_layer.md", "| 28.4 | 179 |"),
+]
+
+
+@pytest.mark.parametrize("quoted, report, source", README_QUOTES)
+def test_readme_commentary_quotes_the_reports(quoted, report, source):
+    assert quoted in (ROOT / "README.md").read_text()
+    assert source in (RESULTS / report).read_text()
