@@ -6,9 +6,8 @@ moments) lives in the object. Directions never touch X: the image ``X D`` is
 the one forward product the outer loop performs per iteration.
 """
 
-from collections import deque
-
 import numpy as np
+from scipy.linalg.lapack import dtrtrs
 
 
 class GradientDirection:
@@ -31,13 +30,26 @@ class GradientDirection:
     def reset(self):
         """Nothing to forget."""
 
+    def set_scaling(self, scaling):
+        """Use a new diagonal preconditioner from now on."""
+        self.scaling = scaling
+
 
 class LBFGSDirection:
-    """Limited-memory BFGS two-loop recursion.
+    """Limited-memory BFGS in the compact representation.
 
-    The initial inverse Hessian is ``gamma * S`` with ``S`` a diagonal
+    The initial inverse Hessian is ``H0 = gamma * S`` with ``S`` a diagonal
     preconditioner and ``gamma = s'y / y'Sy`` from the newest pair, which
-    makes the direction insensitive to the scale of each feature.
+    makes the direction insensitive to the scale of each feature. The
+    direction ``-H g`` is formed with the compact representation of Byrd,
+    Nocedal and Schnabel (1994)::
+
+        H = H0 + [S, H0 Y] [[R^-T (D + Y' H0 Y) R^-1, -R^-T], [-R^-1, 0]] [S'; Y' H0]
+
+    (``R`` the upper triangle of ``S'Y``, ``D`` its diagonal). It equals the
+    two-loop recursion's direction, with a dozen matrix-vector operations
+    instead of four per pair: on small problems the Python overhead of the
+    recursion is a sizeable part of an iteration.
 
     Parameters
     ----------
@@ -50,12 +62,45 @@ class LBFGSDirection:
     def __init__(self, memory, scaling=None):
         self.memory = memory
         self.scaling = scaling
+        self._previous = None
         self.reset()
 
     def reset(self):
-        """Forget the curvature pairs (used when a direction is not descent)."""
-        self._pairs = deque(maxlen=self.memory)
-        self._previous = None
+        """Forget the curvature pairs (used when a direction is not descent).
+
+        The current point is kept, so the pair it forms with the next point
+        is not lost.
+        """
+        self._s = None  # (memory, n_params) rows: a ring buffer of the pairs
+        self._count = 0
+        self._next = 0
+
+    def _scale(self, v):
+        return v if self.scaling is None else self.scaling * v
+
+    def set_scaling(self, scaling):
+        """Use a new diagonal preconditioner; the curvature pairs are kept."""
+        self.scaling = scaling
+        if self._s is not None:
+            self._ysy = self._y @ self._scale(self._y).T
+
+    def _add_pair(self, s, y):
+        if self._s is None:
+            self._s = np.zeros((self.memory, s.size))
+            self._y = np.zeros((self.memory, s.size))
+            # s_i'y_j and y_i'S y_j for every pair of slots (unused slots: 0).
+            self._sy = np.zeros((self.memory, self.memory))
+            self._ysy = np.zeros((self.memory, self.memory))
+        slot = self._next
+        self._s[slot] = s
+        self._y[slot] = y
+        self._sy[slot, :] = self._y @ s
+        self._sy[:, slot] = self._s @ y
+        scaled = self._y @ self._scale(y)
+        self._ysy[slot, :] = scaled
+        self._ysy[:, slot] = scaled
+        self._next = (slot + 1) % self.memory
+        self._count = min(self._count + 1, self.memory)
 
     def __call__(self, theta, grad):
         """Return ``-H_k grad`` with ``H_k`` the L-BFGS inverse Hessian model."""
@@ -66,25 +111,30 @@ class LBFGSDirection:
             # Keep only pairs with clearly positive curvature, so H_k stays
             # positive definite.
             if sy > 1e-10 * np.sqrt((s @ s) * (y @ y)):
-                self._pairs.append((s, y, 1.0 / sy))
+                self._add_pair(s, y)
         self._previous = (theta.copy(), grad.copy())
+        if self._count == 0:
+            return -self._scale(grad)
 
-        q = -grad
-        alphas = []
-        for s, y, rho in reversed(self._pairs):
-            alpha = rho * (s @ q)
-            q = q - alpha * y
-            alphas.append(alpha)
-        scaling = 1.0 if self.scaling is None else self.scaling
-        if self._pairs:
-            s, y, _ = self._pairs[-1]
-            q = scaling * q * ((s @ y) / (y @ (scaling * y)))
-        else:
-            q = scaling * q
-        for (s, y, rho), alpha in zip(self._pairs, reversed(alphas), strict=True):
-            beta = rho * (y @ q)
-            q = q + (alpha - beta) * s
-        return q
+        # Slots from the oldest pair to the newest; np.take is cheaper than
+        # fancy indexing for these few entries.
+        order = (self._next - self._count + np.arange(self._count)) % self.memory
+        sy = self._sy.take(order, 0).take(order, 1)
+        ysy = self._ysy.take(order, 0).take(order, 1)
+        gamma = sy[-1, -1] / ysy[-1, -1]
+        # LAPACK's triangular solves read only the upper triangle of sy: R.
+        r1, _ = dtrtrs(sy, (self._s @ grad).take(order))
+        rhs = sy.diagonal() * r1 + gamma * (
+            ysy @ r1 - (self._y @ self._scale(grad)).take(order)
+        )
+        t1, _ = dtrtrs(sy, rhs, trans=1)
+        # H g = gamma S (g - Y' r1) + S' t1, with r1 and t1 put back in slots.
+        in_slots = np.zeros((2, self.memory))
+        in_slots[0, order] = r1
+        in_slots[1, order] = t1
+        return -(
+            gamma * self._scale(grad - in_slots[0] @ self._y) + in_slots[1] @ self._s
+        )
 
 
 class AdamDirection:

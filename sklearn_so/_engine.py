@@ -58,22 +58,29 @@ class ProductEngine:
         out = self.X.T @ np.asarray(R, dtype=self.X.dtype)
         return np.asarray(out, dtype=np.float64)
 
-    def weighted_column_norms(self, weights, chunk_rows=4096):
-        """Return ``sum_i weights_i X_ij^2`` for every column j; one pass over X.
+    def squared_backward(self, H, chunk_rows=4096):
+        """Return ``(X * X).T @ H`` for a (n_samples, q) matrix H; one product.
 
-        Counted as a product: it reads all of X once. Dense X is squared in row
-        chunks, so the temporary stays small; sparse X squares its stored
-        values only (a temporary of nnz entries).
+        The Hessian diagonal of a linear model's loss has this form (``H``
+        holding each sample's curvature), which the diagonal preconditioner
+        needs. Counted as a product: it reads all of X once. Dense X is
+        squared in row chunks, so the temporary stays small; sparse X squares
+        its stored values only (a temporary of nnz entries, sharing X's
+        indices).
         """
         self.n_products += 1
         X = self.X
         if sp.issparse(X):
-            return np.asarray(X.power(2).T @ weights, dtype=np.float64).ravel()
-        norms = np.zeros(X.shape[1])
+            squared = type(X)(
+                (np.square(X.data, dtype=np.float64), X.indices, X.indptr),
+                shape=X.shape,
+            )
+            return np.asarray(squared.T @ H, dtype=np.float64)
+        out = np.zeros((X.shape[1], H.shape[1]))
         for start in range(0, X.shape[0], chunk_rows):
-            rows = X[start : start + chunk_rows]
-            norms += weights[start : start + chunk_rows] @ np.square(rows, dtype=float)
-        return norms
+            rows = np.square(X[start : start + chunk_rows], dtype=np.float64)
+            out += rows.T @ H[start : start + chunk_rows]
+        return out
 
 
 def make_engine(X):

@@ -36,6 +36,29 @@ def _softplus_and_tail(z):
     return np.maximum(z, 0.0) + np.log1p(tail), tail
 
 
+# Largest logit above the target's for which exp() is taken unshifted: e^500
+# is far from overflow (e^709), even summed over many classes.
+MAX_EXPONENT = 500.0
+
+
+class _WeightedTargets:
+    """``w[:, None] * y``, computed once per (targets, weights) pair.
+
+    The targets and weights of a fit are fixed arrays, so the products that
+    enter every evaluation of the loss are formed once instead of per call.
+    """
+
+    def __init__(self):
+        self._key = None
+        self._value = None
+
+    def __call__(self, y, w):
+        if self._key is None or self._key[0] is not y or self._key[1] is not w:
+            self._key = (y, w)
+            self._value = w[:, None] * y
+        return self._value
+
+
 class BinaryLogLoss:
     """Logistic loss on one logit; ``y`` is an (n, 1) array of 0/1 labels.
 
@@ -45,52 +68,85 @@ class BinaryLogLoss:
 
     def __init__(self):
         self._recent = RecentResults()
+        self._weighted_labels = _WeightedTargets()
 
     def _terms(self, raw):
         return self._recent.by_identity(raw, lambda r: _softplus_and_tail(r[:, 0]))
 
     def value(self, raw, y, w):
         """Weighted mean of ``log(1 + exp(z)) - y z``."""
-        z = raw[:, 0]
-        return float(w @ (self._terms(raw)[0] - y[:, 0] * z))
+        # Per-sample differences first: the two sums apart would each be much
+        # larger than their difference and lose its last digits, which the
+        # searches need near the optimum.
+        return float(w @ (self._terms(raw)[0] - y[:, 0] * raw[:, 0]))
 
     def evaluate(self, raw, y, w, J=None):
         """Value, gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
         z = raw[:, 0]
         softplus, tail = self._terms(raw)
+        wy = self._weighted_labels(y, w)[:, 0]
         value = float(w @ (softplus - y[:, 0] * z))
         # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
         p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
-        R = (w * (p - y[:, 0]))[:, None]
+        R = w * p
+        R -= wy
+        R = R[:, None]
         if J is None:
             return value, R, None
         return value, R, _curvature(J, (w * p * (1.0 - p))[:, None])
+
+    def hessian_diagonal(self, raw, y, w):
+        """Each sample's weighted curvature ``w_i s(z_i) (1 - s(z_i))``, (n, 1)."""
+        z = raw[:, 0]
+        tail = self._terms(raw)[1]
+        p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
+        return (w * p * (1.0 - p))[:, None]
 
 
 class MultinomialLogLoss:
     """Softmax cross-entropy; ``y`` is an (n, K) one-hot array.
 
-    The softmax of the last raw predictions evaluated is kept, so the
-    gradient at an accepted trial point costs no second pass of exponentials.
+    Each sample's loss is computed as ``log(sum_k exp(z_k - z_y))``: shifting
+    by the target's logit keeps every term of the sum at least 1, so the loss
+    is accurate to a few units in its last place, which the searches need
+    near the optimum (a mean of ``logsumexp(z) - z_y`` loses digits to
+    cancellation when the logits are large). The softmax of the last raw
+    predictions evaluated is kept, so the gradient at an accepted trial point
+    costs no second pass of exponentials.
     """
 
     def __init__(self):
         self._recent = RecentResults()
+        self._weighted_labels = _WeightedTargets()
 
     @staticmethod
-    def _compute_log_normaliser(raw):
-        top = raw.max(axis=1, keepdims=True)
-        shifted = np.exp(raw - top)
-        total = shifted.sum(axis=1, keepdims=True)
-        return top + np.log(total), shifted / total
+    def _compute_terms(raw, y):
+        """Every sample's loss (shape (n,)) and the softmax."""
+        ones = np.ones(raw.shape[1])
+        # The target logit; a matrix-vector product sums the few columns
+        # faster than .sum(axis=1) (and the same below).
+        target = (raw * y) @ ones
+        shifted = raw - target[:, None]
+        if not shifted.max() <= MAX_EXPONENT:
+            # A logit far above the target's (or a non-finite one): shift each
+            # row by its own maximum instead, so no exponential overflows.
+            top = raw.max(axis=1)
+            shifted = np.exp(raw - top[:, None])
+            total = shifted @ ones
+            losses = top - target + np.log(total)
+        else:
+            np.exp(shifted, out=shifted)
+            total = shifted @ ones
+            losses = np.log(total)
+        shifted *= (1.0 / total)[:, None]
+        return losses, shifted
 
-    def _log_normaliser(self, raw):
-        return self._recent.by_identity(raw, self._compute_log_normaliser)
+    def _terms(self, raw, y):
+        return self._recent.by_identity(raw, lambda r: self._compute_terms(r, y))
 
     def value(self, raw, y, w):
         """Weighted mean of ``logsumexp(z) - z_y``."""
-        log_norm, _ = self._log_normaliser(raw)
-        return float(w @ (log_norm[:, 0] - np.einsum("ij,ij->i", raw, y)))
+        return float(w @ self._terms(raw, y)[0])
 
     def evaluate(self, raw, y, w, J=None):
         """Value, gradient (n, K) and, if ``J`` is given, subspace Hessian.
@@ -99,14 +155,20 @@ class MultinomialLogLoss:
         subspace Hessian is ``sum_i w_i (J_i^T diag(p_i) J_i - (J_i p_i)(J_i
         p_i)^T)``.
         """
-        log_norm, p = self._log_normaliser(raw)
-        value = float(w @ (log_norm[:, 0] - np.einsum("ij,ij->i", raw, y)))
-        R = w[:, None] * (p - y)
+        losses, p = self._terms(raw, y)
+        value = float(w @ losses)
+        R = p * w[:, None]
+        R -= self._weighted_labels(y, w)
         if J is None:
             return value, R, None
         Jp = np.einsum("kic,ic->ki", J, p)
         hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
         return value, R, hess
+
+    def hessian_diagonal(self, raw, y, w):
+        """Each sample's weighted Hessian diagonal ``w_i p_ik (1 - p_ik)``, (n, K)."""
+        _, p = self._terms(raw, y)
+        return w[:, None] * p * (1.0 - p)
 
 
 class HalfSquaredLoss:

@@ -19,6 +19,9 @@ import numpy as np
 from ._activations import ACTIVATIONS
 from ._recent import RecentResults
 
+# Smallest Hessian-diagonal entry kept by the preconditioner, relative to the
+# largest.
+DIAGONAL_FLOOR = 1e-10
 # A network layer may change by at most this multiple of its norm per iteration.
 MAX_RELATIVE_STEP = 1.0
 
@@ -84,6 +87,7 @@ class LinearModel:
         self.n_weights = n_features * n_outputs
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
+        self._ones = np.ones(len(weights))
 
     def unpack(self, theta):
         """Return ``(W, b)`` views; ``b`` is None without an intercept."""
@@ -111,24 +115,34 @@ class LinearModel:
         grad = np.empty(self.n_params)
         grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
         if self.fit_intercept:
-            grad[self.n_weights :] = R.sum(axis=0)
+            # A matrix-vector product: faster than R.sum(axis=0) for few columns.
+            grad[self.n_weights :] = self._ones @ R
         return value + self._penalty(theta), R, grad
 
     def step_limits(self, theta):
         """No bound on the step: the convex problem's Newton steps are safe."""
         return None
 
-    def diagonal_scaling(self, engine):
-        """Inverse of a bound on the Hessian's diagonal, for preconditioning.
+    def diagonal_scaling(self, engine, Z):
+        """Inverse of the Hessian's diagonal at the point whose pre-activation is Z.
 
-        The log-losses' curvature is at most 1/4 per logit, so the diagonal of
-        the Hessian is at most ``sum_i w_i x_ij^2 / 4 + l2`` for a weight and
-        ``1/4`` for an intercept. Costs one pass over X.
+        The diagonal is ``sum_i h_ik x_ij^2 + l2`` for the weight of feature
+        j and output k, ``sum_i h_ik`` for an intercept, with ``h_ik`` the
+        weighted curvature of the loss in logit k of sample i. Costs one pass
+        over X (a product with X squared).
         """
-        columns = 0.25 * engine.weighted_column_norms(self.weights) + self.l2
-        diagonal = np.full(self.n_params, 0.25)
-        diagonal[: self.n_weights] = np.repeat(columns, self.q)
-        return 1.0 / np.maximum(diagonal, np.finfo(float).tiny)
+        curvature = self.loss.hessian_diagonal(Z, self.y, self.weights)
+        diagonal = np.empty(self.n_params)
+        diagonal[: self.n_weights] = (
+            engine.squared_backward(curvature) + self.l2
+        ).ravel()
+        if self.fit_intercept:
+            diagonal[self.n_weights :] = self._ones @ curvature
+        # Where every sample's logit saturates the curvature vanishes; a floor
+        # relative to the largest entry keeps such coordinates from taking
+        # over the direction.
+        floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
+        return 1.0 / np.maximum(diagonal, floor)
 
     def subspace(self, theta, Z, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
@@ -138,6 +152,7 @@ class LinearModel:
         coefficients are inner products formed once here.
         """
         V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
+        flat_V = V.reshape(len(V), -1)
         n = self.n_weights
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
         loss, y, w = self.loss, self.y, self.weights
@@ -145,12 +160,12 @@ class LinearModel:
         trials = RecentResults()
 
         def phi(a, derivatives=True):
-            raw = Z + np.tensordot(a, V, axes=1)
+            raw = Z + (a @ flat_V).reshape(Z.shape)
             trials.put(a.copy(), raw)
             if not derivatives:
                 return loss.value(raw, y, w) + penalty.value(a)
             value, R, hess = loss.evaluate(raw, y, w, V)
-            grad = V.reshape(len(a), -1) @ R.ravel() + penalty.gradient(a)
+            grad = flat_V @ R.ravel() + penalty.gradient(a)
             return value + penalty.value(a), grad, hess + penalty.hessian()
 
         phi.pre_activation = lambda a: trials.find(lambda key: np.array_equal(key, a))

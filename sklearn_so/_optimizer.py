@@ -11,10 +11,11 @@ starting gradient, one pass over X gives the diagonal preconditioner of the
 "gd" and "lbfgs" directions when the model offers one, and, when the starting
 weights are not zero, one forward product gives the starting pre-activation.
 The cached pre-activation is recomputed exactly every ``REFRESH_EVERY``
-iterations and at the end, so the fitted model carries no accumulated drift.
-Hence::
+iterations and at the end, so the fitted model carries no accumulated drift,
+and the preconditioner (the Hessian's diagonal) is re-estimated every
+``PRECONDITION_EVERY`` iterations. Hence::
 
-    n_products = setup + 2 * n_iter + refresh + unused
+    n_products = setup + 2 * n_iter + refresh + preconditioner + unused
 
 where an unused product is the image of a direction that was not taken: it
 gave no decrease (the direction's memory is then forgotten and the iteration
@@ -33,6 +34,12 @@ from ._strategies import make_strategy
 # Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
 # per 50 iterations costs 1% more products and keeps it at rounding level.
 REFRESH_EVERY = 50
+# The preconditioner is the Hessian's diagonal at a recent iterate: it is
+# re-estimated every PRECONDITION_EVERY iterations. One pass over X (two to
+# three products' time on dense X, where X is squared chunk by chunk) per 20
+# iterations costs 1-4% more; on the raw digits and breast-cancer data the
+# refreshed diagonal needs 1.4-4x fewer iterations than a fixed one.
+PRECONDITION_EVERY = 20
 
 
 @dataclass
@@ -58,7 +65,8 @@ class OptimizeResult:
         Bottleneck products performed.
     product_counts : dict
         Bottleneck products by purpose: ``"setup"``, ``"iterations"`` (two
-        per iteration), ``"refresh"`` and ``"unused"`` (the image of a
+        per iteration), ``"refresh"``, ``"preconditioner"`` (the periodic
+        passes that re-estimate the Hessian's diagonal) and ``"unused"`` (the image of a
         direction that was not taken: it gave no decrease, after which the
         direction's state is reset once or the fit ends, or it diverged).
     grad_max : float
@@ -149,9 +157,8 @@ def minimize(
         Z = _preactivation(engine, W1, b1)
     else:
         Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
-    scaling = None
-    if direction in PRECONDITIONED and hasattr(model, "diagonal_scaling"):
-        scaling = model.diagonal_scaling(engine)
+    preconditioned = direction in PRECONDITIONED and hasattr(model, "diagonal_scaling")
+    scaling = model.diagonal_scaling(engine, Z) if preconditioned else None
 
     strategy = make_strategy(
         solver,
@@ -175,6 +182,7 @@ def minimize(
     refreshed_last = False
     restarted = False
     n_unused = 0
+    n_preconditioner = 0
     diverged = False
     iteration = 0
     while iteration < max_iter:
@@ -247,6 +255,10 @@ def minimize(
             stop_reason = "the objective became non-finite (a diverging step)"
             diverged = True
             break
+        if preconditioned and iteration % PRECONDITION_EVERY == 0:
+            scaling = model.diagonal_scaling(engine, Z)
+            search_direction.set_scaling(scaling)
+            n_preconditioner += 1
         if value <= best[0]:
             best = (value, theta)
         if print_every and iteration % print_every == 0:
@@ -282,6 +294,7 @@ def minimize(
         "setup": setup_products,
         "iterations": 2 * result.n_iter,
         "refresh": n_refreshes,
+        "preconditioner": n_preconditioner,
         "unused": n_unused,
     }
     if verbose:

@@ -132,9 +132,13 @@ def subspace_newton(
         decrement = -(grad @ delta)
         if not decrement > 0:
             break
+        rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(value)
         # Newton's decrement measures the remaining progress; stop once it is
-        # negligible against the progress made in this outer iteration.
-        if iteration > 0 and decrement <= rtol * max(f_zero - value, 0.0):
+        # negligible against the progress made in this outer iteration, or
+        # below what the objective's value can resolve at all.
+        if iteration > 0 and decrement <= max(
+            rtol * max(f_zero - value, 0.0), rounding
+        ):
             break
         step = 1.0
         if fits is not None:
@@ -150,13 +154,12 @@ def subspace_newton(
                 if trial_value <= value - ARMIJO_C1 * step * decrement:
                     accepted = evaluation
                     break
-                rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(value)
                 # At rounding level the value cannot show progress: judge by
-                # the gradient norm instead.
-                if abs(trial_value - value) <= rounding and np.linalg.norm(
-                    evaluation[1]
-                ) < np.linalg.norm(grad):
-                    accepted = evaluation
+                # the gradient norm instead; if that did not improve either,
+                # shorter steps cannot be told apart from this one: give up.
+                if abs(trial_value - value) <= rounding:
+                    if np.linalg.norm(evaluation[1]) < np.linalg.norm(grad):
+                        accepted = evaluation
                     break
             step *= 0.5
         if accepted is None:

@@ -83,8 +83,9 @@ class SOLogisticRegression(
         direction this is "quasi-Newton with momentum"), minus the gradient,
         or Adam's bias-corrected direction (its learning rate is replaced by
         the chosen rate). "gd" and "lbfgs" are diagonally preconditioned by
-        the inverse of a bound on the Hessian's diagonal (one pass over X at
-        the start), so unscaled features do not slow them down.
+        the inverse of the Hessian's diagonal, estimated at the start and
+        every 20 iterations (one pass over X each time), so unscaled
+        features do not slow them down.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -153,11 +154,13 @@ class SOLogisticRegression(
         performed by the fit: the sum of ``product_counts_``.
     product_counts_ : dict
         Those products by purpose: ``"iterations"``, exactly two per
-        iteration; ``"setup"``, the starting gradient, the feature scales of
+        iteration; ``"setup"``, the starting gradient, the first estimate of
         the "gd" and "lbfgs" directions' diagonal preconditioner and, for a
         warm start, the starting ``X W``; ``"refresh"``, the exact
         recomputations of the cached ``X W`` (every 50 iterations and once at
-        the end, so the fitted model carries no drift); ``"unused"``, the
+        the end, so the fitted model carries no drift); ``"preconditioner"``,
+        the passes over X that re-estimate the preconditioner (every 20
+        iterations, "gd" and "lbfgs" only); ``"unused"``, the
         image of a direction that was not taken (it gave no decrease: the
         direction's memory is reset and the iteration retried once, or the
         fit ends).

@@ -21,11 +21,9 @@ def test_dense_products_are_counted_and_exact(order, dtype):
     Xf = X.astype(float)
     np.testing.assert_allclose(engine.forward(M), Xf @ M, rtol=rtol, atol=atol)
     np.testing.assert_allclose(engine.backward(R), Xf.T @ R, rtol=rtol, atol=atol)
-    w = rng.uniform(size=50)
+    H = rng.uniform(size=(50, 3))
     np.testing.assert_allclose(
-        engine.weighted_column_norms(w, chunk_rows=16),
-        w @ Xf**2,
-        rtol=rtol,
+        engine.squared_backward(H, chunk_rows=16), (Xf**2).T @ H, rtol=rtol
     )
     assert engine.n_products == 3
     assert engine.forward(M).dtype == np.float64
@@ -41,10 +39,11 @@ def test_sparse_products_stay_sparse(fmt):
     R = rng.standard_normal((40, 2))
     np.testing.assert_allclose(engine.forward(M), X.toarray() @ M, rtol=1e-12)
     np.testing.assert_allclose(engine.backward(R), X.toarray().T @ R, rtol=1e-12)
-    w = rng.uniform(size=40)
+    H = rng.uniform(size=(40, 2))
     np.testing.assert_allclose(
-        engine.weighted_column_norms(w), w @ X.toarray() ** 2, rtol=1e-12
+        engine.squared_backward(H), (X.toarray() ** 2).T @ H, rtol=1e-12
     )
+    assert engine.X.data is X.data  # squaring left X alone
     assert engine.n_products == 3
     assert isinstance(engine.forward(M), np.ndarray)
 

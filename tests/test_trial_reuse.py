@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier
 from sklearn_so._losses import MultinomialLogLoss
+from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
 from sklearn_so._recent import RecentResults
 
 # Short fits (max_iter) are enough to compare; their warnings are expected.
@@ -95,15 +96,13 @@ def test_two_rate_steps_reach_the_same_optimum_without_reuse(
 def test_reuse_saves_one_softmax_per_iteration(digits, monkeypatch):
     X, y = digits
     computed = []
-    original = MultinomialLogLoss._compute_log_normaliser
+    original = MultinomialLogLoss._compute_terms
 
-    def counting(raw):
+    def counting(raw, y):
         computed.append(raw.shape)
-        return original(raw)
+        return original(raw, y)
 
-    monkeypatch.setattr(
-        MultinomialLogLoss, "_compute_log_normaliser", staticmethod(counting)
-    )
+    monkeypatch.setattr(MultinomialLogLoss, "_compute_terms", staticmethod(counting))
     reused = SOLogisticRegression(tol=1e-6, max_iter=500).fit(X, y)
     with_reuse = len(computed)
     computed.clear()
@@ -112,8 +111,11 @@ def test_reuse_saves_one_softmax_per_iteration(digits, monkeypatch):
     n_iter = int(plain.n_iter_[0])
     assert int(reused.n_iter_[0]) == n_iter
     # Every iteration's gradient reuses its accepted trial, except after the
-    # periodic exact refresh of Z (a new array, every 50 iterations).
-    assert len(computed) - with_reuse == n_iter - n_iter // 50
+    # periodic exact refresh of Z (a new array, every 50 iterations); the
+    # preconditioner's Hessian diagonal (at the start and every 20
+    # iterations) reuses the softmax of the point it is taken at.
+    saved = n_iter - n_iter // REFRESH_EVERY + 1 + n_iter // PRECONDITION_EVERY
+    assert len(computed) - with_reuse == saved
 
 
 def _weights(estimator):

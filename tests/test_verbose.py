@@ -8,7 +8,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
-from sklearn_so._optimizer import REFRESH_EVERY
+from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
 
 from ._data import make_classification_data
 
@@ -50,6 +50,7 @@ def check_lines(out, est, every):
     n_blocks = est.learning_rates_.shape[1]
     setup = est.product_counts_["setup"]
     assert est.product_counts_["unused"] == 0
+    preconditioned = hasattr(est, "coef_") and est.direction in ("gd", "lbfgs")
     for line, k in zip(progress, expected_iterations, strict=True):
         match = PROGRESS.match(line)
         assert match, line
@@ -62,8 +63,11 @@ def check_lines(out, est, every):
         for j, (lr, mom) in enumerate(rates):
             assert lr == f"{est.learning_rates_[k - 1, j]:.3g}"
             assert mom == f"{est.momentum_rates_[k - 1, j]:.3g}"
-        # Setup, two per iteration and the exact refreshes done by then.
-        assert int(products) == setup + 2 * k + k // REFRESH_EVERY
+        # Setup, two per iteration, the exact refreshes and the logistic
+        # model's preconditioner passes done by then.
+        assert int(products) == setup + 2 * k + k // REFRESH_EVERY + (
+            k // PRECONDITION_EVERY if preconditioned else 0
+        )
     assert last == f"[sklearn-so] stopped after {n_iter} iterations: {est.stop_reason_}"
 
 

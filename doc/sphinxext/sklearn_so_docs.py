@@ -303,6 +303,7 @@ class ProductCountTable(Directive):
             "     - setup",
             "     - iterations",
             "     - refresh",
+            "     - preconditioner",
             "     - unused",
             "     - ``n_products_``",
             "     - per iteration",
@@ -314,6 +315,7 @@ class ProductCountTable(Directive):
                 row["n_products"]
                 - counts["setup"]
                 - counts["refresh"]
+                - counts.get("preconditioner", 0)
                 - counts.get("unused", 0)
             ) / max(row["n_iter"], 1)
             lines += [
@@ -323,6 +325,7 @@ class ProductCountTable(Directive):
                 f"     - {counts['setup']}",
                 f"     - {counts['iterations']}",
                 f"     - {counts['refresh']}",
+                f"     - {counts.get('preconditioner', 0)}",
                 f"     - {counts.get('unused', 0)}",
                 f"     - {row['n_products']}",
                 f"     - {per_iteration:g}",
