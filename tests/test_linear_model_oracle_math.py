@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 from sklearn_so._engine import ProductEngine
 from sklearn_so._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
@@ -118,3 +119,29 @@ def test_diagonal_scaling_is_the_inverse_hessian_diagonal(loss_name, fit_interce
         ]
     )
     np.testing.assert_allclose(1.0 / scaling, diagonal, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spread", [3.0, 2000.0])
+def test_multinomial_loss_matches_logsumexp(spread):
+    # Moderate logits take the shift by the target's logit; a logit more than
+    # 500 above the target's takes the shift by each row's maximum. Both must
+    # give logsumexp(z) - z_y and the softmax, to rounding.
+    rng = np.random.default_rng(3)
+    raw = spread * rng.standard_normal((30, 4))
+    Y = np.eye(4)[rng.integers(0, 4, size=30)]
+    w = rng.uniform(0.1, 1.0, size=30)
+    w /= w.sum()
+    loss = MultinomialLogLoss()
+    per_sample = logsumexp(raw, axis=1) - (raw * Y).sum(axis=1)
+    value, R, _ = loss.evaluate(raw, Y, w)
+    assert value == pytest.approx(w @ per_sample, rel=1e-13)
+    assert loss.value(raw.copy(), Y, w) == pytest.approx(w @ per_sample, rel=1e-13)
+    softmax = np.exp(raw - logsumexp(raw, axis=1, keepdims=True))
+    # p - 1 and 1 - p cancel for a confident target: compare to rounding of 1.
+    np.testing.assert_allclose(R, w[:, None] * (softmax - Y), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        loss.hessian_diagonal(raw, Y, w),
+        w[:, None] * softmax * (1 - softmax),
+        rtol=1e-12,
+        atol=1e-15,
+    )
