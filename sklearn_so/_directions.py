@@ -81,26 +81,32 @@ class LBFGSDirection:
     def set_scaling(self, scaling):
         """Use a new diagonal preconditioner; the curvature pairs are kept."""
         self.scaling = scaling
-        if self._s is not None:
-            self._ysy = self._y @ self._scale(self._y).T
+        if self._count:
+            Y = self._y[: self._count]
+            self._ysy[: self._count, : self._count] = Y @ self._scale(Y).T
 
     def _add_pair(self, s, y):
         if self._s is None:
-            self._s = np.zeros((self.memory, s.size))
-            self._y = np.zeros((self.memory, s.size))
-            # s_i'y_j and y_i'S y_j for every pair of slots (unused slots: 0).
+            # Rows are filled in order until the buffer is full, and only
+            # filled rows are ever read: np.empty leaves the memory of a
+            # large, unfilled buffer untouched.
+            self._s = np.empty((self.memory, s.size))
+            self._y = np.empty((self.memory, s.size))
+            # s_i'y_j and y_i'S y_j for every pair of filled slots.
             self._sy = np.zeros((self.memory, self.memory))
             self._ysy = np.zeros((self.memory, self.memory))
         slot = self._next
         self._s[slot] = s
         self._y[slot] = y
-        self._sy[slot, :] = self._y @ s
-        self._sy[:, slot] = self._s @ y
-        scaled = self._y @ self._scale(y)
-        self._ysy[slot, :] = scaled
-        self._ysy[:, slot] = scaled
+        filled = min(self._count + 1, self.memory)
+        S, Y = self._s[:filled], self._y[:filled]
+        self._sy[slot, :filled] = Y @ s
+        self._sy[:filled, slot] = S @ y
+        scaled = Y @ self._scale(y)
+        self._ysy[slot, :filled] = scaled
+        self._ysy[:filled, slot] = scaled
         self._next = (slot + 1) % self.memory
-        self._count = min(self._count + 1, self.memory)
+        self._count = filled
 
     def __call__(self, theta, grad):
         """Return ``-H_k grad`` with ``H_k`` the L-BFGS inverse Hessian model."""
@@ -113,28 +119,28 @@ class LBFGSDirection:
             if sy > 1e-10 * np.sqrt((s @ s) * (y @ y)):
                 self._add_pair(s, y)
         self._previous = (theta.copy(), grad.copy())
-        if self._count == 0:
+        count = self._count
+        if count == 0:
             return -self._scale(grad)
 
+        S, Y = self._s[:count], self._y[:count]
         # Slots from the oldest pair to the newest; np.take is cheaper than
         # fancy indexing for these few entries.
-        order = (self._next - self._count + np.arange(self._count)) % self.memory
-        sy = self._sy.take(order, 0).take(order, 1)
-        ysy = self._ysy.take(order, 0).take(order, 1)
+        order = (self._next - count + np.arange(count)) % count
+        sy = self._sy[:count, :count].take(order, 0).take(order, 1)
+        ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
         gamma = sy[-1, -1] / ysy[-1, -1]
         # LAPACK's triangular solves read only the upper triangle of sy: R.
-        r1, _ = dtrtrs(sy, (self._s @ grad).take(order))
+        r1, _ = dtrtrs(sy, (S @ grad).take(order))
         rhs = sy.diagonal() * r1 + gamma * (
-            ysy @ r1 - (self._y @ self._scale(grad)).take(order)
+            ysy @ r1 - (Y @ self._scale(grad)).take(order)
         )
         t1, _ = dtrtrs(sy, rhs, trans=1)
         # H g = gamma S (g - Y' r1) + S' t1, with r1 and t1 put back in slots.
-        in_slots = np.zeros((2, self.memory))
+        in_slots = np.empty((2, count))
         in_slots[0, order] = r1
         in_slots[1, order] = t1
-        return -(
-            gamma * self._scale(grad - in_slots[0] @ self._y) + in_slots[1] @ self._s
-        )
+        return -(gamma * self._scale(grad - in_slots[0] @ Y) + in_slots[1] @ S)
 
 
 class AdamDirection:

@@ -329,8 +329,13 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     tol : float, default=1e-5
         Stop when the largest absolute entry of the objective's gradient is at
         most ``tol``; also the improvement early stopping asks for.
-    memory : int, default=10
-        L-BFGS curvature pairs.
+    memory : int or "auto", default=10
+        L-BFGS curvature pairs; "auto" as in
+        :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
+        with the network's many parameters each pair costs more, and in
+        ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
+        15-33% slower for an objective lower by 1% (digits) or 2-3x
+        (a regression).
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
     learning_rate, momentum : float, default=0.1, 0.0
@@ -391,6 +396,8 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         Iterations run.
     learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         The rates chosen on every iteration for each layer.
+    memory_ : int
+        The number of L-BFGS curvature pairs used (``memory`` resolved).
     n_products_ : int
         Products with the training X (sum of ``product_counts_`` without
         ``"validation"``).
@@ -555,8 +562,13 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         Maximum number of iterations.
     tol : float, default=1e-5
         Gradient tolerance; also the improvement early stopping asks for.
-    memory : int, default=10
-        L-BFGS curvature pairs.
+    memory : int or "auto", default=10
+        L-BFGS curvature pairs; "auto" as in
+        :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
+        with the network's many parameters each pair costs more, and in
+        ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
+        15-33% slower for an objective lower by 1% (digits) or 2-3x
+        (a regression).
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
     learning_rate, momentum : float, default=0.1, 0.0
@@ -597,6 +609,8 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         SOTwoLayerClassifier).
     learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         Rates chosen per iteration and layer.
+    memory_ : int
+        The number of L-BFGS curvature pairs used (``memory`` resolved).
     n_products_ : int
         Products with the training X.
     product_counts_ : dict

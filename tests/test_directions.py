@@ -28,13 +28,13 @@ def quadratic_path(n_params, n_points, seed):
     return thetas, thetas @ A - b
 
 
-@pytest.mark.parametrize("memory", [1, 3, 10])
+@pytest.mark.parametrize("memory", [1, 3, 10, 40])
 @pytest.mark.parametrize("preconditioned", [False, True])
 def test_lbfgs_direction_is_the_bfgs_update_of_the_last_pairs(memory, preconditioned):
     # Fed more points than it keeps, so the ring buffer wraps around: every
     # direction must equal -H g with H the BFGS updates, oldest pair first, of
     # gamma * S by the last `memory` pairs (gamma = s'y / y'Sy of the newest).
-    n_params, n_points = 7, 14
+    n_params, n_points = 50, memory + 12
     thetas, grads = quadratic_path(n_params, n_points, seed=memory)
     rng = np.random.default_rng(1)
     scaling = rng.uniform(0.01, 10.0, n_params) if preconditioned else None

@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_so._base
 from sklearn_so import SOLogisticRegression
+from sklearn_so._base import resolve_memory
 from sklearn_so._engine import ProductEngine
 from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
 
@@ -374,3 +375,25 @@ def test_products_add_up_when_no_decrease_is_possible(counting_engine, solver):
     assert est.product_counts_["unused"] >= 1
     assert est.n_products_ == sum(est.product_counts_.values())
     assert counting_engine.calls == est.n_products_
+
+
+def test_auto_memory_keeps_100_pairs_within_the_budget():
+    X, y = make_classification_data(3)
+    est = SOLogisticRegression(max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert est.memory == "auto"
+    assert est.memory_ == 100
+    assert SOLogisticRegression(memory=7, max_iter=5).fit(X, y).memory_ == 7
+    # 100 pairs of 2 x 10^6 parameters would take 3.2 GB: "auto" keeps what
+    # fits in the larger of X / 4 and 32 MiB, but never fewer than 10.
+    small = np.zeros((10, 2))
+    assert resolve_memory("auto", small, 2_000_000) == 10
+    assert resolve_memory("auto", small, 40_000) == 2**25 // (16 * 40_000)
+    # A 512 MiB X (a broadcast view: nothing allocated): a quarter of it.
+    big = np.broadcast_to(np.zeros((1, 1)), (2**16, 2**10))
+    assert big.nbytes == 2**29
+    assert resolve_memory("auto", big, 100_000) == 2**27 // (16 * 100_000) == 83
+    sparse = sp.random(1000, 100, density=0.1, format="csr", random_state=0)
+    assert resolve_memory("auto", sparse, 101) == 100

@@ -1,0 +1,112 @@
+"""How many L-BFGS pairs: iterations and time for ``memory`` = 10, 50, 100.
+
+Logistic regression (default ``ls``/``lbfgs``): iterations and wall time to
+the gradient criterion ``tol`` on raw digits, raw breast cancer, raw wine and
+the dense 50,000 x 500 set of ``bench_logistic.py``. Two-layer networks (100
+tanh units, standardised inputs): the objective after a fixed number of
+iterations (``tol=0``) and the time they took, on standardised digits and a
+5,000 x 100 synthetic regression. One BLAS thread. This is the measurement
+behind ``memory="auto"`` (50 pairs).
+
+Run from the repository root::
+
+    python benchmarks/bench_memory.py [--quick] [--memories 10,50,100]
+"""
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+from bench_logistic import DATASETS
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
+
+
+def logistic_problems(quick):
+    """(name, X, y, tol) of the logistic problems."""
+    problems = [
+        ("digits (raw)", *load_digits(return_X_y=True), 1e-6),
+        ("breast cancer (raw)", *load_breast_cancer(return_X_y=True), 1e-4),
+        ("wine (raw)", *load_wine(return_X_y=True), 1e-6),
+    ]
+    if not quick:
+        dense = DATASETS["dense_50k"]()
+        problems.append(("dense 50,000 x 500", dense.X, dense.y, 1e-6))
+    return [(name, np.asarray(X, dtype=float), y, tol) for name, X, y, tol in problems]
+
+
+def network_problems(quick):
+    """(name, estimator class, X, y, iterations) of the network problems."""
+    X, y = load_digits(return_X_y=True)
+    Xr, yr = make_regression(n_samples=5_000, n_features=100, noise=1.0, random_state=0)
+    yr = (yr - yr.mean()) / yr.std()
+    iterations = 50 if quick else 200
+    return [
+        (
+            "digits (standardised)",
+            SOTwoLayerClassifier,
+            StandardScaler().fit_transform(X),
+            y,
+            iterations,
+        ),
+        (
+            "regression 5,000 x 100",
+            SOTwoLayerRegressor,
+            StandardScaler().fit_transform(Xr),
+            yr,
+            iterations,
+        ),
+    ]
+
+
+def timed_fit(estimator, X, y):
+    """Fit, ignoring convergence warnings; return the estimator and seconds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        estimator.fit(X, y)
+    return estimator, time.perf_counter() - start
+
+
+def main(argv=None):
+    """Print the two tables as Markdown."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small problems only")
+    parser.add_argument("--memories", default="10,50,100", help="comma-separated")
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    memories = [int(m) for m in args.memories.split(",")]
+    command = " ".join(["python benchmarks/bench_memory.py", *(argv or [])])
+    print("# L-BFGS memory: iterations and time\n")
+    print(f"- command: `{command}` (1 BLAS thread)")
+    print(f"- date: {time.strftime('%Y-%m-%d')}\n")
+
+    print("| logistic problem | memory | iterations | time [s] |")
+    print("|---|---|---|---|")
+    with threadpool_limits(1):
+        for name, X, y, tol in logistic_problems(args.quick):
+            for memory in memories:
+                est = SOLogisticRegression(memory=memory, tol=tol, max_iter=100_000)
+                est, seconds = timed_fit(est, X, y)
+                print(f"| {name} | {memory} | {est.n_iter_[0]} | {seconds:.3g} |")
+        print()
+        print("| network problem | memory | iterations | objective | time [s] |")
+        print("|---|---|---|---|---|")
+        for name, cls, X, y, iterations in network_problems(args.quick):
+            for memory in memories:
+                est = cls(memory=memory, tol=0.0, max_iter=iterations, random_state=0)
+                est, seconds = timed_fit(est, X, y)
+                print(
+                    f"| {name} | {memory} | {est.n_iter_} | {est.loss_:.4g} "
+                    f"| {seconds:.3g} |"
+                )
+
+
+if __name__ == "__main__":
+    main()
