@@ -83,9 +83,9 @@ class SOLogisticRegression(
         direction this is "quasi-Newton with momentum"), minus the gradient,
         or Adam's bias-corrected direction (its learning rate is replaced by
         the chosen rate). "gd" and "lbfgs" are diagonally preconditioned by
-        the inverse of the Hessian's diagonal, estimated at the start and
-        every 20 iterations (one pass over X each time), so unscaled
-        features do not slow them down.
+        the inverse of the Hessian's diagonal, estimated at the start, after
+        20 iterations and then less often as it settles (one pass over X
+        each time), so unscaled features do not slow them down.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -167,8 +167,9 @@ class SOLogisticRegression(
         warm start, the starting ``X W``; ``"refresh"``, the exact
         recomputations of the cached ``X W`` (every 50 iterations and once at
         the end, so the fitted model carries no drift); ``"preconditioner"``,
-        the passes over X that re-estimate the preconditioner (every 20
-        iterations, "gd" and "lbfgs" only); ``"unused"``, the
+        the passes over X that re-estimate the preconditioner (after 20
+        iterations, then with a period that doubles once the diagonal
+        changes by less than 10%; "gd" and "lbfgs" only); ``"unused"``, the
         image of a direction that was not taken (it gave no decrease: the
         direction's memory is reset and the iteration retried once, or the
         fit ends).

@@ -56,19 +56,29 @@ class CountingEngine(ProductEngine):
 
     def squared_backward(self, H, chunk_rows=4096):
         CountingEngine.calls += 1
+        CountingEngine.squared_calls += 1
         return super().squared_backward(H, chunk_rows)
 
 
 @pytest.fixture
 def counting_engine(monkeypatch):
     CountingEngine.calls = 0
+    CountingEngine.squared_calls = 0
     monkeypatch.setattr(sklearn_so._base, "make_engine", CountingEngine)
     return CountingEngine
 
 
-def expected_preconditioner(n_iter, direction):
-    """The "gd" and "lbfgs" diagonal is re-estimated every PRECONDITION_EVERY."""
-    return n_iter // PRECONDITION_EVERY if direction in ("gd", "lbfgs") else 0
+def check_preconditioner_passes(counts, n_iter, direction, engine):
+    """The "gd" and "lbfgs" diagonal: once at setup, then at most every
+    PRECONDITION_EVERY iterations, at least once after that many."""
+    passes = counts["preconditioner"]
+    if direction not in ("gd", "lbfgs"):
+        assert passes == engine.squared_calls == 0
+        return
+    assert engine.squared_calls == 1 + passes
+    assert (
+        min(1, n_iter // PRECONDITION_EVERY) <= passes <= n_iter // PRECONDITION_EVERY
+    )
 
 
 def expected_refreshes(n_iter):
@@ -96,13 +106,13 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
     assert counts["setup"] == setup
     assert counts["iterations"] == 2 * n_iter
     assert counts["refresh"] == expected_refreshes(n_iter)
-    assert counts["preconditioner"] == expected_preconditioner(n_iter, direction)
+    check_preconditioner_passes(counts, n_iter, direction, counting_engine)
     assert est.n_products_ == sum(counts.values())
     assert est.n_products_ == (
         setup
         + 2 * n_iter
         + expected_refreshes(n_iter)
-        + expected_preconditioner(n_iter, direction)
+        + counts["preconditioner"]
         + counts["unused"]
     )
     # The engine's count agrees with products counted where they happen.
@@ -124,12 +134,33 @@ def test_periodic_refreshes_are_counted(counting_engine, max_iter):
         est.fit(X, y)
     assert est.n_iter_[0] == max_iter
     assert est.product_counts_["refresh"] == expected_refreshes(max_iter)
+    check_preconditioner_passes(est.product_counts_, max_iter, "gd", counting_engine)
     assert counting_engine.calls == (
         2
         + 2 * max_iter
         + expected_refreshes(max_iter)
-        + expected_preconditioner(max_iter, "gd")
+        + est.product_counts_["preconditioner"]
     )
+
+
+def test_preconditioner_period_doubles_once_the_diagonal_settles(counting_engine):
+    # Steps of 1e-12 leave the Hessian's diagonal unchanged, so every
+    # re-estimate finds it settled: passes after 20, 20 + 40, 60 + 80 and
+    # 140 + 160 iterations, none more in 320.
+    X, y = make_classification_data(2)
+    est = SOLogisticRegression(
+        solver="fixed",
+        direction="gd",
+        learning_rate=1e-12,
+        momentum=0.0,
+        max_iter=320,
+        tol=0.0,
+    )
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est.fit(X, y)
+    assert PRECONDITION_EVERY == 20
+    assert est.product_counts_["preconditioner"] == 4
+    assert counting_engine.squared_calls == 5
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

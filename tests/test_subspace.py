@@ -103,3 +103,18 @@ def test_armijo_accepts_the_first_sufficient_step_and_gives_up_cleanly():
 
     step, value, trials = armijo_backtracking(increasing, 0.0, -1.0, 1.0)
     assert step == 0.0 and value == 0.0 and trials == 60
+
+
+def test_newton_gives_up_at_rounding_level_without_backtracking():
+    # Values that differ only by rounding and a gradient that does not
+    # shrink: no trial can show progress, so shorter steps are pointless. The
+    # search must stop after its first trial, not halve the step 40 times.
+    def phi(a, derivatives=True):
+        value = 1.0 + (np.finfo(float).eps if np.any(a) else 0.0)
+        if not derivatives:
+            return value
+        return value, np.full(2, 1e-9), np.eye(2)
+
+    a, value, n_evals = subspace_newton(phi, np.zeros(2))
+    assert n_evals == 2  # phi(0) and one trial
+    np.testing.assert_array_equal(a, np.zeros(2))

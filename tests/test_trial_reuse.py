@@ -13,7 +13,7 @@ from sklearn.datasets import load_digits
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier
 from sklearn_so._losses import MultinomialLogLoss
-from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
+from sklearn_so._optimizer import REFRESH_EVERY
 from sklearn_so._recent import RecentResults
 
 # Short fits (max_iter) are enough to compare; their warnings are expected.
@@ -112,9 +112,11 @@ def test_reuse_saves_one_softmax_per_iteration(digits, monkeypatch):
     assert int(reused.n_iter_[0]) == n_iter
     # Every iteration's gradient reuses its accepted trial, except after the
     # periodic exact refresh of Z (a new array, every 50 iterations); the
-    # preconditioner's Hessian diagonal (at the start and every 20
-    # iterations) reuses the softmax of the point it is taken at.
-    saved = n_iter - n_iter // REFRESH_EVERY + 1 + n_iter // PRECONDITION_EVERY
+    # preconditioner's Hessian diagonal (at the start and at each of its
+    # passes) reuses the softmax of the point it is taken at.
+    passes = plain.product_counts_["preconditioner"]
+    assert passes == reused.product_counts_["preconditioner"] >= 1
+    saved = n_iter - n_iter // REFRESH_EVERY + 1 + passes
     assert len(computed) - with_reuse == saved
 
 
