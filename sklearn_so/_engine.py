@@ -58,15 +58,15 @@ class ProductEngine:
         out = self.X.T @ np.asarray(R, dtype=self.X.dtype)
         return np.asarray(out, dtype=np.float64)
 
-    def squared_backward(self, H, chunk_rows=4096):
+    def squared_backward(self, H, chunk_bytes=2**20):
         """Return ``(X * X).T @ H`` for a (n_samples, q) matrix H; one product.
 
         The Hessian diagonal of a linear model's loss has this form (``H``
         holding each sample's curvature), which the diagonal preconditioner
         needs. Counted as a product: it reads all of X once. Dense X is
-        squared in row chunks, so the temporary stays small; sparse X squares
-        its stored values only (a temporary of nnz entries, sharing X's
-        indices).
+        squared in row chunks of about ``chunk_bytes``, so the temporary
+        stays small; sparse X squares its stored values only (a temporary of
+        nnz entries, sharing X's indices).
         """
         self.n_products += 1
         X = self.X
@@ -77,6 +77,9 @@ class ProductEngine:
             )
             return np.asarray(squared.T @ H, dtype=np.float64)
         out = np.zeros((X.shape[1], H.shape[1]))
+        # Chunks of about chunk_bytes: small temporaries, and a block that
+        # stays in cache between squaring it and multiplying it.
+        chunk_rows = max(1, chunk_bytes // (8 * X.shape[1]))
         for start in range(0, X.shape[0], chunk_rows):
             rows = np.square(X[start : start + chunk_rows], dtype=np.float64)
             out += rows.T @ H[start : start + chunk_rows]

@@ -36,9 +36,17 @@ def _softplus_and_tail(z):
     return np.maximum(z, 0.0) + np.log1p(tail), tail
 
 
-# Largest logit above the target's for which exp() is taken unshifted: e^500
-# is far from overflow (e^709), even summed over many classes.
+# Largest logit above the target's for which exp() is taken with the target's
+# shift: e^500 is far from overflow (e^709), even summed over many classes.
 MAX_EXPONENT = 500.0
+
+
+def _sigmoid_slope(tail):
+    """``s(z) (1 - s(z))`` from ``tail = e^{-|z|}``: accurate at any margin.
+
+    ``p * (1 - p)`` would round to 0 once ``p`` rounds to 1 (z > 37).
+    """
+    return tail / (1.0 + tail) ** 2
 
 
 class _WeightedTargets:
@@ -93,18 +101,15 @@ class BinaryLogLoss:
         R = R[:, None]
         if J is None:
             return value, R, None
-        return value, R, _curvature(J, (w * p * (1.0 - p))[:, None])
+        return value, R, _curvature(J, (w * _sigmoid_slope(tail))[:, None])
 
     def hessian_diagonal(self, raw, y, w):
         """Each sample's weighted curvature ``w_i s(z_i) (1 - s(z_i))``, (n, 1)."""
-        z = raw[:, 0]
-        tail = self._terms(raw)[1]
-        p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
-        return (w * p * (1.0 - p))[:, None]
+        return (w * _sigmoid_slope(self._terms(raw)[1]))[:, None]
 
 
 class MultinomialLogLoss:
-    """Softmax cross-entropy; ``y`` is an (n, K) one-hot array.
+    """Softmax cross-entropy; ``y`` is an (n, K) one-hot array (required).
 
     Each sample's loss is computed as ``log(sum_k exp(z_k - z_y))``: shifting
     by the target's logit keeps every term of the sum at least 1, so the loss
@@ -121,28 +126,35 @@ class MultinomialLogLoss:
 
     @staticmethod
     def _compute_terms(raw, y):
-        """Every sample's loss (shape (n,)) and the softmax."""
+        """Every sample's loss (shape (n,)) and the softmax; ``y`` one-hot."""
         ones = np.ones(raw.shape[1])
         # The target logit; a matrix-vector product sums the few columns
         # faster than .sum(axis=1) (and the same below).
         target = (raw * y) @ ones
         shifted = raw - target[:, None]
+        wide = None
         if not shifted.max() <= MAX_EXPONENT:
-            # A logit far above the target's (or a non-finite one): shift each
-            # row by its own maximum instead, so no exponential overflows.
-            top = raw.max(axis=1)
-            shifted = np.exp(raw - top[:, None])
-            total = shifted @ ones
-            losses = top - target + np.log(total)
-        else:
-            np.exp(shifted, out=shifted)
-            total = shifted @ ones
-            losses = np.log(total)
+            # Rows with a logit far above the target's (or a non-finite one)
+            # are shifted by their own maximum instead, so no exponential
+            # overflows; the other rows keep the accurate shift.
+            top = shifted.max(axis=1)
+            wide = ~(top <= MAX_EXPONENT)
+            shifted[wide] -= top[wide, None]
+        np.exp(shifted, out=shifted)
+        total = shifted @ ones
+        losses = np.log(total)
+        if wide is not None:
+            losses[wide] += top[wide]
         shifted *= (1.0 / total)[:, None]
         return losses, shifted
 
     def _terms(self, raw, y):
-        return self._recent.by_identity(raw, lambda r: self._compute_terms(r, y))
+        # Cached by the identity of raw, with the targets they were computed
+        # for (a different y, e.g. a validation set's, is computed afresh).
+        known_y, *terms = self._recent.by_identity(
+            raw, lambda r: (y, *self._compute_terms(r, y))
+        )
+        return terms if known_y is y else self._compute_terms(raw, y)
 
     def value(self, raw, y, w):
         """Weighted mean of ``logsumexp(z) - z_y``."""

@@ -16,6 +16,8 @@ CONDITION_FLOOR = 1e-8
 # Changes of the objective below this many units in the last place of its
 # value are treated as rounding noise.
 ROUNDING_ULPS = 64
+# Halvings of a Newton step tried when its trials are all at rounding level.
+ROUNDING_HALVINGS = 3
 
 
 def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
@@ -145,6 +147,7 @@ def subspace_newton(
             while step > 1e-12 and not fits(a + step * delta):
                 step *= 0.5
         accepted = None
+        rounding_trials = 0
         for _ in range(40):
             trial = a + step * delta
             evaluation = phi(trial, derivatives=True)
@@ -155,12 +158,17 @@ def subspace_newton(
                     accepted = evaluation
                     break
                 # At rounding level the value cannot show progress: judge by
-                # the gradient norm instead; if that did not improve either,
-                # shorter steps cannot be told apart from this one: give up.
+                # the gradient norm instead. A step too long by a factor of
+                # up to 2**ROUNDING_HALVINGS (the model's curvature too low)
+                # still finds a smaller gradient by halving; beyond that,
+                # shorter steps cannot be told apart: give up.
                 if abs(trial_value - value) <= rounding:
                     if np.linalg.norm(evaluation[1]) < np.linalg.norm(grad):
                         accepted = evaluation
-                    break
+                        break
+                    rounding_trials += 1
+                    if rounding_trials > ROUNDING_HALVINGS:
+                        break
             step *= 0.5
         if accepted is None:
             break

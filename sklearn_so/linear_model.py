@@ -100,7 +100,7 @@ class SOLogisticRegression(
         100, fewer (but at least 10) if they would take more than a quarter
         of X's memory and more than 32 MiB. The direction costs
         O(memory x n_params) per iteration, small next to the products for
-        this model: in ``benchmarks/bench_memory.py`` 100 pairs took 1.9-12x
+        this model: in ``benchmarks/bench_memory.py`` 100 pairs took 1.4-9.3x
         fewer iterations than 10 on the raw digits, breast cancer and wine
         data and on a dense 50,000 x 500 set.
     memory_directions : int, default=1
@@ -156,7 +156,8 @@ class SOLogisticRegression(
     momentum_rates_ : ndarray of shape (``n_iter_``, 1)
         The momentum rate chosen on every iteration (0 for "ls" and "lo").
     memory_ : int
-        The number of L-BFGS curvature pairs used (``memory`` resolved).
+        ``memory`` resolved: the number of curvature pairs the L-BFGS
+        direction keeps (unused by the other directions).
     n_products_ : int
         Bottleneck products (``X @ M``, ``X.T @ R`` or one pass over X)
         performed by the fit: the sum of ``product_counts_``.
@@ -168,8 +169,8 @@ class SOLogisticRegression(
         recomputations of the cached ``X W`` (every 50 iterations and once at
         the end, so the fitted model carries no drift); ``"preconditioner"``,
         the passes over X that re-estimate the preconditioner (after 20
-        iterations, then with a period that doubles once the diagonal
-        changes by less than 10%; "gd" and "lbfgs" only); ``"unused"``, the
+        iterations, then with a period that doubles each time the diagonal
+        changed by less than 10%; "gd" and "lbfgs" only); ``"unused"``, the
         image of a direction that was not taken (it gave no decrease: the
         direction's memory is reset and the iteration retried once, or the
         fit ends).

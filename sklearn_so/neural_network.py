@@ -334,8 +334,8 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
         with the network's many parameters each pair costs more, and in
         ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
-        15-33% slower for an objective lower by 1% (digits) or 2-3x
-        (a regression).
+        9-36% slower for an objective lower by 1% (digits) or 1.9-2.7x
+        (a regression): a gain on one problem of two.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
     learning_rate, momentum : float, default=0.1, 0.0
@@ -397,7 +397,8 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         The rates chosen on every iteration for each layer.
     memory_ : int
-        The number of L-BFGS curvature pairs used (``memory`` resolved).
+        ``memory`` resolved: the number of curvature pairs the L-BFGS
+        direction keeps (unused by the other directions).
     n_products_ : int
         Products with the training X (sum of ``product_counts_`` without
         ``"validation"``).
@@ -567,8 +568,8 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
         with the network's many parameters each pair costs more, and in
         ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
-        15-33% slower for an objective lower by 1% (digits) or 2-3x
-        (a regression).
+        9-36% slower for an objective lower by 1% (digits) or 1.9-2.7x
+        (a regression): a gain on one problem of two.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
     learning_rate, momentum : float, default=0.1, 0.0
@@ -610,7 +611,8 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         Rates chosen per iteration and layer.
     memory_ : int
-        The number of L-BFGS curvature pairs used (``memory`` resolved).
+        ``memory`` resolved: the number of curvature pairs the L-BFGS
+        direction keeps (unused by the other directions).
     n_products_ : int
         Products with the training X.
     product_counts_ : dict

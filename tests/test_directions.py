@@ -67,3 +67,26 @@ def test_lbfgs_skips_pairs_without_positive_curvature_and_reset_keeps_the_point(
     s, y = thetas[2] - thetas[1], grads[2] - grads[0]
     H = bfgs_inverse_hessian([(s, y)], (s @ y) / (y @ y) * np.eye(5))
     np.testing.assert_allclose(d, -H @ grads[2], rtol=1e-10)
+
+
+def test_lbfgs_new_scaling_applies_to_the_kept_pairs():
+    # After set_scaling, the direction is the BFGS update of gamma * S_new by
+    # the same pairs, gamma = s'y / y'S_new y of the newest.
+    n_params, memory = 20, 4
+    thetas, grads = quadratic_path(n_params, 9, seed=5)
+    rng = np.random.default_rng(2)
+    direction = LBFGSDirection(memory, rng.uniform(0.1, 10.0, n_params))
+    for k in range(8):
+        direction(thetas[k], grads[k])
+    new_scaling = rng.uniform(0.1, 10.0, n_params)
+    direction.set_scaling(new_scaling)
+    pairs = [(thetas[k] - thetas[k - 1], grads[k] - grads[k - 1]) for k in range(1, 9)][
+        -memory:
+    ]
+    s, y = pairs[-1]
+    H = bfgs_inverse_hessian(
+        pairs, (s @ y) / (y @ (new_scaling * y)) * np.diag(new_scaling)
+    )
+    np.testing.assert_allclose(
+        direction(thetas[8], grads[8]), -H @ grads[8], rtol=1e-9, atol=1e-12
+    )

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from sklearn_so._subspace import armijo_backtracking, subspace_newton
+from sklearn_so._subspace import (
+    ROUNDING_HALVINGS,
+    armijo_backtracking,
+    subspace_newton,
+)
 
 
 def quadratic(A, b):
@@ -107,8 +111,8 @@ def test_armijo_accepts_the_first_sufficient_step_and_gives_up_cleanly():
 
 def test_newton_gives_up_at_rounding_level_without_backtracking():
     # Values that differ only by rounding and a gradient that does not
-    # shrink: no trial can show progress, so shorter steps are pointless. The
-    # search must stop after its first trial, not halve the step 40 times.
+    # shrink: no trial can show progress. The search must stop after a few
+    # halvings, not halve the step 40 times.
     def phi(a, derivatives=True):
         value = 1.0 + (np.finfo(float).eps if np.any(a) else 0.0)
         if not derivatives:
@@ -116,5 +120,27 @@ def test_newton_gives_up_at_rounding_level_without_backtracking():
         return value, np.full(2, 1e-9), np.eye(2)
 
     a, value, n_evals = subspace_newton(phi, np.zeros(2))
-    assert n_evals == 2  # phi(0) and one trial
+    assert n_evals == 2 + ROUNDING_HALVINGS  # phi(0), the full step, halvings
     np.testing.assert_array_equal(a, np.zeros(2))
+
+
+def test_newton_halves_a_step_too_long_at_rounding_level():
+    # The model's curvature is 0.45 of the true one, so the full Newton step
+    # (to 2.22) overshoots the minimiser 1 past the mirror point: a value
+    # equal at rounding level and a larger gradient. The half step (1.11) has
+    # a smaller gradient and must be taken, not the search abandoned.
+    eps = np.finfo(float).eps
+
+    def phi(a, derivatives=True):
+        # 1 + 1e-20 (a - 1)^2 as rounding would show it: a unit in the last
+        # place up past the mirror point, half a unit down near the minimum.
+        if a[0] == 0.0:
+            value = 1.0
+        else:
+            value = 1.0 + eps if abs(a[0] - 1.0) > 1.0 else 1.0 - eps / 2
+        if not derivatives:
+            return value
+        return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
+
+    a, value, _ = subspace_newton(phi, np.zeros(1))
+    np.testing.assert_allclose(a, [1.0 / 0.9], rtol=1e-12)

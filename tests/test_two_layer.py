@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
@@ -287,3 +288,15 @@ def test_converging_on_the_last_allowed_iteration_does_not_warn(binary_data):
             hidden_units=4, random_state=0, tol=1e-3, max_iter=first.n_iter_
         ).fit(X, y)
     assert "gradient criterion" in again.stop_reason_
+
+
+def test_auto_memory_is_accepted_by_the_networks():
+    X, y = make_classification_data(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SOTwoLayerClassifier(
+            hidden_units=4, memory="auto", max_iter=3, random_state=0
+        ).fit(X, y)
+    assert est.memory_ == 100
+    assert SOTwoLayerClassifier().memory == 10
+    assert clone(est).get_params()["memory"] == "auto"
