@@ -119,20 +119,27 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
     assert counting_engine.calls == est.n_products_
 
 
-@pytest.mark.parametrize("max_iter", [REFRESH_EVERY, 2 * REFRESH_EVERY + 7])
-def test_periodic_refreshes_are_counted(counting_engine, max_iter):
+def fixed_step_fit(learning_rate, max_iter, **params):
+    """A binary fit of exactly max_iter constant gradient steps (tol=0)."""
     X, y = make_classification_data(2)
     est = SOLogisticRegression(
         solver="fixed",
         direction="gd",
-        learning_rate=1e-4,
+        learning_rate=learning_rate,
         momentum=0.0,
         max_iter=max_iter,
         tol=0.0,
+        **params,
     )
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         est.fit(X, y)
     assert est.n_iter_[0] == max_iter
+    return est
+
+
+@pytest.mark.parametrize("max_iter", [REFRESH_EVERY, 2 * REFRESH_EVERY + 7])
+def test_periodic_refreshes_are_counted(counting_engine, max_iter):
+    est = fixed_step_fit(1e-4, max_iter)
     assert est.product_counts_["refresh"] == expected_refreshes(max_iter)
     check_preconditioner_passes(est.product_counts_, max_iter, "gd", counting_engine)
     assert counting_engine.calls == (
@@ -148,18 +155,7 @@ def test_preconditioner_keeps_its_period_while_the_diagonal_changes(counting_eng
     # curvature moves (by factors e^0.56, e^0.34, e^0.15 between the passes
     # at 20, 40, 60 and 80 iterations, then e^0.07: settled). Passes at 20,
     # 40, 60 and 80, then the period doubles to 40: none at 100.
-    X, y = make_classification_data(2)
-    est = SOLogisticRegression(
-        C=1e6,
-        solver="fixed",
-        direction="gd",
-        learning_rate=0.1,
-        momentum=0.0,
-        max_iter=100,
-        tol=0.0,
-    )
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
-        est.fit(X, y)
+    est = fixed_step_fit(0.1, 100, C=1e6)
     assert est.product_counts_["preconditioner"] == 4
     assert counting_engine.squared_calls == 5
 
@@ -168,17 +164,7 @@ def test_preconditioner_period_doubles_once_the_diagonal_settles(counting_engine
     # Steps of 1e-12 leave the Hessian's diagonal unchanged, so every
     # re-estimate finds it settled: passes after 20, 20 + 40, 60 + 80 and
     # 140 + 160 iterations, none more in 320.
-    X, y = make_classification_data(2)
-    est = SOLogisticRegression(
-        solver="fixed",
-        direction="gd",
-        learning_rate=1e-12,
-        momentum=0.0,
-        max_iter=320,
-        tol=0.0,
-    )
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
-        est.fit(X, y)
+    est = fixed_step_fit(1e-12, 320)
     assert PRECONDITION_EVERY == 20
     assert est.product_counts_["preconditioner"] == 4
     assert counting_engine.squared_calls == 5
