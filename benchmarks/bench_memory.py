@@ -14,16 +14,16 @@ Run from the repository root::
 """
 
 import argparse
-import sys
+import os
 import time
 import warnings
 
 import numpy as np
+from _common import environment_lines, limit_threads, markdown_table
 from bench_logistic import DATASETS
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
 
@@ -75,54 +75,76 @@ def timed_fit(estimator, X, y):
 
 
 def main(argv=None):
-    """Print the two tables as Markdown."""
+    """Print the two tables as Markdown, after the environment."""
+    load_before = os.getloadavg()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small problems only")
     parser.add_argument("--memories", default="10,50,100", help="comma-separated")
-    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     memories = [int(m) for m in args.memories.split(",")]
-    command = " ".join(["python benchmarks/bench_memory.py", *(argv or [])])
-    print("# L-BFGS memory: iterations and time\n")
-    print(f"- command: `{command}` (1 BLAS thread)")
-    print(f"- date: {time.strftime('%Y-%m-%d')}\n")
-
     base = memories[0]
-    print(
-        f"| logistic problem | memory | iterations | iterations at memory={base}"
-        " over these | time [s] |"
+    limit_threads(1)
+
+    rows = []
+    for name, X, y, tol in logistic_problems(args.quick):
+        first = None
+        for memory in memories:
+            est = SOLogisticRegression(memory=memory, tol=tol, max_iter=100_000)
+            est, seconds = timed_fit(est, X, y)
+            n_iter = int(est.n_iter_[0])
+            first = first or n_iter
+            rows.append(
+                [
+                    name,
+                    str(memory),
+                    str(n_iter),
+                    f"{first / n_iter:.2f}",
+                    f"{seconds:.3g}",
+                ]
+            )
+    logistic_table = markdown_table(
+        [
+            "logistic problem",
+            "memory",
+            "iterations",
+            f"iterations at memory={base} over these",
+            "time [s]",
+        ],
+        rows,
     )
-    print("|---|---|---|---|---|")
-    with threadpool_limits(1):
-        for name, X, y, tol in logistic_problems(args.quick):
-            first = None
-            for memory in memories:
-                est = SOLogisticRegression(memory=memory, tol=tol, max_iter=100_000)
-                est, seconds = timed_fit(est, X, y)
-                n_iter = int(est.n_iter_[0])
-                first = first or n_iter
-                print(
-                    f"| {name} | {memory} | {n_iter} | {first / n_iter:.2f} "
-                    f"| {seconds:.3g} |"
-                )
-        print()
-        print(
-            "| network problem | memory | iterations | objective | objective at "
-            f"memory={base} over this | time [s] | time over time at "
-            f"memory={base} |"
-        )
-        print("|---|---|---|---|---|---|---|")
-        for name, cls, X, y, iterations in network_problems(args.quick):
-            first = None
-            for memory in memories:
-                est = cls(memory=memory, tol=0.0, max_iter=iterations, random_state=0)
-                est, seconds = timed_fit(est, X, y)
-                first = first or (est.loss_, seconds)
-                print(
-                    f"| {name} | {memory} | {est.n_iter_} | {est.loss_:.4g} "
-                    f"| {first[0] / est.loss_:.2f} | {seconds:.3g} "
-                    f"| {seconds / first[1]:.2f} |"
-                )
+    rows = []
+    for name, cls, X, y, iterations in network_problems(args.quick):
+        first = None
+        for memory in memories:
+            est = cls(memory=memory, tol=0.0, max_iter=iterations, random_state=0)
+            est, seconds = timed_fit(est, X, y)
+            first = first or (est.loss_, seconds)
+            rows.append(
+                [
+                    name,
+                    str(memory),
+                    str(est.n_iter_),
+                    f"{est.loss_:.4g}",
+                    f"{first[0] / est.loss_:.2f}",
+                    f"{seconds:.3g}",
+                    f"{seconds / first[1]:.2f}",
+                ]
+            )
+    network_table = markdown_table(
+        [
+            "network problem",
+            "memory",
+            "iterations",
+            "objective",
+            f"objective at memory={base} over this",
+            "time [s]",
+            f"time over time at memory={base}",
+        ],
+        rows,
+    )
+    print("# L-BFGS memory: iterations and time\n")
+    print("\n".join(environment_lines(load_before)))
+    print(f"\n{logistic_table}\n\n{network_table}")
 
 
 if __name__ == "__main__":
