@@ -224,8 +224,10 @@ class TwoLayerNetwork:
         mask = np.zeros(self.n_params, dtype=bool)
         mask[self._W1] = mask[self._W2] = True
         self._weight_mask = mask
-        # Hidden activations and outputs of recent trial pre-activations.
+        # Hidden activations, outputs and activation slopes of recent trial
+        # pre-activations, looked up by identity.
         self._outputs = RecentResults()
+        self._slopes = RecentResults()
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
@@ -286,7 +288,9 @@ class TwoLayerNetwork:
         _, _, W2, _ = self.unpack(theta)
         A, out = self.output(theta, Z)
         value, G, _ = self.loss.evaluate(out, self.y, self.weights)
-        R = (G @ W2.T) * self.act_prime(Z, A)
+        slope = self._slopes.find(lambda stored: stored is Z)
+        R = G @ W2.T
+        R *= self.act_prime(Z, A) if slope is None else slope
         grad = np.where(self._weight_mask, self.l2 * theta, 0.0)
         grad[self._b1] = R.sum(axis=0)
         grad[self._W2] += (A.T @ G).ravel()
@@ -317,10 +321,19 @@ class TwoLayerNetwork:
         trials = RecentResults()
 
         def forward(a):
-            Za = Z.copy()
+            # Z + sum_j a_j V_j with one scratch array, whatever the count:
+            # each n x r temporary is a pass over memory.
+            Za = scaled = None
             for j, v in images:
                 if a[j] != 0.0:
-                    Za += a[j] * v
+                    if Za is None:
+                        Za = np.multiply(v, a[j])
+                        Za += Z
+                    else:
+                        scaled = np.multiply(v, a[j], out=scaled)
+                        Za += scaled
+            if Za is None:
+                Za = Z.copy()
             W2a = W2 + np.tensordot(a, P2W, axes=1)
             b2a = b2 + a @ P2b
             A = self.act(Za)
@@ -336,8 +349,11 @@ class TwoLayerNetwork:
             J = np.zeros((k,) + out.shape)
             if images:
                 slope = self.act_prime(Za, A)
+                self._slopes.put(Za, slope)
+                scratch = None
                 for j, v in images:
-                    J[j] = (slope * v) @ W2a
+                    scratch = np.multiply(slope, v, out=scratch)
+                    J[j] = scratch @ W2a
             for j in range(k):
                 if touches_W2[j]:
                     J[j] += A @ P2W[j] + P2b[j]

@@ -244,10 +244,14 @@ def minimize(
             n_unused += 1
             break
         restarted = False
-        delta, image = step.basis.move(step.a, Z.shape)
+        delta = step.basis.step(step.a)
         theta = theta + delta
+        # The step's image costs an n x r pass: only build it when a strategy
+        # keeps moves (momentum) or the search did not keep the trial's array.
+        image = step.basis.image(step.a, Z.shape) if strategy.n_moves else None
         Z = _new_pre_activation(oracles, step, Z, image)
-        history.push(delta, image)
+        if image is not None:
+            history.push(delta, image)
         iteration += 1
         refreshed_last = iteration % REFRESH_EVERY == 0
         if refreshed_last:
@@ -326,12 +330,15 @@ def _new_pre_activation(oracles, step, Z, image):
     Taking the trial's array (equal to ``Z + image`` up to rounding) lets the
     model and the loss reuse what they computed at that point, so the
     gradient evaluation makes no second pass of exponentials and activations.
+    ``image`` may be None: it is then built from the step only if needed.
     """
     for basis, phi in oracles:
         if basis is step.basis:
             trial = phi.pre_activation(step.a)
             if trial is not None:
                 return trial
+    if image is None:
+        image = step.basis.image(step.a, Z.shape)
     return Z + image
 
 

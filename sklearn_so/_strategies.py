@@ -48,14 +48,17 @@ class Basis:
     kinds: list
     blocks: list
 
-    def move(self, a, image_shape):
-        """Return the parameter step for rates ``a`` and its image."""
-        step = a @ self.P
+    def step(self, a):
+        """Return the parameter step for rates ``a``."""
+        return a @ self.P
+
+    def image(self, a, image_shape):
+        """Return the image of the step for rates ``a`` (its pre-activation change)."""
         image = np.zeros(image_shape)
         for coef, direction_image in zip(a, self.V, strict=True):
             if direction_image is not None and coef != 0.0:
                 image += coef * direction_image
-        return step, image
+        return image
 
     def within(self, limits, blocks):
         """Return ``fits(a)``: whether every block's step is within its limit.

@@ -124,3 +124,35 @@ def test_blocks_are_the_layers():
     assert model.blocks[1] == slice(W1_stop + model.r, model.n_params)
     basis = Basis(np.eye(model.n_params)[:1], [None], ["lr"], [1])
     assert basis.rates(np.array([0.5]), 2)[0].tolist() == [0.0, 0.5]
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_gradient_at_a_trial_reuses_its_activation_slope(activation):
+    # A trial evaluated with derivatives keeps act'(Z(a)); the gradient at
+    # that trial's own pre-activation takes it instead of a second pass, and
+    # equals the gradient computed from a fresh copy (to rounding: the trial's
+    # second layer is W2 + sum_j a_j P_j, not read from theta + a P).
+    X, model, theta, rng = _network(activation, "multiclass", True)
+    D = rng.standard_normal(model.n_params)
+    W1_D, b1_D = model.first_layer(D)
+    basis = build_basis(D, X @ W1_D + b1_D, [], model, per_block=True)
+    phi = model.subspace(theta, _Z(X, model, theta), basis)
+    a = 0.1 * rng.standard_normal(len(basis.V))
+    phi(a)
+    trial_theta, trial_Z = theta + a @ basis.P, phi.pre_activation(a)
+
+    calls = []
+    original = model.act_prime
+
+    def counting(z, activations):
+        calls.append(z)
+        return original(z, activations)
+
+    model.act_prime = counting
+    reused = model.objective_and_gradient(trial_theta, trial_Z)
+    assert calls == []
+    fresh = model.objective_and_gradient(trial_theta, trial_Z.copy())
+    assert len(calls) == 1
+    assert reused[0] == pytest.approx(fresh[0], rel=1e-14)
+    np.testing.assert_allclose(reused[1], fresh[1], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(reused[2], fresh[2], rtol=1e-13, atol=1e-15)
