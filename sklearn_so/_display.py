@@ -2,13 +2,27 @@
 
 import numpy as np
 from sklearn.pipeline import Pipeline
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 X_OPTIONS = ("iteration", "time")
 Y_OPTIONS = ("objective", "suboptimality")
 # What a fitted sklearn-so estimator records per iteration.
 RECORDS = ("loss_curve_", "learning_rates_", "momentum_rates_", "loss_times_")
+
+
+def _require_matplotlib(caller):
+    """Raise an ImportError naming ``caller`` and the extra if matplotlib is missing.
+
+    Our own check rather than scikit-learn's private helper, whose location
+    is not part of its API.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{caller} requires matplotlib. Install it with "
+            '`pip install "sklearn-so[plot]"` or `pip install matplotlib`.'
+        ) from error
 
 
 class ConvergenceDisplay:
@@ -128,7 +142,7 @@ class ConvergenceDisplay:
                 "x='time' needs the per-iteration timestamps: pass loss_times "
                 "(an sklearn-so estimator's loss_times_)."
             )
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        _require_matplotlib(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -210,7 +224,7 @@ class ConvergenceDisplay:
         display : ConvergenceDisplay
             Object that stores the computed values.
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        _require_matplotlib(f"{cls.__name__}.from_estimator")
         if isinstance(estimator, Pipeline):
             estimator = estimator[-1]
         check_is_fitted(estimator)

@@ -220,7 +220,9 @@ def test_without_matplotlib(monkeypatch):
     )
     # A None entry in sys.modules makes ``import matplotlib`` fail.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match="from_estimator requires matplotlib"):
+    with pytest.raises(
+        ImportError, match=r"from_estimator requires matplotlib.*sklearn-so\[plot\]"
+    ):
         ConvergenceDisplay.from_estimator(est)
     with pytest.raises(
         ImportError, match="ConvergenceDisplay.plot requires matplotlib"
