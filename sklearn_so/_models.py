@@ -209,6 +209,7 @@ class TwoLayerNetwork:
         self, n_features, n_hidden, n_outputs, activation, loss, y, weights, l2
     ):
         self.d, self.r, self.c = n_features, n_hidden, n_outputs
+        self.activation = activation
         self.act, self.act_prime = ACTIVATIONS[activation]
         self.loss = loss
         self.y = y

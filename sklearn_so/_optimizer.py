@@ -77,6 +77,8 @@ class OptimizeResult:
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
+    pre_activation : ndarray or None
+        The exactly recomputed ``X W1 + b1`` (or ``X W``) at ``theta``.
     """
 
     theta: np.ndarray
@@ -87,6 +89,7 @@ class OptimizeResult:
     n_products: int
     product_counts: dict
     grad_max: float = np.nan
+    pre_activation: np.ndarray | None = None
     loss_curve: list = field(default_factory=list)
     learning_rates: list = field(default_factory=list)
     momentum_rates: list = field(default_factory=list)
@@ -301,6 +304,7 @@ def minimize(
         Z = _preactivation(engine, *model.first_layer(theta))
         n_refreshes += 1
     result.theta = theta
+    result.pre_activation = Z
     result.value = model.objective(theta, Z)
     result.stop_reason = stop_reason
     result.n_products = engine.n_products - start_products

@@ -51,7 +51,9 @@ class SOLogisticRegression(
     Parameters
     ----------
     C : float, default=1.0
-        Inverse of the L2 regularisation strength, as in LogisticRegression.
+        Inverse of the L2 regularisation strength, as in LogisticRegression;
+        ``np.inf`` for no penalty (the optimum may then be at infinity, on
+        separable data).
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     solver : {"ls", "lo", "ps", "so", "fixed"}, default="ls"
@@ -196,7 +198,7 @@ class SOLogisticRegression(
     """
 
     _parameter_constraints = {
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         **SOLVER_PARAMETER_CONSTRAINTS,
@@ -282,6 +284,12 @@ class SOLogisticRegression(
                 raise ValueError(
                     f"class_weight='balanced' needs a positive total sample weight "
                     f"in every class; these classes have none: {empty.tolist()}."
+                )
+            if np.any(class_weight < 0):
+                negative = classes[class_weight < 0]
+                raise ValueError(
+                    "class_weight must not be negative; these classes have a "
+                    f"negative weight: {negative.tolist()}."
                 )
             sample_weight *= class_weight[y_index]
         total_weight = sample_weight.sum()

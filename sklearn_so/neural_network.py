@@ -1,14 +1,16 @@
 """Two-layer networks trained with per-layer subspace optimisation."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -25,6 +27,16 @@ from ._base import (
 from ._engine import make_engine
 from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
 from ._models import TwoLayerNetwork
+
+# A stuck fit (see _warn_if_degenerate): activations whose slope is below
+# SATURATED_SLOPE times the activation's largest slope count as saturated;
+# the fit is flagged when at least SATURATED_FRACTION of them are and every
+# output varies over the training samples by at most CONSTANT_OUTPUT of its
+# size. relu and identity have no saturation of this kind.
+SATURATING = {"tanh": 1.0, "logistic": 0.25}
+SATURATED_SLOPE = 1e-4
+SATURATED_FRACTION = 0.99
+CONSTANT_OUTPUT = 1e-3
 
 _SHARED_DOC = """
     The model is ``X -> act(X W1 + b1) W2 + b2`` and the objective is exactly
@@ -113,6 +125,37 @@ class _EarlyStopping:
         return theta if self.best_theta is None else self.best_theta
 
 
+def _warn_if_degenerate(name, model, result):
+    """Warn when the fitted network is saturated into a constant predictor.
+
+    On unscaled X the first layer's pre-activations can sit far outside the
+    activation's range for every sample: the gradient vanishes, the gradient
+    criterion is met, and the network predicts the same output for every
+    sample. Both conditions are checked on the training data (one pass over
+    the n x r activations), so a constant predictor that unsaturated units
+    would have learned (uninformative features) is not flagged.
+    """
+    Z = result.pre_activation
+    if model.activation not in SATURATING or Z is None or not Z.size:
+        return
+    A, out = model.output(result.theta, Z)
+    slope = model.act_prime(Z, A)
+    saturated = np.mean(slope < SATURATED_SLOPE * SATURATING[model.activation])
+    spread = np.max(np.ptp(out, axis=0))
+    if saturated >= SATURATED_FRACTION and spread <= CONSTANT_OUTPUT * max(
+        1.0, np.max(np.abs(out))
+    ):
+        warnings.warn(
+            f"{name}: {saturated:.0%} of the hidden activations are saturated "
+            f"({model.activation} slope below {SATURATED_SLOPE:g} of its "
+            "maximum) and the network predicts nearly the same output for "
+            "every training sample; the fit is stuck, not converged. Scale X "
+            "first (e.g. make_pipeline(StandardScaler(), ...)).",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+
 class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
     """Fitting logic shared by the classifier and the regressor."""
 
@@ -122,8 +165,11 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         **SOLVER_PARAMETER_CONSTRAINTS,
     }
 
@@ -188,6 +234,17 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         validation = None
         X_given = X
         if self.early_stopping:
+            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+            n_classes = 0 if stratify is None else len(np.unique(stratify))
+            if n_val < max(2, n_classes) or X.shape[0] - n_val < max(1, n_classes):
+                raise ValueError(
+                    f"early_stopping=True with validation_fraction="
+                    f"{self.validation_fraction:g} holds out {n_val} of "
+                    f"{X.shape[0]} samples; the validation set needs at least "
+                    f"{max(2, n_classes)} (two, and one per class for a "
+                    "classifier) and the rest must keep every class: change "
+                    "validation_fraction or set early_stopping=False."
+                )
             X, X_val, Y, Y_val, sample_weight, weight_val = train_test_split(
                 X,
                 Y,
@@ -196,11 +253,6 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
                 random_state=rng,
                 stratify=stratify,
             )
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    f"The validation set is too small ({X_val.shape[0]} sample) "
-                    "for early stopping: increase validation_fraction."
-                )
             validation = (X_val, Y_val, weight_val)
         total_weight = sample_weight.sum()
         if not total_weight > 0:
@@ -243,6 +295,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         for name, value in fitted_attributes(result.theta).items():
             setattr(self, name, value)
         self.n_iter_ = result.n_iter
+        _warn_if_degenerate(type(self).__name__, model, result)
         if monitor is not None:
             self.validation_scores_ = monitor.scores
             self.best_validation_score_ = monitor.best_score
@@ -354,8 +407,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         when its accuracy has not improved by ``tol`` for
         ``n_iter_no_change`` iterations; the best-scoring network is kept.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping.
-    n_iter_no_change : int, default=10
+        Share of the data held out for early stopping, in [0, 1) as in MLP;
+        it must leave at least two validation samples (and, for a
+        classifier, one per class) when ``early_stopping=True``.
+    n_iter_no_change : int or np.inf, default=10
         Patience of early stopping.
     verbose : int, default=0
         When positive, print one line every ``max(1, 100 // verbose)``
@@ -581,8 +636,10 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     early_stopping : bool, default=False
         Stop on the held-out R^2, keeping the best network.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping.
-    n_iter_no_change : int, default=10
+        Share of the data held out for early stopping, in [0, 1) as in MLP;
+        it must leave at least two validation samples (and, for a
+        classifier, one per class) when ``early_stopping=True``.
+    n_iter_no_change : int or np.inf, default=10
         Patience of early stopping.
     verbose : int, default=0
         When positive, print one line every ``max(1, 100 // verbose)``

@@ -77,3 +77,18 @@ def test_reaches_logistic_regression_optimum(problem, solver, direction):
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X, y, sample_weight=sample_weight)
     _assert_same_model(estimator, reference)
+
+
+def test_infinite_C_is_the_unpenalised_fit():
+    # C=np.inf means no penalty, as in LogisticRegression; on overlapping
+    # classes the unpenalised optimum is finite and both reach it.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = (X @ [1.0, -2.0, 0.5, 0.0] + rng.standard_normal(300) > 0).astype(int)
+    ours = SOLogisticRegression(C=np.inf, tol=1e-8, max_iter=2000).fit(X, y)
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, rtol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=1e-6)
+    # A finite C pulls the coefficients in: the penalty really is off.
+    penalised = SOLogisticRegression(C=0.01, tol=1e-8).fit(X, y)
+    assert np.linalg.norm(penalised.coef_) < 0.5 * np.linalg.norm(ours.coef_)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_regression
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
@@ -275,8 +275,37 @@ def test_warm_start_with_new_classes_starts_afresh():
 def test_early_stopping_needs_a_validation_set():
     X, y = regression_data(1)
     est = SOTwoLayerRegressor(early_stopping=True, validation_fraction=0.01)
-    with pytest.raises(ValueError, match="validation set is too small"):
+    with pytest.raises(ValueError, match="holds out 1 of 20 samples"):
         est.fit(X[:20], y[:20])
+    # 0 is a valid fraction (as in MLP) without early stopping, not with it.
+    est.set_params(validation_fraction=0.0, max_iter=5)
+    with pytest.raises(ValueError, match="validation_fraction=0 holds out 0"):
+        est.fit(X[:20], y[:20])
+    with pytest.warns(ConvergenceWarning):
+        est.set_params(early_stopping=False).fit(X[:20], y[:20])
+    assert est.n_iter_ == 5
+
+
+def test_early_stopping_needs_every_class_in_the_validation_set():
+    X = np.random.default_rng(0).standard_normal((12, 3))
+    y = np.arange(12) % 3
+    est = SOTwoLayerClassifier(4, early_stopping=True)
+    with pytest.raises(ValueError, match="at least 3 .*one per class"):
+        est.fit(X, y)
+    est.set_params(validation_fraction=0.25, max_iter=5)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    assert len(est.validation_scores_) == 5
+
+
+def test_infinite_patience_never_stops_early():
+    X, y = regression_data(1)
+    est = SOTwoLayerRegressor(
+        4, early_stopping=True, n_iter_no_change=np.inf, tol=0, max_iter=30
+    )
+    with pytest.warns(ConvergenceWarning, match="max_iter=30"):
+        est.fit(X, y)
+    assert est.n_iter_ == 30
 
 
 def test_converging_on_the_last_allowed_iteration_does_not_warn(binary_data):
@@ -300,3 +329,29 @@ def test_auto_memory_is_accepted_by_the_networks():
     assert est.memory_ == 100
     assert SOTwoLayerClassifier().memory == 10
     assert clone(est).get_params()["memory"] == "auto"
+
+
+@pytest.mark.parametrize(
+    "load, hidden", [(load_breast_cancer, 10), (load_wine, 100)], ids=["cancer", "wine"]
+)
+def test_a_saturated_constant_network_warns_and_a_scaled_one_does_not(load, hidden):
+    # Unscaled features saturate every tanh unit: the gradient vanishes, the
+    # gradient criterion is met within a few iterations and the network
+    # predicts the majority class. That is reported; the same data scaled
+    # trains normally and is not.
+    X, y = load(return_X_y=True)
+    stuck = SOTwoLayerClassifier(hidden, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="saturated.*Scale X") as record:
+        stuck.fit(X, y)
+    assert "gradient criterion" in stuck.stop_reason_
+    assert stuck.n_iter_ < 20
+    majority = np.bincount(y).max() / len(y)
+    assert stuck.score(X, y) == pytest.approx(majority)
+    assert len(record) == 1
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scaled = SOTwoLayerClassifier(hidden, random_state=0).fit(
+            StandardScaler().fit_transform(X), y
+        )
+    assert scaled.score(StandardScaler().fit_transform(X), y) == 1.0

@@ -158,3 +158,9 @@ def test_balanced_class_weight_with_a_weightless_class(data):
         SOLogisticRegression(class_weight="balanced").fit(
             X, y, sample_weight=sample_weight
         )
+
+
+def test_negative_class_weight(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"negative weight: \[0\]"):
+        SOLogisticRegression(class_weight={0: -1.0, 1: 1.0}).fit(X, y)
