@@ -612,6 +612,8 @@ def plot(path, problems, all_records):
 
 def _plot_gaps(ax, problem, records):
     # Convex problems: relative gap to f*; the network: the objective itself.
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
     optimum = problem.optimum
     if optimum is None:
         values, label = (lambda v: np.asarray(v)), "training objective"
@@ -630,6 +632,12 @@ def _plot_gaps(ax, problem, records):
                 record.seconds, values(record.objective), "o", ms=7, label=record.label
             )
     ax.set_xscale("log")
+    # Plain numbers at 1, 2 and 5 per decade: matplotlib's default labels
+    # the minor ticks too when a range spans less than a decade, and they
+    # overlap.
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yscale("log")
     ax.set_xlabel("seconds since fit began")
     ax.set_ylabel(label)
