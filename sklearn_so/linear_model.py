@@ -133,9 +133,11 @@ class SOLogisticRegression(
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Coefficients (one row for a binary problem).
+        Coefficients (one row for a binary problem), in the dtype of the
+        training X (float32 or float64), as in LogisticRegression.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts; zeros if ``fit_intercept=False``.
+        Intercepts; zeros if ``fit_intercept=False``. Same dtype as
+        ``coef_``.
     n_iter_ : ndarray of shape (1,)
         Number of iterations run, as LogisticRegression reports it.
     n_features_in_ : int
@@ -331,10 +333,13 @@ class SOLogisticRegression(
                 # intercept; report the symmetric one (intercepts summing to
                 # zero), scikit-learn's convention. The penalty centres coef_.
                 intercept -= intercept.mean()
+            # In X's precision, as LogisticRegression does: float32 X gives
+            # float32 coefficients, decision values and probabilities (the
+            # optimisation itself runs in float64).
             return {
                 "classes_": classes,
-                "coef_": np.array(W.T, order="C"),
-                "intercept_": intercept,
+                "coef_": np.array(W.T, order="C", dtype=X.dtype),
+                "intercept_": intercept.astype(X.dtype),
             }
 
         task = self._begin_fit_task(X, y, sample_weight_given)

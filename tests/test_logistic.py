@@ -298,6 +298,16 @@ def test_float32_is_used_without_conversion(monkeypatch, binary_data):
     assert seen[-1] is X32
     est64 = SOLogisticRegression(tol=1e-6).fit(X, y)
     np.testing.assert_allclose(est32.coef_, est64.coef_, rtol=1e-4, atol=1e-5)
+    # The fitted model keeps X's precision, as LogisticRegression does.
+    reference = LogisticRegression().fit(X32, y)
+    for ours, theirs in [
+        (est32.coef_, reference.coef_),
+        (est32.intercept_, reference.intercept_),
+        (est32.decision_function(X32), reference.decision_function(X32)),
+        (est32.predict_proba(X32), reference.predict_proba(X32)),
+    ]:
+        assert ours.dtype == theirs.dtype == np.float32
+    assert est64.coef_.dtype == est64.predict_proba(X).dtype == np.float64
 
 
 @pytest.mark.parametrize(
