@@ -350,7 +350,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         + _SHARED_DOC
         + """
     Binary problems use one logistic output, multiclass ones a softmax over
-    ``n_classes`` outputs, as MLPClassifier does.
+    ``n_classes`` outputs, as MLPClassifier does. Standardise X first (e.g.
+    ``make_pipeline(StandardScaler(), SOTwoLayerClassifier())``): on raw
+    features the hidden units can saturate and the fit stall, which ends
+    with a ConvergenceWarning saying so.
 
     Parameters
     ----------
@@ -600,6 +603,11 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     several outputs the two objectives differ by the factor ``n_outputs`` on
     the loss term. We follow the reported value so that ``loss_`` compares
     like with like.
+
+    Standardise X, and y too when its scale is far from 1
+    (``TransformedTargetRegressor(..., transformer=StandardScaler())``): with
+    a target scaled by 1e4 the default ``solver="ls"`` converged far more
+    slowly in our tests (see the user guide's known limits).
 
     Parameters
     ----------
