@@ -56,13 +56,14 @@ for name, model in models.items():
     )
 
 # %%
-# The objective over the iterations
-# ---------------------------------
-# ``MLPRegressor`` keeps no curve with ``solver="lbfgs"``: its final objective
-# is drawn as a line. The three fits stop at ``max_iter`` here and warn
-# about it; ``tol`` can stop ours earlier, and so can ``early_stopping=True``
-# on a held-out fraction, which ``MLPRegressor``'s lbfgs solver does not
-# offer.
+# The objective over the iterations, and the predictions
+# ------------------------------------------------------
+# Left: ``MLPRegressor`` keeps no curve with ``solver="lbfgs"``, so its final
+# objective is drawn as a line. The three fits stop at ``max_iter`` here and
+# warn about it; ``tol`` can stop ours earlier, and so can
+# ``early_stopping=True`` on a held-out fraction, which ``MLPRegressor``'s
+# lbfgs solver does not offer. Right: predictions on the held-out quarter,
+# closer to the diagonal is better.
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
 for name in ("SOTwoLayerRegressor", "MLPRegressor adam"):
     left.plot(pipelines[name][-1].loss_curve_, label=name)
@@ -75,8 +76,6 @@ left.axhline(
 left.set(xlabel="iteration", ylabel="training objective", yscale="log")
 left.legend()
 
-# %%
-# Predictions on the held-out quarter: closer to the diagonal is better.
 for name, pipeline in pipelines.items():
     right.scatter(y_test, pipeline.predict(X_test), s=4, alpha=0.5, label=name)
 right.plot([y.min(), y.max()], [y.min(), y.max()], color="black", linewidth=1)

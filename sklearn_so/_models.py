@@ -228,7 +228,9 @@ class TwoLayerNetwork:
         # Hidden activations, outputs and activation slopes of recent trial
         # pre-activations, looked up by identity.
         self._outputs = RecentResults()
-        self._slopes = RecentResults()
+        # One slope array only: each holds n x r floats, and the accepted
+        # trial is most often the last one evaluated with derivatives.
+        self._slopes = RecentResults(size=1)
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""

@@ -320,10 +320,19 @@ class SOLogisticRegression(
             and self.coef_.shape == (n_outputs, X.shape[1])
             and np.array_equal(getattr(self, "classes_", None), classes)
         ):
+            coef, intercept = self.coef_, self.intercept_
+            full = getattr(self, "_full_precision", None)
+            if full is not None and all(
+                np.array_equal(kept.astype(given.dtype), given)
+                for kept, given in zip(full, (coef, intercept), strict=True)
+            ):
+                # float32 coef_ is a rounding of the float64 optimum: restart
+                # from the optimum itself (unless coef_ was changed since).
+                coef, intercept = full
             W0, b0 = model.unpack(theta0)
-            W0[:] = self.coef_.T
+            W0[:] = coef.T
             if b0 is not None:
-                b0[:] = self.intercept_
+                b0[:] = intercept
 
         def fitted_attributes(theta):
             W, b = model.unpack(theta)
@@ -340,6 +349,10 @@ class SOLogisticRegression(
                 "classes_": classes,
                 "coef_": np.array(W.T, order="C", dtype=X.dtype),
                 "intercept_": intercept.astype(X.dtype),
+                # The float64 values, for a warm start (None when X is).
+                "_full_precision": (
+                    None if X.dtype == np.float64 else (W.T.copy(), intercept)
+                ),
             }
 
         task = self._begin_fit_task(X, y, sample_weight_given)

@@ -29,11 +29,12 @@ from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
 from ._models import TwoLayerNetwork
 
 # A stuck fit (see _warn_if_degenerate): activations whose slope is below
-# SATURATED_SLOPE times the activation's largest slope count as saturated;
-# the fit is flagged when at least SATURATED_FRACTION of them are and every
-# output varies over the training samples by at most CONSTANT_OUTPUT of its
-# size. relu and identity have no saturation of this kind.
-SATURATING = {"tanh": 1.0, "logistic": 0.25}
+# SATURATED_SLOPE times the activation's largest slope count as saturated
+# (for relu: dead); the fit is flagged when at least SATURATED_FRACTION of
+# them are and every output varies over the training samples by at most
+# CONSTANT_OUTPUT of its size while the targets vary. The identity has no
+# saturation.
+SATURATING = {"tanh": 1.0, "logistic": 0.25, "relu": 1.0}
 SATURATED_SLOPE = 1e-4
 SATURATED_FRACTION = 0.99
 CONSTANT_OUTPUT = 1e-3
@@ -138,6 +139,8 @@ def _warn_if_degenerate(name, model, result):
     Z = result.pre_activation
     if model.activation not in SATURATING or Z is None or not Z.size:
         return
+    if not np.any(np.ptp(model.y, axis=0)):
+        return  # constant targets: a constant output is the right answer
     A, out = model.output(result.theta, Z)
     slope = model.act_prime(Z, A)
     saturated = np.mean(slope < SATURATED_SLOPE * SATURATING[model.activation])
@@ -148,11 +151,47 @@ def _warn_if_degenerate(name, model, result):
         warnings.warn(
             f"{name}: {saturated:.0%} of the hidden activations are saturated "
             f"({model.activation} slope below {SATURATED_SLOPE:g} of its "
-            "maximum) and the network predicts nearly the same output for "
-            "every training sample; the fit is stuck, not converged. Scale X "
-            "first (e.g. make_pipeline(StandardScaler(), ...)).",
+            "maximum; for relu, dead units) and the network predicts nearly "
+            "the same output for every training sample; the fit is stuck, "
+            "not converged. Scale X first (e.g. make_pipeline(StandardScaler(), "
+            "...)).",
             ConvergenceWarning,
-            stacklevel=4,
+            # _warn_if_degenerate < _fit_network < fit < fit context: the
+            # caller's line.
+            stacklevel=5,
+        )
+
+
+def _check_validation_split(n_samples, fraction, stratify):
+    """Raise a ValueError naming ``validation_fraction`` if the split fails.
+
+    Checked before ``train_test_split`` so that the message speaks of early
+    stopping: it holds out ``ceil(fraction * n_samples)`` samples, and a
+    stratified split (the classifier's) needs at least as many samples as
+    classes on each side and two samples of every class.
+    """
+    n_val = int(np.ceil(fraction * n_samples))
+    n_train = n_samples - n_val
+    problems = []
+    if n_val < 2:
+        problems.append(f"it holds out {n_val}, and early stopping needs 2")
+    if stratify is not None:
+        classes, counts = np.unique(stratify, return_counts=True)
+        if min(n_val, n_train) < len(classes):
+            problems.append(
+                f"the stratified split needs at least {len(classes)} samples "
+                f"(the number of classes) on each side, not {n_train} and {n_val}"
+            )
+        if counts.min() < 2:
+            problems.append(
+                "the stratified split needs two samples of every class; class "
+                f"{classes[np.argmin(counts)].item()!r} has one"
+            )
+    if problems:
+        raise ValueError(
+            f"early_stopping=True with validation_fraction={fraction:g} of "
+            f"{n_samples} samples: {'; '.join(problems)}. Change "
+            "validation_fraction or set early_stopping=False."
         )
 
 
@@ -234,17 +273,10 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         validation = None
         X_given = X
         if self.early_stopping:
-            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-            n_classes = 0 if stratify is None else len(np.unique(stratify))
-            if n_val < max(2, n_classes) or X.shape[0] - n_val < max(1, n_classes):
-                raise ValueError(
-                    f"early_stopping=True with validation_fraction="
-                    f"{self.validation_fraction:g} holds out {n_val} of "
-                    f"{X.shape[0]} samples; the validation set needs at least "
-                    f"{max(2, n_classes)} (two, and one per class for a "
-                    "classifier) and the rest must keep every class: change "
-                    "validation_fraction or set early_stopping=False."
-                )
+            # The labels as given group the samples as ``stratify`` does and
+            # name the classes as the user knows them.
+            labels = None if stratify is None else y
+            _check_validation_split(X.shape[0], self.validation_fraction, labels)
             X, X_val, Y, Y_val, sample_weight, weight_val = train_test_split(
                 X,
                 Y,
@@ -410,9 +442,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         when its accuracy has not improved by ``tol`` for
         ``n_iter_no_change`` iterations; the best-scoring network is kept.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping, in [0, 1) as in MLP;
-        it must leave at least two validation samples (and, for a
-        classifier, one per class) when ``early_stopping=True``.
+        Share of the data held out for early stopping, in [0, 1) as in MLP.
+        With ``early_stopping=True`` it must hold out at least two samples;
+        the classifier's split is stratified, which needs at least as many
+        samples as classes on each side and two samples of every class.
     n_iter_no_change : int or np.inf, default=10
         Patience of early stopping.
     verbose : int, default=0
@@ -644,9 +677,10 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     early_stopping : bool, default=False
         Stop on the held-out R^2, keeping the best network.
     validation_fraction : float, default=0.1
-        Share of the data held out for early stopping, in [0, 1) as in MLP;
-        it must leave at least two validation samples (and, for a
-        classifier, one per class) when ``early_stopping=True``.
+        Share of the data held out for early stopping, in [0, 1) as in MLP.
+        With ``early_stopping=True`` it must hold out at least two samples;
+        the classifier's split is stratified, which needs at least as many
+        samples as classes on each side and two samples of every class.
     n_iter_no_change : int or np.inf, default=10
         Patience of early stopping.
     verbose : int, default=0

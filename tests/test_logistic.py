@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -347,6 +348,33 @@ def test_warm_start_continues_from_the_previous_fit(binary_data):
     np.testing.assert_allclose(est.coef_, first, rtol=1e-6, atol=1e-8)
     cold = SOLogisticRegression(warm_start=False, tol=1e-8).fit(X, y)
     assert cold.n_iter_[0] > 5
+
+
+def test_float32_warm_start_restarts_from_the_float64_optimum():
+    X, y = load_breast_cancer(return_X_y=True)
+    X32 = X.astype(np.float32)  # unscaled: rounding coef_ costs a lot here
+    est = SOLogisticRegression(warm_start=True, tol=1e-6)
+    with warnings.catch_warnings():
+        # float32 X resolves the objective to max|g| ~1.1e-6 only: the first
+        # fit ends with "no further decrease", just short of tol.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X32, y)
+        assert est.coef_.dtype == np.float32
+        est.fit(X32, y)
+    # Not from coef_ rounded to float32, whose gradient is far above tol
+    # (measured: 5 iterations from the optimum, 57 from the rounding).
+    assert est.n_iter_[0] <= 10
+    # A coef_ the user changed is where the refit starts.
+    est.coef_ = np.zeros_like(est.coef_)
+    est.intercept_ = np.zeros_like(est.intercept_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_params(max_iter=1).fit(X32, y)
+    cold = SOLogisticRegression(max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cold.fit(X32, y)
+    np.testing.assert_array_equal(est.coef_, cold.coef_)
 
 
 def test_max_iter_warning_names_the_reason(binary_data):

@@ -275,23 +275,26 @@ def test_warm_start_with_new_classes_starts_afresh():
 def test_early_stopping_needs_a_validation_set():
     X, y = regression_data(1)
     est = SOTwoLayerRegressor(early_stopping=True, validation_fraction=0.01)
-    with pytest.raises(ValueError, match="holds out 1 of 20 samples"):
+    with pytest.raises(ValueError, match="0.01 of 20 samples: it holds out 1, and"):
         est.fit(X[:20], y[:20])
     # 0 is a valid fraction (as in MLP) without early stopping, not with it.
     est.set_params(validation_fraction=0.0, max_iter=5)
-    with pytest.raises(ValueError, match="validation_fraction=0 holds out 0"):
+    with pytest.raises(ValueError, match="it holds out 0, and early stopping"):
         est.fit(X[:20], y[:20])
     with pytest.warns(ConvergenceWarning):
         est.set_params(early_stopping=False).fit(X[:20], y[:20])
     assert est.n_iter_ == 5
 
 
-def test_early_stopping_needs_every_class_in_the_validation_set():
+def test_early_stopping_checks_the_stratified_split_first():
     X = np.random.default_rng(0).standard_normal((12, 3))
-    y = np.arange(12) % 3
+    y = np.array(["a", "b", "c"] * 4)
     est = SOTwoLayerClassifier(4, early_stopping=True)
-    with pytest.raises(ValueError, match="at least 3 .*one per class"):
+    with pytest.raises(ValueError, match=r"at least 3 samples .* not 10 and 2"):
         est.fit(X, y)
+    one_c = np.array(["a", "b"] * 4 + ["c"])
+    with pytest.raises(ValueError, match="every class; class 'c' has one"):
+        est.set_params(validation_fraction=0.4).fit(X[:9], one_c)
     est.set_params(validation_fraction=0.25, max_iter=5)
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
@@ -300,12 +303,14 @@ def test_early_stopping_needs_every_class_in_the_validation_set():
 
 def test_infinite_patience_never_stops_early():
     X, y = regression_data(1)
-    est = SOTwoLayerRegressor(
-        4, early_stopping=True, n_iter_no_change=np.inf, tol=0, max_iter=30
-    )
+    params = dict(hidden_units=4, early_stopping=True, tol=0, max_iter=30)
+    impatient = SOTwoLayerRegressor(n_iter_no_change=1, **params).fit(X, y)
+    assert impatient.n_iter_ < 30
+    assert impatient.stop_reason_.startswith("early stopping")
+    patient = SOTwoLayerRegressor(n_iter_no_change=np.inf, **params)
     with pytest.warns(ConvergenceWarning, match="max_iter=30"):
-        est.fit(X, y)
-    assert est.n_iter_ == 30
+        patient.fit(X, y)
+    assert patient.n_iter_ == 30
 
 
 def test_converging_on_the_last_allowed_iteration_does_not_warn(binary_data):
@@ -332,26 +337,48 @@ def test_auto_memory_is_accepted_by_the_networks():
 
 
 @pytest.mark.parametrize(
-    "load, hidden", [(load_breast_cancer, 10), (load_wine, 100)], ids=["cancer", "wine"]
+    "load, hidden, activation, scale",
+    [
+        (load_breast_cancer, 10, "tanh", 1.0),
+        (load_wine, 100, "tanh", 1.0),
+        (load_breast_cancer, 10, "logistic", 100.0),
+        (load_breast_cancer, 10, "relu", 1000.0),
+    ],
+    ids=["cancer-tanh", "wine-tanh", "cancer-logistic", "cancer-relu"],
 )
-def test_a_saturated_constant_network_warns_and_a_scaled_one_does_not(load, hidden):
-    # Unscaled features saturate every tanh unit: the gradient vanishes, the
-    # gradient criterion is met within a few iterations and the network
-    # predicts the majority class. That is reported; the same data scaled
-    # trains normally and is not.
+def test_a_saturated_constant_network_warns_and_a_scaled_one_does_not(
+    load, hidden, activation, scale
+):
+    # Unscaled features saturate every unit (relu: kill it): the gradient
+    # vanishes, the gradient criterion is met and the network predicts the
+    # majority class. That is reported, at the caller's line; the same data
+    # standardised trains normally and is not.
     X, y = load(return_X_y=True)
-    stuck = SOTwoLayerClassifier(hidden, random_state=0)
+    X = X * scale
+    stuck = SOTwoLayerClassifier(hidden, activation=activation, random_state=0)
     with pytest.warns(ConvergenceWarning, match="saturated.*Scale X") as record:
         stuck.fit(X, y)
     assert "gradient criterion" in stuck.stop_reason_
-    assert stuck.n_iter_ < 20
+    assert stuck.n_iter_ < 100
     majority = np.bincount(y).max() / len(y)
     assert stuck.score(X, y) == pytest.approx(majority)
     assert len(record) == 1
+    assert record[0].filename == __file__
 
+    X_scaled = StandardScaler().fit_transform(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        scaled = SOTwoLayerClassifier(hidden, random_state=0).fit(
-            StandardScaler().fit_transform(X), y
-        )
-    assert scaled.score(StandardScaler().fit_transform(X), y) == 1.0
+        scaled = SOTwoLayerClassifier(
+            hidden, activation=activation, random_state=0
+        ).fit(X_scaled, y)
+    assert scaled.score(X_scaled, y) > 0.99
+
+
+def test_a_constant_target_is_not_reported_as_stuck():
+    # Saturated units and a constant output are the right answer here.
+    X, _ = regression_data(1)
+    est = SOTwoLayerRegressor(10, random_state=0, max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X * 1e8, np.full(len(X), 3.0))
+    assert est.predict(X * 1e8) == pytest.approx(3.0, abs=1e-4)
