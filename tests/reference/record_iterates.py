@@ -1,0 +1,145 @@
+"""Record (or compare) the iterates of every estimator x solver x direction.
+
+A refactor must keep behaviour: ``python tests/reference/record_iterates.py``
+writes ``iterates.npz`` beside this file from the code as it is, and
+``tests/test_reference_iterates.py`` compares every later version with it
+(same ``n_iter_`` and product counts, coefficients and ``loss_curve_`` equal
+to 1e-10 relative). Re-record only on purpose, when a change is meant to
+alter the iterates, and say so in the commit.
+"""
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
+
+REFERENCE = Path(__file__).with_name("iterates.npz")
+SOLVERS = ("ls", "lo", "ps", "so", "fixed")
+DIRECTIONS = ("lbfgs", "gd", "adam")
+# Enough iterations to pass a preconditioner re-estimate (20, 40) and an
+# exact refresh of the cached product (50) for the linear model.
+LOGISTIC_ITER = 60
+NETWORK_ITER = 25
+
+
+def datasets():
+    """Digits (10 classes), breast cancer (binary, raw) and a sparse set."""
+    X_digits, y_digits = load_digits(return_X_y=True)
+    X_digits = StandardScaler().fit_transform(X_digits[:600])
+    y_digits = y_digits[:600]
+    X_cancer, y_cancer = load_breast_cancer(return_X_y=True)
+    rng = np.random.default_rng(0)
+    X_sparse = sp.random(400, 300, density=0.02, format="csr", random_state=1)
+    X_sparse.data = rng.standard_normal(X_sparse.nnz)
+    y_sparse = np.argmax(
+        X_sparse @ rng.standard_normal((300, 3)) + rng.gumbel(size=(400, 3)), axis=1
+    )
+    return {
+        "digits": (X_digits, y_digits),
+        "cancer": (X_cancer, y_cancer),
+        "sparse": (X_sparse, y_sparse),
+    }
+
+
+def regression_target(X, seed=0):
+    """A smooth non-linear target of X, two outputs."""
+    rng = np.random.default_rng(seed)
+    V = rng.standard_normal((X.shape[1], 2)) / np.sqrt(X.shape[1])
+    scale = abs(X).max(axis=0)
+    scale = np.asarray(scale.todense() if sp.issparse(scale) else scale).ravel()
+    return np.tanh(np.asarray(X @ (V / np.maximum(scale, 1e-12)[:, None])) * 3.0)
+
+
+def configurations():
+    """Yield ``(name, estimator, X, y)`` for every configuration recorded."""
+    for data_name, (X, y) in datasets().items():
+        y_reg = regression_target(X)
+        for solver in SOLVERS:
+            for direction in DIRECTIONS:
+                rates = {"learning_rate": 0.05} if solver == "fixed" else {}
+                suffix = f"{data_name}-{solver}-{direction}"
+                yield (
+                    f"logistic-{suffix}",
+                    SOLogisticRegression(
+                        solver=solver,
+                        direction=direction,
+                        max_iter=LOGISTIC_ITER,
+                        tol=1e-10,
+                        **rates,
+                    ),
+                    X,
+                    y,
+                )
+                network = {
+                    "hidden_units": 8,
+                    "solver": solver,
+                    "direction": direction,
+                    "max_iter": NETWORK_ITER,
+                    "tol": 1e-10,
+                    "random_state": 0,
+                    **rates,
+                }
+                yield f"classifier-{suffix}", SOTwoLayerClassifier(**network), X, y
+                yield f"regressor-{suffix}", SOTwoLayerRegressor(**network), X, y_reg
+    X, y = datasets()["digits"]
+    yield (
+        "classifier-digits-early-stopping",
+        SOTwoLayerClassifier(
+            hidden_units=8, early_stopping=True, max_iter=40, random_state=0
+        ),
+        X,
+        y,
+    )
+    yield (
+        "logistic-digits-float32",
+        SOLogisticRegression(max_iter=LOGISTIC_ITER, tol=1e-10),
+        X.astype(np.float32),
+        y,
+    )
+
+
+def fitted_arrays(estimator):
+    """The recorded arrays of a fitted estimator, by name."""
+    if hasattr(estimator, "coef_"):
+        coefficients = [estimator.coef_, estimator.intercept_]
+    else:
+        coefficients = [*estimator.coefs_, *estimator.intercepts_]
+    counts = estimator.product_counts_
+    return {
+        "n_iter": np.atleast_1d(estimator.n_iter_),
+        "coefficients": np.concatenate([np.ravel(c) for c in coefficients]),
+        "loss_curve": np.asarray(estimator.loss_curve_),
+        "learning_rates": np.ravel(estimator.learning_rates_),
+        "momentum_rates": np.ravel(estimator.momentum_rates_),
+        "product_counts": np.array([counts[key] for key in sorted(counts)]),
+    }
+
+
+def fit_all():
+    """Fit every configuration; return ``{name: {array name: array}}``."""
+    results = {}
+    for name, estimator, X, y in configurations():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator.fit(X, y)
+        results[name] = fitted_arrays(estimator)
+    return results
+
+
+def main():
+    flat = {
+        f"{name}/{key}": value
+        for name, arrays in fit_all().items()
+        for key, value in arrays.items()
+    }
+    np.savez_compressed(REFERENCE, **flat)
+    print(f"recorded {len(flat)} arrays to {REFERENCE.name}")
+
+
+if __name__ == "__main__":
+    main()
