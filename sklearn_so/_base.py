@@ -10,10 +10,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._callbacks import FitTask
-from ._directions import DIRECTIONS
+from ._directions import DIRECTIONS, make_direction
 from ._engine import make_engine
-from ._optimizer import minimize
-from ._strategies import SOLVERS
+from ._optimizer import SubspaceSolver
+from ._strategies import SOLVERS, make_strategy
 
 # memory="auto": this many L-BFGS pairs, unless they would take more than
 # AUTO_MEMORY_BUDGET (the larger of a quarter of X's size and 32 MiB), but
@@ -102,26 +102,28 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         hooks = monitor
         if task.has_callbacks:
             hooks = task.iteration_hooks(reconstruct, monitor)
-        engine = make_engine(X)
         self.memory_ = resolve_memory(self.memory, X, model.n_params)
-        try:
-            result = minimize(
-                model,
-                engine,
-                theta0,
-                solver=self.solver,
-                direction=self.direction,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                memory=self.memory_,
+        solver = SubspaceSolver(
+            model,
+            make_engine(X),
+            make_strategy(
+                self.solver,
+                self.direction,
                 memory_directions=self.memory_directions,
                 learning_rate=self.learning_rate,
                 momentum=self.momentum,
-                verbose=self.verbose,
-                on_iteration=hooks,
-                on_iteration_begin=getattr(hooks, "begin", None),
-                choose_final=None if monitor is None else monitor.choose_final,
-            )
+                inner_options=model.inner_options,
+            ),
+            make_direction(self.direction, self.memory_),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            on_iteration=hooks,
+            on_iteration_begin=getattr(hooks, "begin", None),
+            choose_final=None if monitor is None else monitor.choose_final,
+        )
+        try:
+            result = solver.solve(theta0)
         finally:
             # Even when the loop raises, every iteration subtask a callback
             # saw begin gets its end.

@@ -20,6 +20,9 @@ class GradientDirection:
         for the plain gradient.
     """
 
+    # Takes the model's diagonal preconditioner, when it offers one.
+    uses_scaling = True
+
     def __init__(self, scaling=None):
         self.scaling = scaling
 
@@ -58,6 +61,8 @@ class LBFGSDirection:
     scaling : ndarray or None
         Positive diagonal ``S``; None for the identity.
     """
+
+    uses_scaling = True
 
     def __init__(self, memory, scaling=None):
         self.memory = memory
@@ -154,6 +159,9 @@ class AdamDirection:
         Adam's moment decay rates and denominator guard.
     """
 
+    # Adam's second moment is its own diagonal scaling.
+    uses_scaling = False
+
     def __init__(self, beta1=0.9, beta2=0.999, epsilon=1e-8):
         self.beta1 = beta1
         self.beta2 = beta2
@@ -165,6 +173,9 @@ class AdamDirection:
         self._m = None
         self._v = None
         self._t = 0
+
+    def set_scaling(self, scaling):
+        """Ignored: Adam scales by its own second moment."""
 
     def __call__(self, theta, grad):
         """Update the moments with ``grad`` and return the direction."""
@@ -180,8 +191,6 @@ class AdamDirection:
 
 
 DIRECTIONS = ("gd", "lbfgs", "adam")
-# Directions that use a diagonal preconditioner (Adam has its own scaling).
-PRECONDITIONED = ("gd", "lbfgs")
 
 
 def make_direction(name, memory, scaling=None):

@@ -7,14 +7,23 @@ images of the recent moves, so that, with the cached pre-activation
 ``Z = X W + b``, any trial point ``W + sum_j a_j P_j`` of a search has the
 pre-activation ``Z + sum_j a_j V_j`` without a product.
 
-Another array back end (dask, GPU arrays) only needs an engine class with the
-same three methods; models and strategies never see X.
+Every product is counted where it is performed, under the purpose the caller
+names (:data:`PURPOSES`); the estimators' ``product_counts_`` are these
+counters. Another array back end (dask, GPU arrays) only needs an engine
+class with the same methods (the ``Engine`` protocol in ``_contracts``);
+models and strategies never see X.
 """
 
-from collections import deque
+from collections import Counter, deque
 
 import numpy as np
 import scipy.sparse as sp
+
+# The purposes of the products a fit performs, as ``product_counts_`` reports
+# them: the starting gradient, preconditioner and pre-activation; two per
+# iteration; the exact recomputations of the cached pre-activation; the
+# periodic preconditioner passes; images of directions not taken.
+PURPOSES = ("setup", "iterations", "refresh", "preconditioner", "unused")
 
 
 class ProductEngine:
@@ -33,32 +42,60 @@ class ProductEngine:
 
     Attributes
     ----------
-    n_products : int
-        Number of bottleneck products performed so far.
+    counts : collections.Counter
+        Products performed so far, by purpose (a key of :data:`PURPOSES`, or
+        any other label a caller gives, such as ``"validation"``).
     """
 
     def __init__(self, X):
         self.X = X
-        self.n_products = 0
+        self.counts = Counter()
 
     @property
     def shape(self):
         """Shape of X."""
         return self.X.shape
 
-    def forward(self, M):
-        """Return ``X @ M`` for a (n_features, q) matrix M; one product."""
-        self.n_products += 1
+    @property
+    def n_products(self):
+        """Number of bottleneck products performed so far, all purposes."""
+        return sum(self.counts.values())
+
+    def forward(self, M, purpose):
+        """Return ``X @ M`` for a (n_features, q) matrix M; one product.
+
+        ``purpose`` labels the product in :attr:`counts`.
+        """
+        self.counts[purpose] += 1
         out = self.X @ np.asarray(M, dtype=self.X.dtype)
         return np.asarray(out, dtype=np.float64)
 
-    def backward(self, R):
+    def backward(self, R, purpose):
         """Return ``X.T @ R`` for a (n_samples, q) matrix R; one product."""
-        self.n_products += 1
+        self.counts[purpose] += 1
         out = self.X.T @ np.asarray(R, dtype=self.X.dtype)
         return np.asarray(out, dtype=np.float64)
 
-    def squared_backward(self, H, chunk_bytes=2**20):
+    def pre_activation(self, W, b, purpose):
+        """``X W + b`` (``b`` may be None): one forward product."""
+        Z = self.forward(W, purpose)
+        if b is not None:
+            Z += b
+        return Z
+
+    def write_off(self, purpose, as_purpose="unused"):
+        """Count one product of ``purpose`` as ``as_purpose`` instead.
+
+        The image of a new direction is computed before the search can tell
+        whether the direction will be taken; when it is not, its product is
+        written off as unused.
+        """
+        if self.counts[purpose] < 1:
+            raise ValueError(f"no {purpose!r} product to write off")
+        self.counts[purpose] -= 1
+        self.counts[as_purpose] += 1
+
+    def squared_backward(self, H, purpose, chunk_bytes=2**20):
         """Return ``(X * X).T @ H`` for a (n_samples, q) matrix H; one product.
 
         The Hessian diagonal of a linear model's loss has this form (``H``
@@ -68,7 +105,7 @@ class ProductEngine:
         stays small; sparse X squares its stored values only (a temporary of
         nnz entries, sharing X's indices).
         """
-        self.n_products += 1
+        self.counts[purpose] += 1
         X = self.X
         if sp.issparse(X):
             squared = type(X)(

@@ -6,17 +6,24 @@ their sum, so that the value is a weighted *mean*). A loss never sees X: the
 caller passes cached products, as scikit-learn's ``LinearModelLoss`` does with
 ``raw_prediction``.
 
-``evaluate(raw, y, w, J)`` returns the value, the gradient ``R = d value / d
-raw`` and, given a stacked Jacobian ``J`` of shape (k, n_samples, q), the
+Targets and weights come together as a :class:`Targets`. A loss has
+``terms(raw, targets)`` -- the expensive per-sample part (one pass of
+exponentials) -- and every other method takes those terms back
+(``terms=``), computing them only when the caller has none: the caller (a
+model's forward state) decides what is kept, so no lookup by identity is
+needed.
+
+``evaluate(raw, targets, J)`` returns the value, the gradient ``R = d value
+/ d raw`` and, given a stacked Jacobian ``J`` of shape (k, n_samples, q), the
 matrix ``sum_i w_i J_i^T H_i J_i``: the exact Hessian of the loss in a
 k-dimensional subspace when the raw prediction is affine in the rates (linear
-models), its Gauss-Newton matrix otherwise (networks). The three share one
-pass over the exponentials, which dominates the cost of a trial point.
+models), its Gauss-Newton matrix otherwise (networks). The three share the
+terms, whose exponentials dominate the cost of a trial point.
 """
 
-import numpy as np
+from dataclasses import dataclass, field
 
-from ._recent import RecentResults
+import numpy as np
 
 
 def _curvature(J, weighted_hessian_diag):
@@ -49,63 +56,69 @@ def _sigmoid_slope(tail):
     return tail / (1.0 + tail) ** 2
 
 
-class _WeightedTargets:
-    """``w[:, None] * y``, computed once per (targets, weights) pair.
+@dataclass(frozen=True)
+class Targets:
+    """The encoded targets of a fit and their normalised sample weights.
 
-    The targets and weights of a fit are fixed arrays, so the products that
-    enter every evaluation of the loss are formed once instead of per call.
+    Formed once per fit; ``weighted`` (``w[:, None] * y``) enters every
+    gradient of the log-losses, so it is computed here rather than per call.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples, q)
+        Encoded targets (0/1 labels, one-hot rows or regression targets).
+    w : ndarray of shape (n_samples,)
+        Sample weights summing to one.
     """
 
-    def __init__(self):
-        self._key = None
-        self._value = None
+    y: np.ndarray
+    w: np.ndarray
+    weighted: np.ndarray = field(init=False, repr=False)
 
-    def __call__(self, y, w):
-        if self._key is None or self._key[0] is not y or self._key[1] is not w:
-            self._key = (y, w)
-            self._value = w[:, None] * y
-        return self._value
+    def __post_init__(self):
+        object.__setattr__(self, "weighted", self.w[:, None] * self.y)
 
 
 class BinaryLogLoss:
     """Logistic loss on one logit; ``y`` is an (n, 1) array of 0/1 labels.
 
-    The exponentials of the last raw predictions evaluated are kept, so the
-    gradient at an accepted trial point costs no second pass of them.
+    Its terms (``log(1 + e^z)`` and ``e^{-|z|}``) are one pass of
+    exponentials; a caller that keeps them (a trial point's forward state)
+    passes them back, so the gradient at an accepted trial point costs no
+    second pass.
     """
 
-    def __init__(self):
-        self._recent = RecentResults()
-        self._weighted_labels = _WeightedTargets()
+    def terms(self, raw, targets):
+        """``(softplus(z), e^{-|z|})`` of the single logit, each of shape (n,)."""
+        return _softplus_and_tail(raw[:, 0])
 
-    def _terms(self, raw):
-        return self._recent.by_identity(raw, lambda r: _softplus_and_tail(r[:, 0]))
-
-    def value(self, raw, y, w):
+    def value(self, raw, targets, terms=None):
         """Weighted mean of ``log(1 + exp(z)) - y z``."""
+        softplus, _ = self.terms(raw, targets) if terms is None else terms
         # Per-sample differences first: the two sums apart would each be much
         # larger than their difference and lose its last digits, which the
         # searches need near the optimum.
-        return float(w @ (self._terms(raw)[0] - y[:, 0] * raw[:, 0]))
+        return float(targets.w @ (softplus - targets.y[:, 0] * raw[:, 0]))
 
-    def evaluate(self, raw, y, w, J=None):
+    def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
         z = raw[:, 0]
-        softplus, tail = self._terms(raw)
-        wy = self._weighted_labels(y, w)[:, 0]
-        value = float(w @ (softplus - y[:, 0] * z))
+        w = targets.w
+        softplus, tail = self.terms(raw, targets) if terms is None else terms
+        value = float(w @ (softplus - targets.y[:, 0] * z))
         # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
         p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
         R = w * p
-        R -= wy
+        R -= targets.weighted[:, 0]
         R = R[:, None]
         if J is None:
             return value, R, None
         return value, R, _curvature(J, (w * _sigmoid_slope(tail))[:, None])
 
-    def hessian_diagonal(self, raw, y, w):
+    def hessian_diagonal(self, raw, targets, terms=None):
         """Each sample's weighted curvature ``w_i s(z_i) (1 - s(z_i))``, (n, 1)."""
-        return (w * _sigmoid_slope(self._terms(raw)[1]))[:, None]
+        _, tail = self.terms(raw, targets) if terms is None else terms
+        return (targets.w * _sigmoid_slope(tail))[:, None]
 
 
 class MultinomialLogLoss:
@@ -115,22 +128,17 @@ class MultinomialLogLoss:
     by the target's logit keeps every term of the sum at least 1, so the loss
     is accurate to a few units in its last place, which the searches need
     near the optimum (a mean of ``logsumexp(z) - z_y`` loses digits to
-    cancellation when the logits are large). The softmax of the last raw
-    predictions evaluated is kept, so the gradient at an accepted trial point
-    costs no second pass of exponentials.
+    cancellation when the logits are large). The terms (every sample's loss
+    and the softmax) are one pass of exponentials, passed back by a caller
+    that keeps them.
     """
 
-    def __init__(self):
-        self._recent = RecentResults()
-        self._weighted_labels = _WeightedTargets()
-
-    @staticmethod
-    def _compute_terms(raw, y):
-        """Every sample's loss (shape (n,)) and the softmax; ``y`` one-hot."""
+    def terms(self, raw, targets):
+        """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
         ones = np.ones(raw.shape[1])
         # The target logit; a matrix-vector product sums the few columns
         # faster than .sum(axis=1) (and the same below).
-        target = (raw * y) @ ones
+        target = (raw * targets.y) @ ones
         shifted = raw - target[:, None]
         wide = None
         if not shifted.max() <= MAX_EXPONENT:
@@ -148,39 +156,33 @@ class MultinomialLogLoss:
         shifted *= (1.0 / total)[:, None]
         return losses, shifted
 
-    def _terms(self, raw, y):
-        # Cached by the identity of raw, with the targets they were computed
-        # for (a different y, e.g. a validation set's, is computed afresh).
-        known_y, *terms = self._recent.by_identity(
-            raw, lambda r: (y, *self._compute_terms(r, y))
-        )
-        return terms if known_y is y else self._compute_terms(raw, y)
-
-    def value(self, raw, y, w):
+    def value(self, raw, targets, terms=None):
         """Weighted mean of ``logsumexp(z) - z_y``."""
-        return float(w @ self._terms(raw, y)[0])
+        losses, _ = self.terms(raw, targets) if terms is None else terms
+        return float(targets.w @ losses)
 
-    def evaluate(self, raw, y, w, J=None):
+    def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, K) and, if ``J`` is given, subspace Hessian.
 
         The softmax Hessian of a sample is ``diag(p) - p p^T``, so the
         subspace Hessian is ``sum_i w_i (J_i^T diag(p_i) J_i - (J_i p_i)(J_i
         p_i)^T)``.
         """
-        losses, p = self._terms(raw, y)
+        w = targets.w
+        losses, p = self.terms(raw, targets) if terms is None else terms
         value = float(w @ losses)
         R = p * w[:, None]
-        R -= self._weighted_labels(y, w)
+        R -= targets.weighted
         if J is None:
             return value, R, None
         Jp = np.einsum("kic,ic->ki", J, p)
         hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
         return value, R, hess
 
-    def hessian_diagonal(self, raw, y, w):
+    def hessian_diagonal(self, raw, targets, terms=None):
         """Each sample's weighted Hessian diagonal ``w_i p_ik (1 - p_ik)``, (n, K)."""
-        _, p = self._terms(raw, y)
-        return w[:, None] * p * (1.0 - p)
+        _, p = self.terms(raw, targets) if terms is None else terms
+        return targets.w[:, None] * p * (1.0 - p)
 
 
 class HalfSquaredLoss:
@@ -188,20 +190,29 @@ class HalfSquaredLoss:
 
     This is the value ``MLPRegressor`` reports as ``loss_``; the gradient is the
     gradient of that same value (see scikit-learn issue #8349 for the lbfgs
-    solver's inconsistency with multiple outputs).
+    solver's inconsistency with multiple outputs). It has no terms worth
+    keeping: every quantity is one cheap pass over the residual.
     """
 
-    def value(self, raw, y, w):
-        """``0.5 * sum_i w_i ||z_i - y_i||^2 / n_outputs``."""
-        r = raw - y
-        return float(0.5 * (w @ np.einsum("ij,ij->i", r, r)) / raw.shape[1])
+    def terms(self, raw, targets):
+        """Nothing to keep (None)."""
+        return None
 
-    def evaluate(self, raw, y, w, J=None):
+    def value(self, raw, targets, terms=None):
+        """``0.5 * sum_i w_i ||z_i - y_i||^2 / n_outputs``."""
+        r = raw - targets.y
+        return float(0.5 * (targets.w @ np.einsum("ij,ij->i", r, r)) / raw.shape[1])
+
+    def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, q) and, if ``J`` is given, subspace Hessian."""
-        scaled_w = w[:, None] / raw.shape[1]
-        residual = raw - y
+        scaled_w = targets.w[:, None] / raw.shape[1]
+        residual = raw - targets.y
         value = float(0.5 * np.sum(scaled_w * residual**2))
         R = scaled_w * residual
         if J is None:
             return value, R, None
         return value, R, _curvature(J, np.broadcast_to(scaled_w, raw.shape))
+
+    def hessian_diagonal(self, raw, targets, terms=None):
+        """Each sample's weighted curvature ``w_i / n_outputs``, shape (n, q)."""
+        return np.repeat(targets.w[:, None] / raw.shape[1], raw.shape[1], axis=1)

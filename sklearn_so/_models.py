@@ -3,21 +3,30 @@
 A model owns the flat parameter vector's layout. The first ``d * q`` entries are
 always the first-layer weights ``W1`` (shape (d, q), the only parameters that
 meet X); the model never multiplies by X itself. It is handed the cached
-pre-activation ``Z = X W1 + b1`` and returns
+pre-activation ``Z = X W1 + b1`` wrapped in a *point* -- the model's forward
+state at ``theta``, holding ``Z`` and what the model and its loss compute
+from it (hidden activations, outputs, the loss's exponentials), each computed
+once -- and returns
 
 * the objective, the residual ``R = df/dZ`` (the outer loop forms
   ``X.T @ R``, the one backward product) and every other part of the gradient;
-* ``phi(a)``: the objective at ``theta + sum_j a_j P_j`` with its gradient and
-  Hessian in the rates, from the images ``V_j = X P_j,W1 + P_j,b1`` only;
-  ``phi.pre_activation(a)`` returns the pre-activation of a recent trial
-  point, so the outer loop can take it as the new ``Z`` (and the model and
-  loss reuse what they computed there) instead of recomputing it.
+* ``phi(a)``: a :class:`~sklearn_so._trial.Trial` holding the objective at
+  ``theta + sum_j a_j P_j`` with its gradient and Hessian in the rates,
+  computed from the images ``V_j = X P_j,W1 + P_j,b1`` only, and the point
+  there, which the outer loop takes as its new point when it accepts the
+  trial: the gradient there reuses everything the trial computed.
+
+The methods the outer loop needs are the ``Model`` protocol of
+``_contracts``.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ._activations import ACTIVATIONS
-from ._recent import RecentResults
+from ._losses import Targets
+from ._trial import Trial
 
 # Smallest Hessian-diagonal entry kept by the preconditioner, relative to the
 # largest.
@@ -49,6 +58,55 @@ class _QuadraticPenalty:
         return self.l2 * self.gram
 
 
+@dataclass
+class LinearPoint:
+    """A linear model's forward state: ``Z = X W + b`` and the loss's terms.
+
+    Attributes
+    ----------
+    pre_activation : ndarray of shape (n_samples, q)
+        The raw prediction ``X W + b``.
+    loss_terms : object or None
+        The loss's terms at ``pre_activation`` once computed (see
+        ``_losses``); filled by the first evaluation that needs them.
+    """
+
+    pre_activation: np.ndarray
+    loss_terms: object = None
+
+
+@dataclass
+class NetworkPoint:
+    """A two-layer network's forward state at one parameter vector.
+
+    Attributes
+    ----------
+    pre_activation : ndarray of shape (n_samples, r)
+        ``Z = X W1 + b1``.
+    hidden : ndarray of shape (n_samples, r)
+        ``act(Z)``.
+    output : ndarray of shape (n_samples, c)
+        ``act(Z) W2 + b2``, the raw output the loss sees.
+    slope : ndarray of shape (n_samples, r) or None
+        ``act'(Z)``, once computed (a trial with derivatives computes it).
+    loss_terms : object or None
+        The loss's terms at ``output``, once computed.
+    """
+
+    pre_activation: np.ndarray
+    hidden: np.ndarray
+    output: np.ndarray
+    slope: np.ndarray | None = None
+    loss_terms: object = None
+
+
+def _loss_terms(loss, raw, targets, point):
+    """The loss's terms at ``raw``, kept in ``point`` for the next use."""
+    if point.loss_terms is None:
+        point.loss_terms = loss.terms(raw, targets)
+    return point.loss_terms
+
+
 class LinearModel:
     """``raw = X W + b`` under a loss, with an L2 penalty on W.
 
@@ -75,19 +133,32 @@ class LinearModel:
     # The subspace Hessian is exact and Newton converges quadratically: solving
     # the inner problem to near machine precision costs one or two steps more.
     inner_options = {"rtol": 1e-10, "max_iter": 30}
+    # What the model calls on its loss (checked when a fit starts, see
+    # ``_contracts.check_solver_parts``); the diagonal preconditioner needs
+    # ``hessian_diagonal``.
+    required_loss_methods = ("terms", "value", "evaluate", "hessian_diagonal")
 
     def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
         self.d = n_features
         self.q = n_outputs
         self.loss = loss
-        self.y = y
-        self.weights = weights
+        self.targets = Targets(y, weights)
         self.l2 = l2
         self.fit_intercept = fit_intercept
         self.n_weights = n_features * n_outputs
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
         self._ones = np.ones(len(weights))
+
+    @property
+    def y(self):
+        """The encoded targets, shape (n_samples, q)."""
+        return self.targets.y
+
+    @property
+    def weights(self):
+        """The normalised sample weights, shape (n_samples,)."""
+        return self.targets.w
 
     def unpack(self, theta):
         """Return ``(W, b)`` views; ``b`` is None without an intercept."""
@@ -97,21 +168,29 @@ class LinearModel:
 
     first_layer = unpack
 
+    def point(self, theta, Z):
+        """The forward state at ``theta`` whose pre-activation is ``Z``."""
+        return LinearPoint(Z)
+
     def _penalty(self, theta):
         W = theta[: self.n_weights]
         return 0.5 * self.l2 * (W @ W)
 
-    def objective(self, theta, Z):
-        """Objective value at ``theta`` whose pre-activation is ``Z``."""
-        return self.loss.value(Z, self.y, self.weights) + self._penalty(theta)
+    def objective(self, theta, point):
+        """Objective value at ``theta``, whose forward state is ``point``."""
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        return self.loss.value(Z, self.targets, terms) + self._penalty(theta)
 
-    def objective_and_gradient(self, theta, Z):
+    def objective_and_gradient(self, theta, point):
         """Return ``f``, the residual ``R = df/dZ`` and the gradient sans ``X.T R``.
 
         The returned gradient holds the penalty's part in the W slot; the
         caller adds ``X.T @ R`` there.
         """
-        value, R, _ = self.loss.evaluate(Z, self.y, self.weights)
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
         grad = np.empty(self.n_params)
         grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
         if self.fit_intercept:
@@ -123,18 +202,20 @@ class LinearModel:
         """No bound on the step: the convex problem's Newton steps are safe."""
         return None
 
-    def diagonal_scaling(self, engine, Z):
-        """Inverse of the Hessian's diagonal at the point whose pre-activation is Z.
+    def diagonal_scaling(self, engine, point, purpose):
+        """Inverse of the Hessian's diagonal at the forward state ``point``.
 
         The diagonal is ``sum_i h_ik x_ij^2 + l2`` for the weight of feature
         j and output k, ``sum_i h_ik`` for an intercept, with ``h_ik`` the
         weighted curvature of the loss in logit k of sample i. Costs one pass
-        over X (a product with X squared).
+        over X (a product with X squared), counted under ``purpose``.
         """
-        curvature = self.loss.hessian_diagonal(Z, self.y, self.weights)
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
         diagonal = np.empty(self.n_params)
         diagonal[: self.n_weights] = (
-            engine.squared_backward(curvature) + self.l2
+            engine.squared_backward(curvature, purpose) + self.l2
         ).ravel()
         if self.fit_intercept:
             diagonal[self.n_weights :] = self._ones @ curvature
@@ -144,31 +225,38 @@ class LinearModel:
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
 
-    def subspace(self, theta, Z, basis):
+    def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
         The raw prediction is affine in ``a``: ``Z + sum_j a_j V_j``; the
         penalty is the quadratic ``l2/2 ||W + sum_j a_j P_j,W||^2`` whose
-        coefficients are inner products formed once here.
+        coefficients are inner products formed once here. ``phi`` returns a
+        :class:`~sklearn_so._trial.Trial` whose point holds the trial's raw
+        prediction and loss terms.
         """
+        Z = point.pre_activation
         V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
         flat_V = V.reshape(len(V), -1)
         n = self.n_weights
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
-        loss, y, w = self.loss, self.y, self.weights
-
-        trials = RecentResults()
+        loss, targets = self.loss, self.targets
 
         def phi(a, derivatives=True):
             raw = Z + (a @ flat_V).reshape(Z.shape)
-            trials.put(a.copy(), raw)
+            trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
-                return loss.value(raw, y, w) + penalty.value(a)
-            value, R, hess = loss.evaluate(raw, y, w, V)
+                value = loss.value(raw, targets, trial_point.loss_terms)
+                return Trial(a.copy(), value + penalty.value(a), point=trial_point)
+            value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
             grad = flat_V @ R.ravel() + penalty.gradient(a)
-            return value + penalty.value(a), grad, hess + penalty.hessian()
+            return Trial(
+                a.copy(),
+                value + penalty.value(a),
+                grad,
+                hess + penalty.hessian(),
+                trial_point,
+            )
 
-        phi.pre_activation = lambda a: trials.find(lambda key: np.array_equal(key, a))
         return phi
 
 
@@ -204,6 +292,8 @@ class TwoLayerNetwork:
     # trial points and buys nothing (measured on digits: 16x slower fits,
     # same objective).
     inner_options = {"rtol": 1e-3, "max_iter": 10}
+    # What the model calls on its loss (checked when a fit starts).
+    required_loss_methods = ("terms", "value", "evaluate")
 
     def __init__(
         self, n_features, n_hidden, n_outputs, activation, loss, y, weights, l2
@@ -212,8 +302,7 @@ class TwoLayerNetwork:
         self.activation = activation
         self.act, self.act_prime = ACTIVATIONS[activation]
         self.loss = loss
-        self.y = y
-        self.weights = weights
+        self.targets = Targets(y, weights)
         self.l2 = l2
         d, r, c = n_features, n_hidden, n_outputs
         self._W1 = slice(0, d * r)
@@ -225,12 +314,16 @@ class TwoLayerNetwork:
         mask = np.zeros(self.n_params, dtype=bool)
         mask[self._W1] = mask[self._W2] = True
         self._weight_mask = mask
-        # Hidden activations, outputs and activation slopes of recent trial
-        # pre-activations, looked up by identity.
-        self._outputs = RecentResults()
-        # One slope array only: each holds n x r floats, and the accepted
-        # trial is most often the last one evaluated with derivatives.
-        self._slopes = RecentResults(size=1)
+
+    @property
+    def y(self):
+        """The encoded targets, shape (n_samples, c)."""
+        return self.targets.y
+
+    @property
+    def weights(self):
+        """The normalised sample weights, shape (n_samples,)."""
+        return self.targets.w
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
@@ -266,41 +359,43 @@ class TwoLayerNetwork:
         return 0.5 * self.l2 * (weights @ weights)
 
     def output(self, theta, Z):
-        """Hidden activations and raw output for the pre-activation ``Z``.
-
-        A ``Z`` taken from ``phi.pre_activation`` comes with the activations
-        and output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the
-        same second layer as ``theta``'s up to rounding). The lookup is by
-        ``Z`` alone: only pass such a ``Z`` with the ``theta`` of the step
-        that accepted it, as the outer loop does.
-        """
-        known = self._outputs.find(lambda stored: stored is Z)
-        if known is not None:
-            return known
+        """Hidden activations and raw output for the pre-activation ``Z``."""
         _, _, W2, b2 = self.unpack(theta)
         A = self.act(Z)
         return A, A @ W2 + b2
 
-    def objective(self, theta, Z):
-        """Objective value at ``theta`` whose pre-activation is ``Z``."""
-        _, out = self.output(theta, Z)
-        return self.loss.value(out, self.y, self.weights) + self._penalty(theta)
+    def point(self, theta, Z):
+        """The forward state at ``theta`` whose pre-activation is ``Z``."""
+        return NetworkPoint(Z, *self.output(theta, Z))
 
-    def objective_and_gradient(self, theta, Z):
-        """Return ``f``, ``R = df/dZ`` and the gradient without ``X.T R``."""
+    def objective(self, theta, point):
+        """Objective value at ``theta``, whose forward state is ``point``."""
+        out = point.output
+        terms = _loss_terms(self.loss, out, self.targets, point)
+        return self.loss.value(out, self.targets, terms) + self._penalty(theta)
+
+    def objective_and_gradient(self, theta, point):
+        """Return ``f``, ``R = df/dZ`` and the gradient without ``X.T R``.
+
+        A point taken from an accepted trial carries the activations and
+        output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the same
+        second layer as ``theta``'s up to rounding) and, when the trial was
+        evaluated with derivatives, the activation's slope.
+        """
         _, _, W2, _ = self.unpack(theta)
-        A, out = self.output(theta, Z)
-        value, G, _ = self.loss.evaluate(out, self.y, self.weights)
-        slope = self._slopes.find(lambda stored: stored is Z)
+        A, out = point.hidden, point.output
+        terms = _loss_terms(self.loss, out, self.targets, point)
+        value, G, _ = self.loss.evaluate(out, self.targets, terms=terms)
+        slope = point.slope
         R = G @ W2.T
-        R *= self.act_prime(Z, A) if slope is None else slope
+        R *= self.act_prime(point.pre_activation, A) if slope is None else slope
         grad = np.where(self._weight_mask, self.l2 * theta, 0.0)
         grad[self._b1] = R.sum(axis=0)
         grad[self._W2] += (A.T @ G).ravel()
         grad[self._b2] = G.sum(axis=0)
         return value + self._penalty(theta), R, grad
 
-    def subspace(self, theta, Z, basis):
+    def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
         ``Z(a) = Z + sum_j a_j V_j`` and ``W2(a), b2(a)`` are affine in ``a``;
@@ -308,8 +403,12 @@ class TwoLayerNetwork:
         ``J_j = (act'(Z(a)) * V_j) W2(a) + act(Z(a)) P_j,W2 + P_j,b2``, and the
         Hessian returned is the Gauss-Newton matrix ``J^T H_loss J`` plus the
         penalty's exact one: positive semi-definite, as a damped Gauss-Newton
-        method needs on this non-convex problem.
+        method needs on this non-convex problem. ``phi`` returns a
+        :class:`~sklearn_so._trial.Trial` whose point holds the trial's
+        pre-activation, activations, output, loss terms and (with
+        derivatives) activation slope.
         """
+        Z = point.pre_activation
         k = len(basis.V)
         _, _, W2, b2 = self.unpack(theta)
         P2W = basis.P[:, self._W2].reshape(k, self.r, self.c)
@@ -320,8 +419,7 @@ class TwoLayerNetwork:
         penalty = _QuadraticPenalty(
             self.l2, theta[self._weight_mask], basis.P[:, self._weight_mask]
         )
-        loss, y, w = self.loss, self.y, self.weights
-        trials = RecentResults()
+        loss, targets = self.loss, self.targets
 
         def forward(a):
             # Z + sum_j a_j V_j with one scratch array, whatever the count:
@@ -341,18 +439,20 @@ class TwoLayerNetwork:
             b2a = b2 + a @ P2b
             A = self.act(Za)
             out = A @ W2a + b2a
-            self._outputs.put(Za, (A, out))
-            trials.put(a.copy(), Za)
-            return Za, A, W2a, out
+            trial_point = NetworkPoint(Za, A, out)
+            trial_point.loss_terms = loss.terms(out, targets)
+            return trial_point, W2a
 
         def phi(a, derivatives=True):
-            Za, A, W2a, out = forward(a)
+            trial_point, W2a = forward(a)
+            A, out = trial_point.hidden, trial_point.output
             if not derivatives:
-                return loss.value(out, y, w) + penalty.value(a)
+                value = loss.value(out, targets, trial_point.loss_terms)
+                return Trial(a.copy(), value + penalty.value(a), point=trial_point)
             J = np.zeros((k,) + out.shape)
             if images:
-                slope = self.act_prime(Za, A)
-                self._slopes.put(Za, slope)
+                slope = self.act_prime(trial_point.pre_activation, A)
+                trial_point.slope = slope
                 scratch = None
                 for j, v in images:
                     scratch = np.multiply(slope, v, out=scratch)
@@ -360,9 +460,14 @@ class TwoLayerNetwork:
             for j in range(k):
                 if touches_W2[j]:
                     J[j] += A @ P2W[j] + P2b[j]
-            value, G, hess = loss.evaluate(out, y, w, J)
+            value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
             grad = J.reshape(k, -1) @ G.ravel() + penalty.gradient(a)
-            return value + penalty.value(a), grad, hess + penalty.hessian()
+            return Trial(
+                a.copy(),
+                value + penalty.value(a),
+                grad,
+                hess + penalty.hessian(),
+                trial_point,
+            )
 
-        phi.pre_activation = lambda a: trials.find(lambda key: np.array_equal(key, a))
         return phi

@@ -1,4 +1,4 @@
-"""The outer loop shared by every estimator.
+"""The outer loop shared by every estimator, as a solver of named steps.
 
 One iteration performs exactly two bottleneck products:
 
@@ -12,11 +12,12 @@ starting gradient, one pass over X gives the diagonal preconditioner of the
 weights are not zero, one forward product gives the starting pre-activation.
 The cached pre-activation is recomputed exactly every ``REFRESH_EVERY``
 iterations and at the end, so the fitted model carries no accumulated drift,
-and the preconditioner (the Hessian's diagonal) is re-estimated after
-``PRECONDITION_EVERY`` iterations and then less and less often as it settles.
-Hence::
+and the preconditioner (the Hessian's diagonal) is re-estimated on the
+schedule of ``_preconditioner``. The engine counts every product where it is
+performed, under its purpose::
 
-    n_products = setup + 2 * n_iter + refresh + preconditioner + unused
+    n_products = setup + iterations (2 per iteration) + refresh
+                 + preconditioner + unused
 
 where an unused product is the image of a direction that was not taken: it
 gave no decrease (the direction's memory is then forgotten and the iteration
@@ -28,28 +29,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._directions import PRECONDITIONED, make_direction
-from ._engine import MoveHistory
-from ._strategies import make_strategy
+from ._contracts import check_solver_parts
+from ._engine import PURPOSES, MoveHistory
+from ._preconditioner import PreconditionerSchedule
 
 # Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
 # per 50 iterations costs 1% more products and keeps it at rounding level.
 REFRESH_EVERY = 50
-# The preconditioner is the Hessian's diagonal at a recent iterate: it is
-# re-estimated after PRECONDITION_EVERY iterations, and then again after the
-# same period, doubled each time the diagonal changed by at most a factor
-# exp(SETTLED_CHANGE) in every entry. One pass over X (two to three products'
-# time on dense X, where X is squared chunk by chunk) per 20 iterations costs
-# at most about 6% more; on the raw digits and breast-cancer data (10 L-BFGS
-# pairs) the refreshed diagonal needed 1.4-4x fewer iterations than one fixed
-# at the start, and it settles within a few refreshes.
-PRECONDITION_EVERY = 20
-SETTLED_CHANGE = 0.1
 
 
 @dataclass
 class OptimizeResult:
-    """Outcome of :func:`minimize`.
+    """Outcome of :meth:`SubspaceSolver.solve`.
 
     Attributes
     ----------
@@ -69,11 +60,12 @@ class OptimizeResult:
     n_products : int
         Bottleneck products performed.
     product_counts : dict
-        Bottleneck products by purpose: ``"setup"``, ``"iterations"`` (two
-        per iteration), ``"refresh"``, ``"preconditioner"`` (the periodic
-        passes that re-estimate the Hessian's diagonal) and ``"unused"`` (the image of a
-        direction that was not taken: it gave no decrease, after which the
-        direction's state is reset once or the fit ends, or it diverged).
+        Bottleneck products by purpose, as the engine counted them:
+        ``"setup"``, ``"iterations"`` (two per iteration), ``"refresh"``,
+        ``"preconditioner"`` (the periodic passes that re-estimate the
+        Hessian's diagonal) and ``"unused"`` (the image of a direction that
+        was not taken: it gave no decrease, after which the direction's state
+        is reset once or the fit ends, or it diverged).
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
@@ -97,46 +89,46 @@ class OptimizeResult:
     grad_norms: list = field(default_factory=list)
 
 
-def minimize(
-    model,
-    engine,
-    theta0,
-    *,
-    solver,
-    direction,
-    max_iter,
-    tol,
-    memory,
-    memory_directions,
-    learning_rate,
-    momentum,
-    verbose=0,
-    on_iteration=None,
-    on_iteration_begin=None,
-    choose_final=None,
-):
-    """Minimise the model's objective from ``theta0``.
+class SubspaceSolver:
+    """Minimise a model's objective with per-iteration subspace searches.
+
+    :meth:`solve` runs these steps, each a method below whose docstring says
+    what it reads and sets:
+
+    1. :meth:`setup` -- starting pre-activation, preconditioner, gradient;
+    2. per iteration, until :meth:`check_convergence` says stop:
+
+       a. :meth:`begin_iteration` -- tell the callbacks;
+       b. :meth:`compute_direction` -- ``D`` and its image ``X D`` (one
+          forward product);
+       c. :meth:`search` -- the strategy's rates in the subspace, returning
+          the accepted :class:`~sklearn_so._trial.Trial`;
+       d. :meth:`accept` -- move to the trial point, or retry once with the
+          direction's memory forgotten, or stop;
+       e. :meth:`refresh` -- the exact ``X W1 + b1`` every ``REFRESH_EVERY``
+          iterations;
+       f. :meth:`evaluate_gradient` -- value and gradient at the new point
+          (one backward product), reusing the trial's forward state;
+       g. :meth:`record` -- objective, rates, time;
+       h. :meth:`precondition` -- re-estimate the diagonal when due;
+       i. :meth:`end_iteration` -- best iterate, progress line, callbacks;
+
+    3. :meth:`finalize` -- the returned parameters and their exact objective.
 
     Parameters
     ----------
-    model : model object
-        From ``_models``.
-    engine : ProductEngine
+    model : Model
+        From ``_models`` (the ``Model`` protocol of ``_contracts``).
+    engine : Engine
         Wraps X; performs and counts every product.
-    theta0 : ndarray
-        Starting parameters (copied).
-    solver, direction : str
-        Strategy and direction names.
+    strategy : Strategy
+        From ``_strategies.make_strategy``.
+    direction : Direction
+        From ``_directions.make_direction``.
     max_iter : int
         Maximum number of outer iterations.
     tol : float
         Stop when the largest absolute gradient entry is at most ``tol``.
-    memory : int
-        L-BFGS pairs.
-    memory_directions : int
-        Older moves added to the subspace by ``solver="so"``.
-    learning_rate, momentum : float
-        Constant rates of ``solver="fixed"``.
     verbose : int
         If > 0, print one line every ``max(1, 100 // verbose)`` iterations
         (the objective, max|gradient|, the rates of every block and the
@@ -153,219 +145,321 @@ def minimize(
     choose_final : callable or None
         ``choose_final(theta)`` returns the parameters to return instead of
         the last iterate (early stopping picks the best-validated one).
-
-    Returns
-    -------
-    OptimizeResult
+    refresh_every : int
+        Iterations between exact recomputations of the cached product.
     """
-    start_products = engine.n_products
-    theta = np.array(theta0, dtype=np.float64)
-    W1, b1 = model.first_layer(theta)
-    if np.any(W1):
-        Z = _preactivation(engine, W1, b1)
-    else:
-        Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
-    preconditioned = direction in PRECONDITIONED and hasattr(model, "diagonal_scaling")
-    scaling = model.diagonal_scaling(engine, Z) if preconditioned else None
 
-    strategy = make_strategy(
-        solver,
+    def __init__(
+        self,
+        model,
+        engine,
+        strategy,
         direction,
-        memory_directions=memory_directions,
-        learning_rate=learning_rate,
-        momentum=momentum,
-        inner_options=model.inner_options,
-    )
-    search_direction = make_direction(direction, memory, scaling)
-    history = MoveHistory(strategy.n_moves)
-    value, grad = _value_and_gradient(model, engine, theta, Z)
-    best = (value, theta) if np.isfinite(value) else (np.inf, theta)
-    setup_products = engine.n_products - start_products
-    n_refreshes = 0
+        *,
+        max_iter,
+        tol,
+        verbose=0,
+        on_iteration=None,
+        on_iteration_begin=None,
+        choose_final=None,
+        refresh_every=REFRESH_EVERY,
+    ):
+        self.model = model
+        self.engine = engine
+        self.strategy = strategy
+        self.direction = direction
+        self.max_iter = max_iter
+        self.tol = tol
+        self.print_every = max(1, 100 // verbose) if verbose else 0
+        self.on_iteration = on_iteration
+        self.on_iteration_begin = on_iteration_begin
+        self.choose_final = choose_final
+        self.refresh_every = refresh_every
 
-    result = OptimizeResult(theta, value, 0, False, "", 0, {})
-    clock = time.perf_counter()
-    print_every = max(1, 100 // verbose) if verbose else 0
-    stop_reason = f"max_iter={max_iter} iterations reached"
-    refreshed_last = False
-    restarted = False
-    n_unused = 0
-    n_preconditioner = 0
-    precondition_period = next_precondition = PRECONDITION_EVERY
-    diverged = False
-    iteration = 0
-    while iteration < max_iter:
-        grad_max = float(np.max(np.abs(grad), initial=0.0))
-        if grad_max <= tol:
-            result.converged = True
-            stop_reason = f"gradient criterion max|g| <= tol={tol:g} met"
-            break
-        if on_iteration_begin is not None and not restarted:
-            on_iteration_begin(iteration + 1, theta)
-        D = search_direction(theta, grad)
-        if not grad @ D < 0:
-            # Not a descent direction (Adam, or L-BFGS memory gone stale):
-            # fall back to (preconditioned) steepest descent and forget the
-            # stale state.
-            search_direction.reset()
-            D = -grad if scaling is None else -scaling * grad
-        W1_D, b1_D = model.first_layer(D)
-        VD = _preactivation(engine, W1_D, b1_D)
-        oracles = []
+    def solve(self, theta0):
+        """Minimise from ``theta0`` (copied); return an :class:`OptimizeResult`."""
+        self.setup(theta0)
+        while self.iteration < self.max_iter:
+            if self.check_convergence():
+                break
+            self.begin_iteration()
+            D, image = self.compute_direction()
+            step = self.search(D, image)
+            if not self.accept(step):
+                if self.stop_reason is not None:
+                    break
+                continue  # retried with the direction's memory forgotten
+            self.refresh()
+            self.evaluate_gradient()
+            self.record(step)
+            if not np.isfinite(self.value):
+                self.stop("the objective became non-finite (a diverging step)")
+                self.diverged = True
+                break
+            self.precondition()
+            if self.end_iteration():
+                break
+        return self.finalize()
 
-        def subspace_oracle(basis, theta=theta, Z=Z, oracles=oracles):
-            phi = model.subspace(theta, Z, basis)
-            oracles.append((basis, phi))
-            return phi
+    # -- the steps ---------------------------------------------------------
 
-        step = strategy.step(
+    def setup(self, theta0):
+        """Check the parts and evaluate the starting point.
+
+        Reads ``theta0``. Sets ``theta``, ``point`` (the model's forward state,
+        holding ``Z = X W1 + b1``: one product, none when ``W1`` is zero),
+        ``scaling`` (the preconditioner, one pass over X, when the direction
+        uses one and the model offers it), ``value``, ``grad`` (one backward
+        product), the move history, the preconditioner schedule and the
+        records. Products are counted as ``"setup"``.
+        """
+        model, engine = self.model, self.engine
+        self.preconditioned = check_solver_parts(
+            model, engine, self.direction, self.strategy
+        )
+        self.theta = np.array(theta0, dtype=np.float64)
+        W1, b1 = model.first_layer(self.theta)
+        if np.any(W1):
+            Z = engine.pre_activation(W1, b1, "setup")
+        else:
+            Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
+        self.point = model.point(self.theta, Z)
+        self.scaling = None
+        if self.preconditioned:
+            self.scaling = model.diagonal_scaling(engine, self.point, "setup")
+            self.direction.set_scaling(self.scaling)
+        self.schedule = PreconditionerSchedule()
+        self.history = MoveHistory(self.strategy.n_moves)
+        self.evaluate_gradient(purpose="setup")
+        self.best = (self.value, self.theta) if np.isfinite(self.value) else None
+        self.result = OptimizeResult(self.theta, self.value, 0, False, "", 0, {})
+        self.iteration = 0
+        self.grad_max = np.nan
+        self.retrying = False
+        self.diverged = False
+        self.refreshed_last = False
+        self.stop_reason = None
+        self.clock = time.perf_counter()
+
+    def check_convergence(self):
+        """Whether the gradient criterion ``max|g| <= tol`` holds.
+
+        Reads ``grad``. Sets ``grad_max`` and, when met, the result's
+        ``converged`` and the stop reason.
+        """
+        self.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        if self.grad_max <= self.tol:
+            self.result.converged = True
+            self.stop(f"gradient criterion max|g| <= tol={self.tol:g} met")
+            return True
+        return False
+
+    def begin_iteration(self):
+        """Tell the callbacks an iteration starts (not again on its retry).
+
+        Reads ``iteration``, ``theta``, ``retrying``.
+        """
+        if self.on_iteration_begin is not None and not self.retrying:
+            self.on_iteration_begin(self.iteration + 1, self.theta)
+
+    def compute_direction(self):
+        """Return the new direction ``D`` and its image ``X D1 + d1``.
+
+        Reads ``theta``, ``grad``, ``scaling``. A direction that is not a
+        descent direction (Adam's, or L-BFGS's with stale memory) is replaced
+        by (preconditioned) steepest descent and its state forgotten. One
+        forward product, counted as ``"iterations"``.
+        """
+        D = self.direction(self.theta, self.grad)
+        if not self.grad @ D < 0:
+            self.direction.reset()
+            D = -self.grad if self.scaling is None else -self.scaling * self.grad
+        W1_D, b1_D = self.model.first_layer(D)
+        return D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+
+    def search(self, D, image):
+        """Let the strategy choose the rates; return its ``StepResult``.
+
+        Reads ``theta``, ``point``, ``value``, ``grad`` and the move history.
+        Every trial point is evaluated from cached images: no product.
+        """
+        model, theta, point = self.model, self.theta, self.point
+        return self.strategy.step(
             model,
-            subspace_oracle,
-            value,
-            grad,
+            lambda basis: model.subspace(theta, point, basis),
+            self.value,
+            self.grad,
             D,
-            VD,
-            history.recent(strategy.n_moves),
+            image,
+            self.history.recent(self.strategy.n_moves),
             limits=model.step_limits(theta),
         )
+
+    def accept(self, step):
+        """Move to the accepted trial point; return whether the iterate moved.
+
+        Reads ``step``. When the objective there is not finite, or no rates
+        decreased it a second time running, sets the stop reason (and
+        ``diverged``); after the first failure, forgets the direction's state
+        and the moves and sets ``retrying``. In each case the direction's
+        image is written off as ``"unused"``. On success sets ``theta``,
+        ``point`` (the trial's own forward state, with everything computed
+        there), pushes the move and its image to the history (strategies
+        that keep moves) and advances ``iteration``.
+        """
         if not np.isfinite(step.value):
-            stop_reason = "the objective became non-finite (a diverging step)"
-            diverged = True
-            n_unused += 1
-            break
-        if not np.any(step.a):
-            if not restarted:
-                # Retry once with the direction's state (curvature pairs,
-                # moments) and the momentum forgotten before giving up; the
-                # direction's image was spent for nothing and is counted apart.
-                search_direction.reset()
-                history.clear()
-                restarted = True
-                n_unused += 1
-                continue
-            stop_reason = "no further decrease of the objective was possible"
-            n_unused += 1
-            break
-        restarted = False
+            self.engine.write_off("iterations")
+            self.stop("the objective became non-finite (a diverging step)")
+            self.diverged = True
+            return False
+        if not step.moved:
+            self.engine.write_off("iterations")
+            if self.retrying:
+                self.stop("no further decrease of the objective was possible")
+            else:
+                self.direction.reset()
+                self.history.clear()
+                self.retrying = True
+            return False
+        self.retrying = False
         delta = step.basis.step(step.a)
-        theta = theta + delta
-        # The step's image costs an n x r pass: only build it when a strategy
-        # keeps moves (momentum) or the search did not keep the trial's array.
-        image = step.basis.image(step.a, Z.shape) if strategy.n_moves else None
-        Z = _new_pre_activation(oracles, step, Z, image)
-        if image is not None:
-            history.push(delta, image)
-        iteration += 1
-        refreshed_last = iteration % REFRESH_EVERY == 0
-        if refreshed_last:
-            Z = _preactivation(engine, *model.first_layer(theta))
-            n_refreshes += 1
-        value, grad = _value_and_gradient(model, engine, theta, Z)
-        learning, mom = step.basis.rates(step.a, len(model.blocks))
-        _record(result, value, learning, mom, grad_max)
-        result.times.append(time.perf_counter() - clock)
-        if not np.isfinite(value):
-            stop_reason = "the objective became non-finite (a diverging step)"
-            diverged = True
-            break
-        if preconditioned and iteration == next_precondition:
-            previous, scaling = scaling, model.diagonal_scaling(engine, Z)
-            search_direction.set_scaling(scaling)
-            n_preconditioner += 1
-            if np.max(np.abs(np.log(scaling / previous))) <= SETTLED_CHANGE:
-                # The diagonal has settled: re-estimate it half as often.
-                precondition_period *= 2
-            next_precondition += precondition_period
-        if value <= best[0]:
-            best = (value, theta)
-        if print_every and iteration % print_every == 0:
-            _print_progress(iteration, value, grad, learning, mom, engine)
-        if on_iteration is not None and on_iteration(iteration, theta, value):
-            stop_reason = getattr(on_iteration, "reason", "stopped by a callback")
-            break
+        self.theta = self.theta + delta
+        self.point = step.trial.point
+        if self.strategy.n_moves:
+            # The step's image is an n x r pass: built only when kept.
+            shape = self.point.pre_activation.shape
+            self.history.push(delta, step.basis.image(step.a, shape))
+        self.iteration += 1
+        return True
 
-    result.n_iter = len(result.loss_curve)
-    result.grad_max = float(np.max(np.abs(grad), initial=0.0))
-    if not result.converged and not diverged and result.grad_max <= tol:
-        # The last iteration reached the criterion the loop had no turn to test.
-        result.converged = True
-        stop_reason = f"gradient criterion max|g| <= tol={tol:g} met"
-    if diverged and np.isfinite(best[0]):
-        theta, refreshed_last = best[1], False
-        result.grad_max = np.nan
-        stop_reason += "; the best finite iterate was kept"
-    if choose_final is not None:
-        # Early stopping only ever holds finite, validated iterates.
-        chosen = choose_final(theta)
-        if chosen is not theta:
-            theta, refreshed_last = chosen, False
+    def refresh(self):
+        """Recompute ``Z = X W1 + b1`` exactly every ``refresh_every`` iterations.
+
+        Reads ``iteration``, ``theta``. Sets ``refreshed_last`` and, when due,
+        ``point`` (a fresh forward state; one product, ``"refresh"``).
+        """
+        self.refreshed_last = self.iteration % self.refresh_every == 0
+        if self.refreshed_last:
+            W1, b1 = self.model.first_layer(self.theta)
+            Z = self.engine.pre_activation(W1, b1, "refresh")
+            self.point = self.model.point(self.theta, Z)
+
+    def evaluate_gradient(self, purpose="iterations"):
+        """Objective and full gradient at ``theta``: one backward product.
+
+        Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
+        """
+        value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
+        W1_grad, _ = self.model.first_layer(grad)
+        W1_grad += self.engine.backward(R, purpose)
+        self.value, self.grad = value, grad
+
+    def record(self, step):
+        """Append the objective, the rates per block and the time.
+
+        Reads ``value``, ``grad_max`` (at the iteration's start) and the
+        step's rates.
+        """
+        learning, momentum = step.basis.rates(step.a, len(self.model.blocks))
+        result = self.result
+        result.loss_curve.append(float(self.value))
+        result.learning_rates.append(learning)
+        result.momentum_rates.append(momentum)
+        result.grad_norms.append(self.grad_max)
+        result.times.append(time.perf_counter() - self.clock)
+
+    def precondition(self):
+        """Re-estimate the diagonal preconditioner when the schedule says so.
+
+        Reads ``iteration``, ``point``. Sets ``scaling`` and hands it to the
+        direction (one pass over X, ``"preconditioner"``).
+        """
+        if not (self.preconditioned and self.schedule.due(self.iteration)):
+            return
+        previous = self.scaling
+        self.scaling = self.model.diagonal_scaling(
+            self.engine, self.point, "preconditioner"
+        )
+        self.direction.set_scaling(self.scaling)
+        self.schedule.update(previous, self.scaling)
+
+    def end_iteration(self):
+        """Keep the best iterate, print progress, call back; True to stop.
+
+        Reads ``value``, ``theta``, ``iteration``. Sets ``best`` and, when
+        the callback stops the fit, the stop reason.
+        """
+        if self.best is None or self.value <= self.best[0]:
+            self.best = (self.value, self.theta)
+        if self.print_every and self.iteration % self.print_every == 0:
+            self._print_progress(self.result.learning_rates[-1])
+        if self.on_iteration is not None and self.on_iteration(
+            self.iteration, self.theta, self.value
+        ):
+            self.stop(getattr(self.on_iteration, "reason", "stopped by a callback"))
+            return True
+        return False
+
+    def finalize(self):
+        """Choose the returned parameters and compute their exact objective.
+
+        Reads everything above. After a breakdown the best finite iterate is
+        returned; early stopping may choose another one. Unless the last
+        iteration refreshed it, ``Z`` is recomputed exactly (one product,
+        ``"refresh"``) so that the fitted model carries no drift.
+        """
+        result, model, engine = self.result, self.model, self.engine
+        if self.stop_reason is None:
+            self.stop(f"max_iter={self.max_iter} iterations reached")
+        result.n_iter = len(result.loss_curve)
+        result.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        theta, refreshed = self.theta, self.refreshed_last
+        if not result.converged and not self.diverged and result.grad_max <= self.tol:
+            # The last iteration reached the criterion the loop had no turn to test.
+            result.converged = True
+            self.stop_reason = f"gradient criterion max|g| <= tol={self.tol:g} met"
+        if self.diverged and self.best is not None:
+            theta, refreshed = self.best[1], False
             result.grad_max = np.nan
-    if not refreshed_last:
-        Z = _preactivation(engine, *model.first_layer(theta))
-        n_refreshes += 1
-    result.theta = theta
-    result.pre_activation = Z
-    result.value = model.objective(theta, Z)
-    result.stop_reason = stop_reason
-    result.n_products = engine.n_products - start_products
-    result.product_counts = {
-        "setup": setup_products,
-        "iterations": 2 * result.n_iter,
-        "refresh": n_refreshes,
-        "preconditioner": n_preconditioner,
-        "unused": n_unused,
-    }
-    if verbose:
-        print(f"[sklearn-so] stopped after {result.n_iter} iterations: {stop_reason}")
-    return result
+            self.stop_reason += "; the best finite iterate was kept"
+        if self.choose_final is not None:
+            # Early stopping only ever holds finite, validated iterates.
+            chosen = self.choose_final(theta)
+            if chosen is not theta:
+                theta, refreshed = chosen, False
+                result.grad_max = np.nan
+        point = self.point
+        if not refreshed:
+            W1, b1 = model.first_layer(theta)
+            point = model.point(theta, engine.pre_activation(W1, b1, "refresh"))
+        result.theta = theta
+        result.pre_activation = point.pre_activation
+        result.value = model.objective(theta, point)
+        result.stop_reason = self.stop_reason
+        result.product_counts = {
+            purpose: engine.counts[purpose] for purpose in PURPOSES
+        }
+        result.n_products = engine.n_products
+        if self.print_every:
+            print(
+                f"[sklearn-so] stopped after {result.n_iter} iterations: "
+                f"{self.stop_reason}"
+            )
+        return result
 
+    # -- helpers -----------------------------------------------------------
 
-def _preactivation(engine, W1, b1):
-    """``X W1 + b1``: one forward product."""
-    Z = engine.forward(W1)
-    if b1 is not None:
-        Z += b1
-    return Z
+    def stop(self, reason):
+        """Record why the loop stops."""
+        self.stop_reason = reason
 
-
-def _new_pre_activation(oracles, step, Z, image):
-    """``Z + image``: the accepted trial's own array when the search kept it.
-
-    Taking the trial's array (equal to ``Z + image`` up to rounding) lets the
-    model and the loss reuse what they computed at that point, so the
-    gradient evaluation makes no second pass of exponentials and activations.
-    ``image`` may be None: it is then built from the step only if needed.
-    """
-    for basis, phi in oracles:
-        if basis is step.basis:
-            trial = phi.pre_activation(step.a)
-            if trial is not None:
-                return trial
-    if image is None:
-        image = step.basis.image(step.a, Z.shape)
-    return Z + image
-
-
-def _value_and_gradient(model, engine, theta, Z):
-    """Objective and full gradient: one backward product."""
-    value, R, grad = model.objective_and_gradient(theta, Z)
-    W1_grad, _ = model.first_layer(grad)
-    W1_grad += engine.backward(R)
-    return value, grad
-
-
-def _record(result, value, learning, momentum, grad_max):
-    result.loss_curve.append(float(value))
-    result.learning_rates.append(learning)
-    result.momentum_rates.append(momentum)
-    result.grad_norms.append(grad_max)
-
-
-def _print_progress(iteration, value, grad, learning, momentum, engine):
-    rates = ", ".join(
-        f"lr={lr:.3g} mom={m:.3g}" for lr, m in zip(learning, momentum, strict=True)
-    )
-    print(
-        f"[sklearn-so] iter {iteration:5d}  objective {value:.10g}  "
-        f"max|g| {np.max(np.abs(grad)):.3e}  {rates}  products {engine.n_products}"
-    )
+    def _print_progress(self, learning):
+        momentum = self.result.momentum_rates[-1]
+        rates = ", ".join(
+            f"lr={lr:.3g} mom={m:.3g}" for lr, m in zip(learning, momentum, strict=True)
+        )
+        print(
+            f"[sklearn-so] iter {self.iteration:5d}  objective {self.value:.10g}  "
+            f"max|g| {np.max(np.abs(self.grad)):.3e}  {rates}  "
+            f"products {self.engine.n_products}"
+        )

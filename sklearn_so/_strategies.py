@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._subspace import armijo_backtracking, subspace_newton
+from ._trial import Trial
 
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
 
@@ -124,12 +125,37 @@ def build_basis(D, VD, moves, model, per_block):
 
 @dataclass
 class StepResult:
-    """What a strategy chose: rates, the basis and the new objective."""
+    """What a strategy chose on one iteration.
+
+    Attributes
+    ----------
+    basis : Basis
+        The subspace searched.
+    trial : Trial or None
+        The accepted trial point (its rates, objective and the model's
+        forward state there); None when no rates decreased the objective.
+    value : float
+        The objective at the accepted point (the current one if none).
+    n_evals : int
+        Evaluations of the subspace objective.
+    """
 
     basis: Basis
-    a: np.ndarray
+    trial: Trial | None
     value: float
     n_evals: int
+
+    @property
+    def a(self):
+        """The chosen rates, zeros when no point was accepted."""
+        if self.trial is None:
+            return np.zeros(len(self.basis.kinds))
+        return self.trial.rates
+
+    @property
+    def moved(self):
+        """Whether the iterate moves: a trial was accepted with non-zero rates."""
+        return self.trial is not None and bool(np.any(self.trial.rates))
 
 
 class Strategy:
@@ -157,7 +183,8 @@ class Strategy:
         model : model object
             Gives the blocks.
         phi_factory : callable
-            ``phi_factory(basis)`` returns the subspace objective ``phi``.
+            ``phi_factory(basis)`` returns the subspace objective ``phi``,
+            whose calls return :class:`~sklearn_so._trial.Trial` objects.
         f0 : float
             The current objective.
         grad : ndarray
@@ -177,8 +204,17 @@ class Strategy:
         basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
         phi = phi_factory(basis)
         fits = None if limits is None else basis.within(limits, model.blocks)
-        a, value, n_evals = self.solve(phi, basis, f0, grad, fits)
-        return StepResult(basis, a, value, n_evals)
+        trial, n_evals = self.solve(phi, basis, f0, grad, fits)
+        value = f0 if trial is None else trial.value
+        return StepResult(basis, trial, value, n_evals)
+
+    def solve(self, phi, basis, f0, grad, fits):
+        """Return the accepted trial (None for no decrease) and the evaluations.
+
+        Subclasses implement it; ``fits`` is None or tells whether rates
+        respect the step limits.
+        """
+        raise NotImplementedError
 
     def _warm_start(self, basis):
         """The previous rates of the directions of the same role, else 0."""
@@ -209,10 +245,10 @@ class LineSearch(Strategy):
         if fits is not None:
             while start > 0 and not fits(np.array([start])):
                 start *= 0.5
-        step, value, n_evals = armijo_backtracking(phi, f0, slope, start)
-        if step > 0:
-            self._last["lr"] = step
-        return np.array([step]), value, n_evals
+        trial, n_evals = armijo_backtracking(phi, f0, slope, start)
+        if trial is not None:
+            self._last["lr"] = float(trial.rates[0])
+        return trial, n_evals
 
 
 class SubspaceNewton(Strategy):
@@ -224,15 +260,13 @@ class SubspaceNewton(Strategy):
             start[0] = 1.0
         if fits is not None and not fits(start):
             start = np.zeros_like(start)
-        a, value, n_evals = subspace_newton(
+        trial, n_evals = subspace_newton(
             phi, start, value_at_zero=f0, fits=fits, **self.inner_options
         )
-        if value < f0:
-            self._remember(basis, a)
-        else:
-            a = np.zeros_like(a)
-            value = f0
-        return a, value, n_evals
+        if not trial.value < f0:
+            return None, n_evals
+        self._remember(basis, trial.rates)
+        return trial, n_evals
 
 
 class LineOptimisation(SubspaceNewton):
@@ -269,7 +303,9 @@ class FixedRates(Strategy):
         a = np.array(
             [self.learning_rate if k == "lr" else self.momentum for k in basis.kinds]
         )
-        return a, phi(a, derivatives=False), 1
+        # The constant rates are taken whatever they give: a non-finite
+        # value is the outer loop's to detect.
+        return phi(a, derivatives=False), 1
 
 
 def make_strategy(

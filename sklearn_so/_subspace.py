@@ -2,8 +2,11 @@
 
 ``phi(a)`` is the outer objective at ``theta + sum_j a_j P_j``; it is evaluated
 from cached images only, so every call costs O(n k q) and no product with X.
-``phi(a, derivatives=True)`` returns ``(value, gradient, hessian)`` and
-``phi(a, derivatives=False)`` the value alone.
+``phi(a, derivatives=True)`` returns a :class:`~sklearn_so._trial.Trial` with
+the value, gradient and Hessian in the rates, ``phi(a, derivatives=False)``
+one with the value alone. The solvers return the accepted trial itself (as
+optax's line searches return the accepted point's value and gradient in
+their state), so the caller continues from everything computed there.
 """
 
 import numpy as np
@@ -48,25 +51,25 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
 
     Returns
     -------
-    step : float
-        The accepted step, 0.0 if none satisfied the condition.
-    value : float
-        ``phi(step)``.
+    trial : Trial or None
+        The accepted trial (its ``rates`` hold the step), None if no step
+        satisfied the condition.
     n_trials : int
-        Number of evaluations of ``phi``.
+        Number of step lengths tried.
     """
     rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(f0)
-    for trial in range(1, max_trials + 1):
-        value = phi(np.array([step]), derivatives=False)
+    for n_trials in range(1, max_trials + 1):
+        trial = phi(np.array([step]), derivatives=False)
+        value = trial.value
         if np.isfinite(value):
             if value <= f0 + ARMIJO_C1 * step * slope and value < f0:
-                return step, value, trial
+                return trial, n_trials
             if f0 - rounding <= value < f0:
-                _, derivative, _ = phi(np.array([step]), derivatives=True)
-                if derivative[0] <= (1 - 2 * ARMIJO_C1) * abs(slope):
-                    return step, value, trial
+                with_slope = phi(np.array([step]), derivatives=True)
+                if with_slope.gradient[0] <= (1 - 2 * ARMIJO_C1) * abs(slope):
+                    return with_slope, n_trials
         step *= shrink
-    return 0.0, f0, max_trials
+    return None, max_trials
 
 
 def subspace_newton(
@@ -104,31 +107,35 @@ def subspace_newton(
 
     Returns
     -------
-    a : ndarray of shape (k,)
-        The rates found; never worse than ``a = 0``.
-    value : float
-        ``phi(a)``.
+    trial : Trial
+        The trial at the rates found (``trial.rates``), with derivatives;
+        never worse than ``a = 0``.
     n_evals : int
         Number of evaluations of ``phi``.
     """
     zero = np.zeros_like(a_start, dtype=float)
     n_evals = 0
-    start = None
+    current = None
     if np.any(a_start):
-        warm = phi(a_start, derivatives=True)
+        warm = phi(a_start.astype(float), derivatives=True)
         n_evals += 1
-        if np.isfinite(warm[0]):
-            start = (a_start.astype(float), warm)
+        if np.isfinite(warm.value):
+            current = warm
     # The derivatives at 0 are needed only when the warm start is not better
     # than 0, and the caller usually knows phi(0).
-    if start is None or value_at_zero is None or not start[1][0] < value_at_zero:
+    if current is None or value_at_zero is None or not current.value < value_at_zero:
         at_zero = phi(zero, derivatives=True)
         n_evals += 1
-        value_at_zero = at_zero[0]
-        if start is None or not start[1][0] < value_at_zero:
-            start = (zero, at_zero)
+        value_at_zero = at_zero.value
+        if current is None or not current.value < value_at_zero:
+            current = at_zero
     f_zero = value_at_zero
-    a, (value, grad, hess) = start
+    a, value, grad, hess = (
+        current.rates,
+        current.value,
+        current.gradient,
+        current.hessian,
+    )
     for iteration in range(max_iter):
         delta = _positive_definite_solve(hess, grad)
         decrement = -(grad @ delta)
@@ -149,10 +156,9 @@ def subspace_newton(
         accepted = None
         rounding_trials = 0
         for _ in range(40):
-            trial = a + step * delta
-            evaluation = phi(trial, derivatives=True)
+            evaluation = phi(a + step * delta, derivatives=True)
             n_evals += 1
-            trial_value = evaluation[0]
+            trial_value = evaluation.value
             if np.isfinite(trial_value):
                 if trial_value <= value - ARMIJO_C1 * step * decrement:
                     accepted = evaluation
@@ -163,7 +169,7 @@ def subspace_newton(
                 # still finds a smaller gradient by halving; beyond that,
                 # shorter steps cannot be told apart: give up.
                 if abs(trial_value - value) <= rounding:
-                    if np.linalg.norm(evaluation[1]) < np.linalg.norm(grad):
+                    if np.linalg.norm(evaluation.gradient) < np.linalg.norm(grad):
                         accepted = evaluation
                         break
                     rounding_trials += 1
@@ -172,9 +178,14 @@ def subspace_newton(
             step *= 0.5
         if accepted is None:
             break
-        a = trial
-        value, grad, hess = accepted
-    return a, value, n_evals
+        current = accepted
+        a, value, grad, hess = (
+            current.rates,
+            current.value,
+            current.gradient,
+            current.hessian,
+        )
+    return current, n_evals
 
 
 def _positive_definite_solve(hess, grad):

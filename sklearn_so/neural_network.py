@@ -112,7 +112,8 @@ class _EarlyStopping:
 
     def __call__(self, iteration, theta, value):
         W1, b1 = self.model.first_layer(theta)
-        _, out = self.model.output(theta, self.engine.forward(W1) + b1)
+        Z_val = self.engine.pre_activation(W1, b1, "validation")
+        _, out = self.model.output(theta, Z_val)
         score = float(self.score(out))
         self.scores.append(score)
         improved = np.isfinite(score) and score >= self.best_score + self.tol

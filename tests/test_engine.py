@@ -19,14 +19,19 @@ def test_dense_products_are_counted_and_exact(order, dtype):
     # float32 X is multiplied in float32: agreement to its precision.
     rtol, atol = (1e-12, 0.0) if dtype == np.float64 else (1e-5, 1e-5)
     Xf = X.astype(float)
-    np.testing.assert_allclose(engine.forward(M), Xf @ M, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(engine.backward(R), Xf.T @ R, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(engine.forward(M, "setup"), Xf @ M, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        engine.backward(R, "iterations"), Xf.T @ R, rtol=rtol, atol=atol
+    )
     H = rng.uniform(size=(50, 3))
     np.testing.assert_allclose(
-        engine.squared_backward(H, chunk_bytes=16 * 7 * 8), (Xf**2).T @ H, rtol=rtol
+        engine.squared_backward(H, "preconditioner", chunk_bytes=16 * 7 * 8),
+        (Xf**2).T @ H,
+        rtol=rtol,
     )
     assert engine.n_products == 3
-    assert engine.forward(M).dtype == np.float64
+    assert engine.counts == {"setup": 1, "iterations": 1, "preconditioner": 1}
+    assert engine.forward(M, "setup").dtype == np.float64
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
@@ -37,16 +42,20 @@ def test_sparse_products_stay_sparse(fmt):
     rng = np.random.default_rng(1)
     M = rng.standard_normal((30, 2))
     R = rng.standard_normal((40, 2))
-    np.testing.assert_allclose(engine.forward(M), X.toarray() @ M, rtol=1e-12)
-    np.testing.assert_allclose(engine.backward(R), X.toarray().T @ R, rtol=1e-12)
+    np.testing.assert_allclose(engine.forward(M, "setup"), X.toarray() @ M, rtol=1e-12)
+    np.testing.assert_allclose(
+        engine.backward(R, "iterations"), X.toarray().T @ R, rtol=1e-12
+    )
     H = rng.uniform(size=(40, 2))
     stored = X.data.copy()
     np.testing.assert_allclose(
-        engine.squared_backward(H), (X.toarray() ** 2).T @ H, rtol=1e-12
+        engine.squared_backward(H, "preconditioner"),
+        (X.toarray() ** 2).T @ H,
+        rtol=1e-12,
     )
     np.testing.assert_array_equal(X.data, stored)  # squaring left X alone
     assert engine.n_products == 3
-    assert isinstance(engine.forward(M), np.ndarray)
+    assert isinstance(engine.forward(M, "setup"), np.ndarray)
 
 
 def test_unknown_array_type_is_refused():
@@ -69,3 +78,22 @@ def test_engine_count_starts_at_zero():
     engine = ProductEngine(np.eye(3))
     assert engine.n_products == 0
     assert engine.shape == (3, 3)
+
+
+def test_products_are_counted_by_purpose_and_written_off():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 4))
+    engine = ProductEngine(X)
+    W, b = rng.standard_normal((4, 2)), rng.standard_normal(2)
+    np.testing.assert_allclose(
+        engine.pre_activation(W, b, "setup"), X @ W + b, rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        engine.pre_activation(W, None, "iterations"), X @ W, rtol=1e-14
+    )
+    engine.backward(rng.standard_normal((6, 2)), "iterations")
+    engine.write_off("iterations")
+    assert engine.counts == {"setup": 1, "iterations": 1, "unused": 1}
+    assert engine.n_products == 3
+    with pytest.raises(ValueError, match="no 'refresh' product"):
+        engine.write_off("refresh")

@@ -16,7 +16,8 @@ import sklearn_so._base
 from sklearn_so import SOLogisticRegression
 from sklearn_so._base import resolve_memory
 from sklearn_so._engine import ProductEngine
-from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
+from sklearn_so._optimizer import REFRESH_EVERY
+from sklearn_so._preconditioner import PRECONDITION_EVERY
 
 from ._data import make_classification_data
 
@@ -47,18 +48,18 @@ class CountingEngine(ProductEngine):
 
     calls = 0
 
-    def forward(self, M):
+    def forward(self, M, purpose):
         CountingEngine.calls += 1
-        return super().forward(M)
+        return super().forward(M, purpose)
 
-    def backward(self, R):
+    def backward(self, R, purpose):
         CountingEngine.calls += 1
-        return super().backward(R)
+        return super().backward(R, purpose)
 
-    def squared_backward(self, H, chunk_bytes=2**20):
+    def squared_backward(self, H, purpose, chunk_bytes=2**20):
         CountingEngine.calls += 1
         CountingEngine.squared_calls += 1
-        return super().squared_backward(H, chunk_bytes)
+        return super().squared_backward(H, purpose, chunk_bytes)
 
 
 @pytest.fixture

@@ -38,8 +38,12 @@ def _Z(X, model, theta):
     return X @ W1 + b1
 
 
+def _point(X, model, theta):
+    return model.point(theta, _Z(X, model, theta))
+
+
 def _objective(X, model, theta):
-    return model.objective(theta, _Z(X, model, theta))
+    return model.objective(theta, _point(X, model, theta))
 
 
 CASES = list(itertools.product(sorted(ACTIVATIONS), OUTPUTS, [False, True]))
@@ -50,8 +54,8 @@ def test_gradient_matches_finite_differences(activation, output, weighted):
     X, model, theta, _ = _network(activation, output, weighted)
     if activation == "relu":
         theta[model._b1] += 0.05  # keep away from the kink at 0
-    value, R, grad = model.objective_and_gradient(theta, _Z(X, model, theta))
-    model.first_layer(grad)[0][...] += ProductEngine(X).backward(R)
+    value, R, grad = model.objective_and_gradient(theta, _point(X, model, theta))
+    model.first_layer(grad)[0][...] += ProductEngine(X).backward(R, "iterations")
     assert value == pytest.approx(_objective(X, model, theta), rel=1e-13)
     eps = 1e-6
     numeric = np.array(
@@ -82,17 +86,23 @@ def test_subspace_value_gradient_and_gauss_newton(
 
     basis = build_basis(D, image(D), [(move, image(move))], model, per_block)
     assert len(basis.V) == (4 if per_block else 2)
-    Z = _Z(X, model, theta)
-    phi = model.subspace(theta, Z, basis)
+    phi = model.subspace(theta, _point(X, model, theta), basis)
     k = len(basis.V)
     a = 0.2 * rng.standard_normal(k)
 
-    value, grad, hess = phi(a)
+    trial = phi(a)
+    value, grad, hess = trial.value, trial.gradient, trial.hessian
     assert value == pytest.approx(_objective(X, model, theta + a @ basis.P), rel=1e-12)
+    # The trial's point is the forward state at theta + a P.
+    expected = _point(X, model, theta + a @ basis.P)
+    for name in ("pre_activation", "hidden", "output"):
+        np.testing.assert_allclose(
+            getattr(trial.point, name), getattr(expected, name), rtol=1e-12, atol=1e-12
+        )
     eps = 1e-6
     numeric = np.array(
         [
-            (phi(a + eps * e, False) - phi(a - eps * e, False)) / (2 * eps)
+            (phi(a + eps * e, False).value - phi(a - eps * e, False).value) / (2 * eps)
             for e in np.eye(k)
         ]
     )
@@ -110,7 +120,7 @@ def test_subspace_value_gradient_and_gauss_newton(
             for e in np.eye(k)
         ]
     )
-    _, _, loss_curvature = model.loss.evaluate(output_at(a), model.y, model.weights, J)
+    _, _, loss_curvature = model.loss.evaluate(output_at(a), model.targets, J)
     mask = model._weight_mask
     expected = loss_curvature + model.l2 * basis.P[:, mask] @ basis.P[:, mask].T
     np.testing.assert_allclose(hess, expected, rtol=1e-5, atol=1e-8)
@@ -136,10 +146,11 @@ def test_gradient_at_a_trial_reuses_its_activation_slope(activation):
     D = rng.standard_normal(model.n_params)
     W1_D, b1_D = model.first_layer(D)
     basis = build_basis(D, X @ W1_D + b1_D, [], model, per_block=True)
-    phi = model.subspace(theta, _Z(X, model, theta), basis)
+    phi = model.subspace(theta, _point(X, model, theta), basis)
     a = 0.1 * rng.standard_normal(len(basis.V))
-    phi(a)
-    trial_theta, trial_Z = theta + a @ basis.P, phi.pre_activation(a)
+    trial = phi(a)
+    trial_theta = theta + a @ basis.P
+    assert trial.point.slope is not None
 
     calls = []
     original = model.act_prime
@@ -149,9 +160,10 @@ def test_gradient_at_a_trial_reuses_its_activation_slope(activation):
         return original(z, activations)
 
     model.act_prime = counting
-    reused = model.objective_and_gradient(trial_theta, trial_Z)
+    reused = model.objective_and_gradient(trial_theta, trial.point)
     assert calls == []
-    fresh = model.objective_and_gradient(trial_theta, trial_Z.copy())
+    fresh_point = model.point(trial_theta, trial.point.pre_activation.copy())
+    fresh = model.objective_and_gradient(trial_theta, fresh_point)
     assert len(calls) == 1
     assert reused[0] == pytest.approx(fresh[0], rel=1e-14)
     np.testing.assert_allclose(reused[1], fresh[1], rtol=1e-13, atol=1e-15)

@@ -9,6 +9,34 @@ from sklearn_so._subspace import (
     armijo_backtracking,
     subspace_newton,
 )
+from sklearn_so._trial import Trial
+
+
+def trials(phi):
+    """Wrap ``phi`` returning a value or (value, gradient, Hessian) into Trials."""
+
+    def wrapped(a, derivatives=True):
+        if not derivatives:
+            return Trial(np.array(a, dtype=float), phi(a, False))
+        value, grad, hess = phi(a, True)
+        return Trial(np.array(a, dtype=float), value, grad, hess)
+
+    return wrapped
+
+
+def newton(phi, a_start, **options):
+    """``subspace_newton`` on a plain ``phi``: ``(rates, value, n_evals)``."""
+    trial, n_evals = subspace_newton(trials(phi), a_start, **options)
+    assert trial.has_derivatives
+    return trial.rates, trial.value, n_evals
+
+
+def armijo(phi, f0, slope, step):
+    """``armijo_backtracking`` on a plain ``phi``: ``(step, value, n_trials)``."""
+    trial, n_trials = armijo_backtracking(trials(phi), f0, slope, step)
+    if trial is None:
+        return 0.0, f0, n_trials
+    return float(trial.rates[0]), trial.value, n_trials
 
 
 def quadratic(A, b):
@@ -28,7 +56,7 @@ def test_newton_solves_a_quadratic_exactly():
     M = rng.standard_normal((4, 4))
     A = M @ M.T + 0.1 * np.eye(4)
     b = rng.standard_normal(4)
-    a, value, _ = subspace_newton(quadratic(A, b), np.zeros(4))
+    a, value, _ = newton(quadratic(A, b), np.zeros(4))
     np.testing.assert_allclose(a, np.linalg.solve(A, b), rtol=1e-10)
     assert value == pytest.approx(-0.5 * b @ np.linalg.solve(A, b), rel=1e-12)
 
@@ -49,7 +77,7 @@ def test_newton_minimises_a_smooth_convex_function():
         hess = C.T @ (np.diag(p) - np.outer(p, p)) @ C + np.eye(2)
         return value, grad, hess
 
-    a, value, _ = subspace_newton(phi, np.zeros(2))
+    a, value, _ = newton(phi, np.zeros(2))
     reference = minimize(
         lambda x: phi(x)[0],
         np.zeros(2),
@@ -69,14 +97,14 @@ def test_a_worse_warm_start_is_ignored_and_zero_is_never_beaten_by_worse():
     A = np.diag([1.0, 4.0])
     b = np.array([1.0, -2.0])
     phi = quadratic(A, b)
-    a, value, _ = subspace_newton(phi, np.array([1e6, -1e6]))
+    a, value, _ = newton(phi, np.array([1e6, -1e6]))
     np.testing.assert_allclose(a, [1.0, -0.5], rtol=1e-10)
     assert value <= phi(np.zeros(2), False)
 
 
 def test_no_step_when_zero_is_optimal():
     phi = quadratic(np.eye(2), np.zeros(2))
-    a, value, _ = subspace_newton(phi, np.zeros(2))
+    a, value, _ = newton(phi, np.zeros(2))
     np.testing.assert_array_equal(a, 0.0)
     assert value == 0.0
 
@@ -89,7 +117,7 @@ def test_collinear_directions_get_bounded_rates():
     A = np.outer(u, u) + 1e-20 * np.eye(2)
     b = u.copy()
     phi = quadratic(A, b)
-    a, value, _ = subspace_newton(phi, np.zeros(2))
+    a, value, _ = newton(phi, np.zeros(2))
     assert np.max(np.abs(a)) < 1e3
     assert value == pytest.approx(-0.5 * (b @ b) / (u @ u), rel=1e-6)
 
@@ -97,7 +125,7 @@ def test_collinear_directions_get_bounded_rates():
 def test_armijo_accepts_the_first_sufficient_step_and_gives_up_cleanly():
     phi = quadratic(np.array([[2.0]]), np.array([2.0]))  # minimum at a = 1
     f0, slope = 0.0, -2.0
-    step, value, trials = armijo_backtracking(phi, f0, slope, 8.0)
+    step, value, trials = armijo(phi, f0, slope, 8.0)
     assert step == 1.0  # 8, 4 and 2 fail the condition, 1 satisfies it
     assert trials == 4
     assert value == pytest.approx(-1.0)
@@ -105,7 +133,7 @@ def test_armijo_accepts_the_first_sufficient_step_and_gives_up_cleanly():
     def increasing(a, derivatives=False):
         return float(a[0] ** 2 + 1.0)
 
-    step, value, trials = armijo_backtracking(increasing, 0.0, -1.0, 1.0)
+    step, value, trials = armijo(increasing, 0.0, -1.0, 1.0)
     assert step == 0.0 and value == 0.0 and trials == 60
 
 
@@ -119,7 +147,7 @@ def test_newton_gives_up_at_rounding_level_without_backtracking():
             return value
         return value, np.full(2, 1e-9), np.eye(2)
 
-    a, value, n_evals = subspace_newton(phi, np.zeros(2))
+    a, value, n_evals = newton(phi, np.zeros(2))
     assert n_evals == 2 + ROUNDING_HALVINGS  # phi(0), the full step, halvings
     np.testing.assert_array_equal(a, np.zeros(2))
 
@@ -142,5 +170,5 @@ def test_newton_halves_a_step_too_long_at_rounding_level():
             return value
         return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
 
-    a, value, _ = subspace_newton(phi, np.zeros(1))
+    a, value, _ = newton(phi, np.zeros(1))
     np.testing.assert_allclose(a, [1.0 / 0.9], rtol=1e-12)

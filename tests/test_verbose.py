@@ -8,7 +8,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
-from sklearn_so._optimizer import PRECONDITION_EVERY, REFRESH_EVERY
+from sklearn_so._optimizer import REFRESH_EVERY
+from sklearn_so._preconditioner import PRECONDITION_EVERY
 
 from ._data import make_classification_data
 

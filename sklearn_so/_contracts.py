@@ -1,0 +1,239 @@
+"""The contracts between the outer loop and its parts, written as Protocols.
+
+The outer loop (``_optimizer.SubspaceSolver``) combines five parts:
+
+* an **engine** (``_engine``): the only code that touches X; performs and
+  counts the bottleneck products;
+* a **model** (``_models``): the parameter layout, the objective and gradient
+  given the cached pre-activation, and the subspace objective ``phi``;
+* the model's **loss** (``_losses``): value, gradient and curvature on raw
+  predictions;
+* a **direction** (``_directions``): the new search direction from the
+  gradient;
+* a **strategy** (``_strategies``): the subspace basis and the rates chosen
+  in it.
+
+:func:`check_solver_parts` checks them once, when a fit starts, so that a
+part lacking what another needs is a clear error naming both, not an
+AttributeError in the middle of a fit.
+"""
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Performs and counts the products with X.
+
+    ``purpose`` labels each product in ``counts`` (see ``_engine.PURPOSES``).
+    """
+
+    shape: tuple
+    counts: Any
+
+    def forward(self, M: np.ndarray, purpose: str) -> np.ndarray:
+        """``X @ M`` for M of shape (n_features, q)."""
+
+    def backward(self, R: np.ndarray, purpose: str) -> np.ndarray:
+        """``X.T @ R`` for R of shape (n_samples, q)."""
+
+    def pre_activation(self, W: np.ndarray, b, purpose: str) -> np.ndarray:
+        """``X W + b`` (b may be None)."""
+
+    def write_off(self, purpose: str, as_purpose: str = "unused") -> None:
+        """Count one product of ``purpose`` as ``as_purpose`` instead."""
+
+
+@runtime_checkable
+class Loss(Protocol):
+    """A loss on raw predictions ``raw`` of shape (n_samples, q).
+
+    ``targets`` is a ``_losses.Targets`` (encoded targets and normalised
+    weights); ``terms`` is what ``terms(raw, targets)`` returned, or None to
+    have it computed.
+    """
+
+    def terms(self, raw: np.ndarray, targets) -> Any:
+        """The expensive per-sample part, kept by the caller for reuse."""
+
+    def value(self, raw: np.ndarray, targets, terms=None) -> float:
+        """The weighted mean loss."""
+
+    def evaluate(self, raw: np.ndarray, targets, J=None, terms=None) -> tuple:
+        """``(value, R = d value / d raw, sum_i w_i J_i' H_i J_i or None)``."""
+
+
+@runtime_checkable
+class PreconditionedLoss(Loss, Protocol):
+    """A loss whose Hessian diagonal is available (for a preconditioner)."""
+
+    def hessian_diagonal(self, raw: np.ndarray, targets, terms=None) -> np.ndarray:
+        """Each sample's weighted curvature per output, shape (n_samples, q)."""
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A model as the outer loop sees it.
+
+    Attributes
+    ----------
+    n_params : int
+        Length of the flat parameter vector.
+    blocks : list of slice
+        The parameter blocks (layers); ``"so"`` chooses rates per block.
+    first_block : int
+        The block that holds the first layer (the one that meets X).
+    inner_options : dict
+        ``rtol`` and ``max_iter`` of the subspace Newton solver.
+    loss : Loss
+        The loss on the model's raw output.
+    required_loss_methods : tuple of str
+        The loss methods the model calls.
+    """
+
+    n_params: int
+    blocks: list
+    first_block: int
+    inner_options: dict
+    loss: Any
+    required_loss_methods: tuple
+
+    def first_layer(self, theta: np.ndarray) -> tuple:
+        """Views ``(W1, b1)`` of the parameters that meet X (b1 may be None)."""
+
+    def point(self, theta: np.ndarray, Z: np.ndarray) -> Any:
+        """The forward state at ``theta`` whose pre-activation is ``Z``.
+
+        It has a ``pre_activation`` attribute (``Z``).
+        """
+
+    def objective(self, theta: np.ndarray, point) -> float:
+        """The objective at ``theta`` with forward state ``point``."""
+
+    def objective_and_gradient(self, theta: np.ndarray, point) -> tuple:
+        """``(value, R, grad)``: the caller adds ``X.T @ R`` to the W1 slot."""
+
+    def subspace(self, theta: np.ndarray, point, basis) -> Any:
+        """``phi(a, derivatives=True)`` returning ``_trial.Trial`` objects."""
+
+    def step_limits(self, theta: np.ndarray) -> np.ndarray | None:
+        """Largest norm of each block's change per iteration, or None."""
+
+
+@runtime_checkable
+class PreconditionedModel(Model, Protocol):
+    """A model that offers a diagonal preconditioner."""
+
+    def diagonal_scaling(self, engine: Engine, point, purpose: str) -> np.ndarray:
+        """Inverse Hessian diagonal at ``point``; one pass over X."""
+
+
+@runtime_checkable
+class Direction(Protocol):
+    """A search direction with its own state (curvature pairs, moments).
+
+    Attributes
+    ----------
+    uses_scaling : bool
+        Whether the direction takes a diagonal preconditioner when the model
+        offers one (``set_scaling``).
+    """
+
+    uses_scaling: bool
+
+    def __call__(self, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """The new direction at ``theta``."""
+
+    def reset(self) -> None:
+        """Forget the state (the direction was not a descent direction)."""
+
+    def set_scaling(self, scaling: np.ndarray | None) -> None:
+        """Use a new diagonal preconditioner from now on."""
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """Chooses the rates of one iteration in a subspace.
+
+    Attributes
+    ----------
+    n_moves : int
+        How many past moves (with their images) the strategy uses.
+    """
+
+    n_moves: int
+
+    def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None) -> Any:
+        """A ``_strategies.StepResult`` for the direction ``D``."""
+
+
+def protocol_members(protocol):
+    """The attributes and methods a protocol requires, in definition order."""
+    names = {}
+    for klass in reversed(protocol.__mro__):
+        if not getattr(klass, "_is_protocol", False) or klass is Protocol:
+            continue
+        names.update(dict.fromkeys(vars(klass).get("__annotations__", {})))
+        names.update(
+            dict.fromkeys(
+                name
+                for name, member in vars(klass).items()
+                if callable(member) and (name == "__call__" or name[0] != "_")
+            )
+        )
+    return list(names)
+
+
+def _require(obj, protocol, role):
+    missing = [name for name in protocol_members(protocol) if not hasattr(obj, name)]
+    if missing:
+        raise TypeError(
+            f"{type(obj).__name__} cannot serve as the {role}: it lacks "
+            f"{', '.join(missing)} (see sklearn_so._contracts.{protocol.__name__})."
+        )
+
+
+def check_solver_parts(model, engine, direction, strategy):
+    """Check, before a fit starts, that the parts fit together.
+
+    Parameters
+    ----------
+    model, engine, direction, strategy : objects
+        The parts the outer loop will combine.
+
+    Returns
+    -------
+    preconditioned : bool
+        Whether the direction will be diagonally preconditioned: it uses a
+        scaling and the model offers one.
+
+    Raises
+    ------
+    TypeError
+        Naming the part and what it lacks: a member of its protocol, a loss
+        method the model calls, or the loss's Hessian diagonal that the
+        model's preconditioner needs.
+    """
+    _require(engine, Engine, "product engine")
+    _require(model, Model, "model")
+    _require(direction, Direction, "search direction")
+    _require(strategy, Strategy, "strategy")
+    loss = model.loss
+    lacking = [m for m in model.required_loss_methods if not hasattr(loss, m)]
+    if lacking:
+        raise TypeError(
+            f"{type(model).__name__} calls {', '.join(lacking)} on its loss, "
+            f"which {type(loss).__name__} lacks (see "
+            "sklearn_so._contracts.Loss and PreconditionedLoss)."
+        )
+    preconditioned = direction.uses_scaling and hasattr(model, "diagonal_scaling")
+    if preconditioned:
+        _require(model, PreconditionedModel, "model of a preconditioned direction")
+        if not hasattr(loss, "hessian_diagonal"):
+            raise TypeError(
+                f"The diagonal preconditioner of {type(model).__name__} needs "
+                f"{type(loss).__name__}.hessian_diagonal, which it lacks."
+            )
+    return preconditioned

@@ -1,0 +1,49 @@
+"""The result of evaluating the subspace objective at one set of rates.
+
+A subspace objective ``phi(a, derivatives)`` (built by a model for a basis
+of directions, see ``_models``) returns a :class:`Trial`: the rates, the
+outer objective there and, when asked, its gradient and Hessian in the
+rates, together with the model's :attr:`Trial.point` -- the pre-activation
+``Z + sum_j a_j V_j`` and whatever the model and its loss computed from it
+(hidden activations, outputs, exponentials). The inner solvers return the
+accepted trial, the strategy hands it to the outer loop, and the loop
+evaluates the full gradient at that very point: nothing computed during the
+search is computed twice, and nothing is looked up in a cache.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Trial:
+    """The subspace objective evaluated at the rates ``a``.
+
+    Attributes
+    ----------
+    rates : ndarray of shape (k,)
+        The coefficients ``a`` of the basis directions.
+    value : float
+        The outer objective at ``theta + sum_j a_j P_j``.
+    gradient : ndarray of shape (k,) or None
+        Its gradient in the rates (None when evaluated without derivatives).
+    hessian : ndarray of shape (k, k) or None
+        Its Hessian in the rates: exact for linear models, Gauss-Newton for
+        networks (None without derivatives).
+    point : object or None
+        The model's forward state at the trial point (see ``_models``):
+        ``point.pre_activation`` is ``Z + sum_j a_j V_j``. None for a
+        subspace objective that is not backed by a model (tests).
+    """
+
+    rates: np.ndarray
+    value: float
+    gradient: np.ndarray | None = None
+    hessian: np.ndarray | None = None
+    point: object = None
+
+    @property
+    def has_derivatives(self):
+        """Whether the gradient and Hessian were computed."""
+        return self.gradient is not None
