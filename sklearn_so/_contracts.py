@@ -103,6 +103,13 @@ class Model(Protocol):
     def first_layer(self, theta: np.ndarray) -> tuple:
         """Views ``(W1, b1)`` of the parameters that meet X (b1 may be None)."""
 
+    def restrict_direction(self, D: np.ndarray) -> np.ndarray:
+        """Project a descent direction onto the subspace holding the minimiser.
+
+        The identity for most models; the result must stay a descent
+        direction (the gradient must lie in that subspace).
+        """
+
     def point(self, theta: np.ndarray, Z: np.ndarray) -> Any:
         """The forward state at ``theta`` whose pre-activation is ``Z``.
 

@@ -133,6 +133,9 @@ class MultinomialLogLoss:
     that keeps them.
     """
 
+    # Adding the same number to every logit of a sample changes nothing.
+    shift_invariant = True
+
     def terms(self, raw, targets):
         """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
         ones = np.ones(raw.shape[1])

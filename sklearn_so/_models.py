@@ -149,6 +149,12 @@ class LinearModel:
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
         self._ones = np.ones(len(weights))
+        # A loss unchanged by a shift common to every output (the softmax)
+        # leaves the sum of W's columns to the penalty alone: the minimiser
+        # has columns summing to zero, and directions are kept there.
+        self._centre_columns = n_outputs > 1 and getattr(
+            loss, "shift_invariant", False
+        )
 
     @property
     def y(self):
@@ -171,6 +177,26 @@ class LinearModel:
     def point(self, theta, Z):
         """The forward state at ``theta`` whose pre-activation is ``Z``."""
         return LinearPoint(Z)
+
+    def restrict_direction(self, D):
+        """Project a direction onto the subspace that holds the minimiser.
+
+        For the softmax, adding a vector to every column of W changes no
+        logit difference, so only the penalty sees it: the minimiser (the
+        minimum-norm solution, as LogisticRegression's) has columns summing
+        to zero. The gradient lies in that subspace, but a per-class
+        preconditioner or Adam's scaling moves a direction out of it, where
+        only the weak penalty pulls the iterate back. Removing the mean over
+        the columns keeps every iterate in the subspace and a descent
+        direction a descent direction (the gradient is orthogonal to what is
+        removed). Other models and losses return ``D`` unchanged.
+        """
+        if not self._centre_columns:
+            return D
+        D = D.copy()
+        W = D[: self.n_weights].reshape(self.d, self.q)
+        W -= W.mean(axis=1, keepdims=True)
+        return D
 
     def _penalty(self, theta):
         W = theta[: self.n_weights]
@@ -337,6 +363,15 @@ class TwoLayerNetwork:
     def first_layer(self, theta):
         """Return the views ``(W1, b1)`` that meet X."""
         return self.unpack(theta)[:2]
+
+    def restrict_direction(self, D):
+        """Return ``D``: every direction is admissible.
+
+        (A softmax output leaves a shift of W2's columns to the penalty, as
+        for the linear model, but MLPClassifier does not centre them either,
+        and the iterates are compared with its.)
+        """
+        return D
 
     def step_limits(self, theta):
         """Largest parameter change allowed per layer in one iteration.

@@ -32,6 +32,8 @@ import numpy as np
 from ._contracts import check_solver_parts
 from ._engine import PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
+from ._strategies import Basis
+from ._subspace import ROUNDING_ULPS
 
 # Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
 # per 50 iterations costs 1% more products and keeps it at rounding level.
@@ -231,11 +233,20 @@ class SubspaceSolver:
         self.schedule = PreconditionerSchedule()
         self.history = MoveHistory(self.strategy.n_moves)
         self.evaluate_gradient(purpose="setup")
-        self.best = (self.value, self.theta) if np.isfinite(self.value) else None
+        if not (np.isfinite(self.value) and np.all(np.isfinite(self.grad))):
+            raise ValueError(
+                "The objective or its gradient is not finite at the starting "
+                "point: X (or y) holds values too large for floating-point "
+                f"arithmetic (largest |parameter| {np.max(np.abs(self.theta)):.3g}). "
+                "Scale the data first, e.g. with "
+                "make_pipeline(StandardScaler(), ...)."
+            )
+        self.best = (self.value, self.theta)
         self.result = OptimizeResult(self.theta, self.value, 0, False, "", 0, {})
         self.iteration = 0
         self.grad_max = np.nan
         self.retrying = False
+        self.undecided_decrease = 0.0
         self.diverged = False
         self.refreshed_last = False
         self.stop_reason = None
@@ -265,17 +276,22 @@ class SubspaceSolver:
     def compute_direction(self):
         """Return the new direction ``D`` and its image ``X D1 + d1``.
 
-        Reads ``theta``, ``grad``, ``scaling``. A direction that is not a
-        descent direction (Adam's, or L-BFGS's with stale memory) is replaced
-        by (preconditioned) steepest descent and its state forgotten. One
+        Reads ``theta``, ``grad``, ``scaling``. Sets ``D`` and ``D_image``.
+        The model restricts the direction to the subspace that holds its
+        minimiser (``restrict_direction``). A direction that is not a descent
+        direction (Adam's, or L-BFGS's with stale memory) is replaced by
+        (preconditioned) steepest descent and its state forgotten. One
         forward product, counted as ``"iterations"``.
         """
-        D = self.direction(self.theta, self.grad)
+        restrict = self.model.restrict_direction
+        D = restrict(self.direction(self.theta, self.grad))
         if not self.grad @ D < 0:
             self.direction.reset()
             D = -self.grad if self.scaling is None else -self.scaling * self.grad
+            D = restrict(D)
         W1_D, b1_D = self.model.first_layer(D)
-        return D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+        self.D, self.D_image = D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+        return self.D, self.D_image
 
     def search(self, D, image):
         """Let the strategy choose the rates; return its ``StepResult``.
@@ -302,7 +318,11 @@ class SubspaceSolver:
         decreased it a second time running, sets the stop reason (and
         ``diverged``); after the first failure, forgets the direction's state
         and the moves and sets ``retrying``. In each case the direction's
-        image is written off as ``"unused"``. On success sets ``theta``,
+        image is written off as ``"unused"``. A second failure where the
+        decrease the quadratic model still promises along both failed
+        directions (:meth:`predicted_decrease`) is below the objective's
+        rounding error is convergence: the objective is at its minimum to
+        floating-point precision. On success sets ``theta``,
         ``point`` (the trial's own forward state, with everything computed
         there), pushes the move and its image to the history (strategies
         that keep moves) and advances ``iteration``.
@@ -314,14 +334,30 @@ class SubspaceSolver:
             return False
         if not step.moved:
             self.engine.write_off("iterations")
+            # What the quadratic model promises along the direction that
+            # failed: below the objective's rounding, there is nothing left.
+            self.undecided_decrease = max(
+                self.undecided_decrease, self.predicted_decrease()
+            )
             if self.retrying:
-                self.stop("no further decrease of the objective was possible")
+                rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(self.value)
+                if self.undecided_decrease <= rounding:
+                    self.result.converged = True
+                    self.stop(
+                        "the objective is at its minimum to floating-point "
+                        "precision (the decrease still possible along the "
+                        f"last directions, {self.undecided_decrease:.2g}, is "
+                        "below its rounding error)"
+                    )
+                else:
+                    self.stop("no further decrease of the objective was possible")
             else:
                 self.direction.reset()
                 self.history.clear()
                 self.retrying = True
             return False
         self.retrying = False
+        self.undecided_decrease = 0.0
         delta = step.basis.step(step.a)
         self.theta = self.theta + delta
         self.point = step.trial.point
@@ -331,6 +367,22 @@ class SubspaceSolver:
             self.history.push(delta, step.basis.image(step.a, shape))
         self.iteration += 1
         return True
+
+    def predicted_decrease(self):
+        """The decrease the quadratic model promises along ``D``.
+
+        ``phi'(0)^2 / (2 phi''(0))`` for the subspace objective along the
+        direction alone, from its exact (linear models) or Gauss-Newton
+        (networks) curvature: the Newton decrement along ``D``. One trial
+        evaluation at ``a = 0``; no product.
+        """
+        basis = Basis(self.D[None, :], [self.D_image], ["lr"], [None])
+        phi = self.model.subspace(self.theta, self.point, basis)
+        at_zero = phi(np.zeros(1), derivatives=True)
+        slope, curvature = at_zero.gradient[0], at_zero.hessian[0, 0]
+        if not (np.isfinite(slope) and curvature > 0):
+            return np.inf
+        return slope**2 / (2.0 * curvature)
 
     def refresh(self):
         """Recompute ``Z = X W1 + b1`` exactly every ``refresh_every`` iterations.

@@ -75,10 +75,31 @@ def test_api_pages(built):
 
 
 def test_user_guide_and_top_pages(built):
-    for page in ["index", "getting_started", "benchmarks"]:
+    for page in ["index", "getting_started", "benchmarks", "contributing"]:
         assert (built / f"{page}.html").is_file()
     for page in USER_GUIDE:
         assert (built / "user_guide" / f"{page}.html").is_file()
+
+
+def test_contributing_page_names_every_contract_member():
+    # The page's table of protocols is the written contract: every member of
+    # every protocol in _contracts.py must appear on it.
+    from sklearn_so import _contracts
+
+    page = (DOC / "contributing.rst").read_text(encoding="utf-8")
+    protocols = [
+        _contracts.Engine,
+        _contracts.Model,
+        _contracts.PreconditionedModel,
+        _contracts.Loss,
+        _contracts.PreconditionedLoss,
+        _contracts.Direction,
+        _contracts.Strategy,
+    ]
+    for protocol in protocols:
+        assert f"``{protocol.__name__}``" in page
+        for member in _contracts.protocol_members(protocol):
+            assert f"``{member}``" in page, f"{protocol.__name__}.{member}"
 
 
 def test_gallery_pages(built):
