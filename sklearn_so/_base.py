@@ -123,7 +123,12 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
             choose_final=None if monitor is None else monitor.choose_final,
         )
         try:
-            result = solver.solve(theta0)
+            # Overflow and invalid operations are detected and reported by
+            # the solver (a ValueError at the start, a stop with the best
+            # finite iterate later); numpy's own warnings would only repeat
+            # them from inside the package.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = solver.solve(theta0)
         finally:
             # Even when the loop raises, every iteration subtask a callback
             # saw begin gets its end.

@@ -32,7 +32,7 @@ import numpy as np
 from ._contracts import check_solver_parts
 from ._engine import PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
-from ._strategies import Basis
+from ._strategies import Basis, StepResult
 from ._subspace import ROUNDING_ULPS
 
 # Drift of the cached pre-activation grows like n_iter * eps; one exact refresh
@@ -233,13 +233,18 @@ class SubspaceSolver:
         self.schedule = PreconditionerSchedule()
         self.history = MoveHistory(self.strategy.n_moves)
         self.evaluate_gradient(purpose="setup")
-        if not (np.isfinite(self.value) and np.all(np.isfinite(self.grad))):
+        finite = (
+            np.isfinite(self.value)
+            and np.all(np.isfinite(self.grad))
+            and np.all(np.isfinite(Z))
+            and (self.scaling is None or np.all(self.scaling > 0))
+        )
+        if not finite:
             raise ValueError(
-                "The objective or its gradient is not finite at the starting "
-                "point: X (or y) holds values too large for floating-point "
-                f"arithmetic (largest |parameter| {np.max(np.abs(self.theta)):.3g}). "
-                "Scale the data first, e.g. with "
-                "make_pipeline(StandardScaler(), ...)."
+                "The objective, its gradient or the products with X are not "
+                "finite at the starting point: X (or y) holds values too large "
+                "for floating-point arithmetic. Scale the data first, e.g. "
+                "with make_pipeline(StandardScaler(), ...)."
             )
         self.best = (self.value, self.theta)
         self.result = OptimizeResult(self.theta, self.value, 0, False, "", 0, {})
@@ -297,8 +302,12 @@ class SubspaceSolver:
         """Let the strategy choose the rates; return its ``StepResult``.
 
         Reads ``theta``, ``point``, ``value``, ``grad`` and the move history.
-        Every trial point is evaluated from cached images: no product.
+        Every trial point is evaluated from cached images: no product. An
+        image that overflowed gives a step whose value is not finite.
         """
+        if not np.all(np.isfinite(image)):
+            # The product overflowed: no trial point can be finite.
+            return StepResult(None, None, np.nan, 0)
         model, theta, point = self.model, self.theta, self.point
         return self.strategy.step(
             model,
@@ -329,7 +338,10 @@ class SubspaceSolver:
         """
         if not np.isfinite(step.value):
             self.engine.write_off("iterations")
-            self.stop("the objective became non-finite (a diverging step)")
+            if step.basis is None:
+                self.stop("the product with X overflowed (a non-finite image)")
+            else:
+                self.stop("the objective became non-finite (a diverging step)")
             self.diverged = True
             return False
         if not step.moved:
@@ -429,19 +441,23 @@ class SubspaceSolver:
         if not (self.preconditioned and self.schedule.due(self.iteration)):
             return
         previous = self.scaling
-        self.scaling = self.model.diagonal_scaling(
-            self.engine, self.point, "preconditioner"
-        )
-        self.direction.set_scaling(self.scaling)
-        self.schedule.update(previous, self.scaling)
+        scaling = self.model.diagonal_scaling(self.engine, self.point, "preconditioner")
+        if not np.all(np.isfinite(scaling) & (scaling > 0)):
+            # A diagonal that overflowed says nothing: keep the last one.
+            self.schedule.update(previous, previous)
+            return
+        self.scaling = scaling
+        self.direction.set_scaling(scaling)
+        self.schedule.update(previous, scaling)
 
     def end_iteration(self):
         """Keep the best iterate, print progress, call back; True to stop.
 
-        Reads ``value``, ``theta``, ``iteration``. Sets ``best`` and, when
+        Reads ``value``, ``theta``, ``iteration``. Sets ``best`` (value and
+        parameters of the best iterate so far) and, when
         the callback stops the fit, the stop reason.
         """
-        if self.best is None or self.value <= self.best[0]:
+        if self.value <= self.best[0]:
             self.best = (self.value, self.theta)
         if self.print_every and self.iteration % self.print_every == 0:
             self._print_progress(self.result.learning_rates[-1])
@@ -456,7 +472,8 @@ class SubspaceSolver:
         """Choose the returned parameters and compute their exact objective.
 
         Reads everything above. After a breakdown the best finite iterate is
-        returned; early stopping may choose another one. Unless the last
+        returned, or a ValueError raised when the very first step broke down;
+        early stopping may choose another one. Unless the last
         iteration refreshed it, ``Z`` is recomputed exactly (one product,
         ``"refresh"``) so that the fitted model carries no drift.
         """
@@ -470,7 +487,14 @@ class SubspaceSolver:
             # The last iteration reached the criterion the loop had no turn to test.
             result.converged = True
             self.stop_reason = f"gradient criterion max|g| <= tol={self.tol:g} met"
-        if self.diverged and self.best is not None:
+        if self.diverged and result.n_iter == 0:
+            raise ValueError(
+                "No finite step could be taken from the starting point: "
+                f"{self.stop_reason}. Scale the data first (e.g. with "
+                "make_pipeline(StandardScaler(), ...)); with solver='fixed', "
+                "lower learning_rate."
+            )
+        if self.diverged:
             theta, refreshed = self.best[1], False
             result.grad_max = np.nan
             self.stop_reason += "; the best finite iterate was kept"

@@ -58,6 +58,9 @@ class QuadraticStub:
     def point(self, theta, Z):
         return SimpleNamespace(pre_activation=Z)
 
+    def restrict_direction(self, D):
+        return D
+
     def _value(self, theta, Z):
         r = Z[:, 0] - self.y
         s = theta[self.d :] - self.t
@@ -107,14 +110,21 @@ class QuadraticStub:
 
 
 class NoDecreaseStub(QuadraticStub):
-    """Every subspace objective rises away from ``a = 0``: no rate helps."""
+    """A search that never finds a decrease although one exists.
+
+    The subspace objective's values rise away from ``a = 0`` while its
+    derivatives are the quadratic's: the model promises a decrease that no
+    trial shows, as a broken search would.
+    """
 
     def subspace(self, theta, point, basis):
         f0 = self.objective(theta, point)
+        exact = super().subspace(theta, point, basis)
 
         def phi(a, derivatives=True):
-            trial_point = SimpleNamespace(pre_activation=point.pre_activation)
-            return Trial(a.copy(), f0 + a @ a, 2 * a, 2 * np.eye(len(a)), trial_point)
+            trial = exact(a, derivatives)
+            trial.value = f0 + a @ a
+            return trial
 
         return phi
 
