@@ -1,14 +1,17 @@
-"""Infrastructure shared by the benchmark scripts.
+"""Infrastructure of the benchmark scripts, on top of the package's harness.
 
-Fitting in a child process with a timeout (:class:`FitWorker`), the BLAS
-thread limit, the time of two bare products with X, the environment lines of
-a report, and small Markdown / CSV helpers. Import it from a script run as
-``python benchmarks/<script>.py`` (the script's directory is on the path)::
+What the demo shares with the benchmarks (datasets, timed fits, time to a
+target, tables and CSV files) is in :mod:`sklearn_so._harness`; this module
+holds what only the scripts need: fitting in a child process with a timeout
+(:class:`FitWorker`), the time of two bare products with X, the environment
+lines of a report, and the command line and driver every script shares.
+Import it from a script run as ``python benchmarks/<script>.py`` (the
+script's directory is on the path)::
 
-    from _common import FitWorker, environment_lines
+    import _common as common
 """
 
-import csv
+import argparse
 import multiprocessing
 import os
 import platform
@@ -16,7 +19,6 @@ import shlex
 import sys
 import time
 import traceback
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,23 +27,17 @@ import scipy
 import sklearn
 
 import sklearn_so
+from sklearn_so._harness.fits import limit_threads, timed_fit
+from sklearn_so._harness.reports import bullet_list, group_by, write_csv
 
 # Seconds allowed on top of a fit's timeout for sending the result back.
 IPC_SLACK = 0.2
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 
 
 # --------------------------------------------------------------------------
 # Fitting in a child process, so that a fit can be stopped
 # --------------------------------------------------------------------------
-
-
-def limit_threads(threads):
-    """Limit BLAS and OpenMP threads of this process (0 or None: leave them)."""
-    if not threads:
-        return
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads)
 
 
 @dataclass
@@ -92,11 +88,7 @@ def _worker_loop(connection, threads, hooks=None):
         try:
             if hooks is not None:
                 hooks.before_fit(options)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                start = time.perf_counter()
-                estimator.fit(X, y)
-                seconds = time.perf_counter() - start
+            seconds, caught = timed_fit(estimator, X, y)
             messages = [f"{w.category.__name__}: {w.message}" for w in caught]
             extra = {} if hooks is None else hooks.after_fit(estimator)
             connection.send(FitOutcome(seconds, estimator, messages, extra))
@@ -265,41 +257,6 @@ def _fmt_load(load):
     return " / ".join(f"{value:.2f}" for value in load)
 
 
-def fmt(value, spec):
-    """Format a number, or return "" for a missing one."""
-    if value is None or value == "":
-        return ""
-    return format(value, spec)
-
-
-def markdown_table(header, rows):
-    """A Markdown table from a header and rows of strings."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def write_csv(path, rows, columns):
-    """Write every row: the given columns first, then any other keys.
-
-    Parameters
-    ----------
-    path : path-like
-        The CSV file.
-    rows : list of dict
-        One dict per line; missing keys give empty cells.
-    columns : sequence of str
-        The leading columns, in order.
-    """
-    columns = list(columns)
-    for row in rows:
-        columns += [key for key in row if key not in columns]
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def log(message):
     """Print a progress line to stderr, immediately."""
     print(message, file=sys.stderr, flush=True)
@@ -330,3 +287,182 @@ def select_datasets(parser, requested, available, default):
     if unknown:
         parser.error(f"unknown datasets {unknown}; choose among {list(available)}")
     return names
+
+
+# --------------------------------------------------------------------------
+# Command line and driver
+# --------------------------------------------------------------------------
+
+THREADS_HELP = (
+    "BLAS and OpenMP threads (threadpoolctl); 0 leaves the libraries' "
+    "defaults. Default 1: on a small or shared machine, threads that wait "
+    "for a busy CPU slow small problems down by 10x and more."
+)
+
+
+def benchmark_parser(description, datasets, quick_help, budget_help):
+    """The options every benchmark script has; a script adds its own.
+
+    Parameters
+    ----------
+    description : str
+        The script's one-line description.
+    datasets : dict
+        Known dataset names, listed in the help of ``--datasets``.
+    quick_help, budget_help : str
+        Help of ``--quick`` and ``--budget``, which differ by script.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument(
+        "--datasets", help=f"comma-separated names among {', '.join(datasets)}"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="directory for results"
+    )
+    parser.add_argument("--budget", type=float, help=budget_help)
+    parser.add_argument("--threads", type=int, default=1, help=THREADS_HELP)
+    return parser
+
+
+def complete_args(parser, args, datasets, names, defaults):
+    """Fill the options not given with their quick or full values.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Reports an unknown dataset name as a usage error.
+    args : argparse.Namespace
+        The parsed options; completed in place.
+    datasets : dict
+        Known dataset names.
+    names : tuple
+        ``(quick, full)``: the datasets run when ``--datasets`` is not given;
+        sets ``args.names``.
+    defaults : dict
+        Option -> ``(quick, full)`` values, set where the option is None.
+
+    Returns
+    -------
+    args : argparse.Namespace
+    """
+    which = 0 if args.quick else 1
+    for key, values in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, values[which])
+    args.names = select_datasets(parser, args.datasets, datasets, names[which])
+    return args
+
+
+def run_datasets(args, build, benchmark_dataset):
+    """Limit the threads, then benchmark every dataset of ``args.names``.
+
+    Sets ``args.load_before`` (the load average at the start, for the
+    report) and ``args.start`` (``time.perf_counter()`` at the start).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The completed options (:func:`complete_args`).
+    build : callable
+        ``build(name)`` returns the dataset of that name.
+    benchmark_dataset : callable
+        ``benchmark_dataset(dataset, args, notes)`` returns the dataset's
+        facts (a dict, or None if it was skipped) and its rows, and may
+        append to ``notes``.
+
+    Returns
+    -------
+    infos : list of dict
+        The facts of every dataset not skipped.
+    rows : list of dict
+        Every dataset's rows, in order.
+    notes : list of str
+        Remarks for the report.
+    """
+    limit_threads(args.threads)
+    args.load_before = os.getloadavg()
+    args.start = time.perf_counter()
+    notes, infos, rows = [], [], []
+    for name in args.names:
+        log(f"building {name}")
+        info, dataset_rows = benchmark_dataset(build(name), args, notes)
+        if info is not None:
+            infos.append(info)
+        rows += dataset_rows
+    return infos, rows, notes
+
+
+def total_time_note(args):
+    """The note giving the time since :func:`run_datasets` started."""
+    return f"total benchmark time {time.perf_counter() - args.start:.0f} s"
+
+
+def dataset_sections(infos, rows, section):
+    """One report section per dataset, from its facts and its rows.
+
+    Parameters
+    ----------
+    infos : list of dict
+        Facts of each dataset, with its name under ``"dataset"``.
+    rows : list of dict
+        Result rows of every dataset.
+    section : callable
+        ``section(info, dataset_rows)`` returns the section's text.
+
+    Returns
+    -------
+    sections : list of str
+    """
+    groups = group_by(rows, "dataset")
+    return [section(info, groups.get(info["dataset"], [])) for info in infos]
+
+
+def report_document(title, load_before, blocks, notes):
+    """A whole Markdown report: title, environment, blocks, then notes.
+
+    Parameters
+    ----------
+    title : str
+        The first line (a Markdown heading).
+    load_before : tuple of float
+        Load averages at the start (:func:`environment_lines`).
+    blocks : list of str
+        Protocol, sections and anything else, in order.
+    notes : list of str
+        Remarks, listed at the end under "Notes:" (nothing if empty).
+
+    Returns
+    -------
+    text : str
+    """
+    parts = [title, "\n".join(environment_lines(load_before)), *blocks]
+    if notes:
+        parts.append(bullet_list("Notes:", notes))
+    return "\n\n".join(parts) + "\n"
+
+
+def write_results(output, tables, report_name, report):
+    """Write the CSV files and the Markdown report, and print the report.
+
+    Parameters
+    ----------
+    output : pathlib.Path
+        The results folder; created if needed.
+    tables : dict
+        File name -> ``(rows, columns)`` of a CSV file
+        (:func:`sklearn_so._harness.reports.write_csv`).
+    report_name : str
+        File name of the report.
+    report : str
+        The report's text.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    for name, (rows, columns) in tables.items():
+        write_csv(output / name, rows, columns)
+    (output / report_name).write_text(report)
+    print(report)

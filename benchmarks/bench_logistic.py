@@ -31,42 +31,29 @@ Run from the repository root::
         [--repeats R] [--output DIR]
 """
 
-import argparse
-import os
-import time
 import tracemalloc
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
+import _common as common
 import numpy as np
 import scipy.sparse as sp
-from _common import (
-    IPC_SLACK,
-    FitOutcome,
-    FitWorker,
-    bare_products_time,
-    environment_lines,
-    fmt,
-    limit_threads,
-    log,
-    markdown_table,
-    select_datasets,
-    write_csv,
-)
-from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from sklearn_so import SOLogisticRegression
+from sklearn_so._harness import fits, reports, timing
+from sklearn_so._harness.datasets import (
+    Dataset,
+    bundled,
+    dense_binary,
+    sparse_binary,
+)
 from sklearn_so._objectives import logistic_objective
 
 C = 1.0
 TOLS = tuple(10.0**-k for k in range(3, 13))
 TIGHT_TOL = 1e-12
 TARGET_RTOL = 1e-6
-LOSS_RTOL = 1e-9
 MAX_ITER = {"lbfgs": 100_000, "newton": 10_000}
 SO_SOLVERS = ("ls", "lo", "ps", "so")
 SO_DIRECTIONS = ("gd", "lbfgs", "adam")
@@ -75,7 +62,6 @@ SKLEARN_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky")
 # this many features a single iteration takes minutes and gigabytes.
 NEWTON_CHOLESKY_MAX_FEATURES = 5000
 FSTAR_CHOLESKY_MAX_FEATURES = 1000
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 MEMORY_DATASET = "dense_50k"
 
 
@@ -84,118 +70,29 @@ MEMORY_DATASET = "dense_50k"
 # --------------------------------------------------------------------------
 
 
-@dataclass
-class Dataset:
-    """A classification problem and its label encoding.
+def contiguous(name, X, y):
+    """A dataset whose X is a C-contiguous float64 array (copied if needed).
 
-    Attributes
-    ----------
-    name : str
-        Identifier used on the command line and in the tables.
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-        The training matrix.
-    y : ndarray of shape (n_samples,)
-        The labels.
-    y_index : ndarray of shape (n_samples,)
-        The labels encoded as 0, ..., n_classes - 1 (sorted classes).
-    n_classes : int
-        Number of classes.
+    Every solver then reads X in the same, row-major layout (``load_digits``
+    gives a non-contiguous view).
     """
-
-    name: str
-    X: object
-    y: np.ndarray
-    y_index: np.ndarray = field(init=False)
-    n_classes: int = field(init=False)
-
-    def __post_init__(self):
-        self.y_index = LabelEncoder().fit_transform(self.y)
-        self.n_classes = int(self.y_index.max()) + 1
-
-    @property
-    def n_outputs(self):
-        """Number of coefficient rows: 1 if binary, else ``n_classes``."""
-        return 1 if self.n_classes == 2 else self.n_classes
-
-    @property
-    def density(self):
-        """Fraction of stored entries (1 for dense data)."""
-        if sp.issparse(self.X):
-            return self.X.nnz / np.prod(self.X.shape)
-        return 1.0
-
-    @property
-    def nbytes(self):
-        """Memory held by X's arrays."""
-        if sp.issparse(self.X):
-            return self.X.data.nbytes + self.X.indices.nbytes + self.X.indptr.nbytes
-        return self.X.nbytes
-
-
-def make_digits():
-    """Digits, raw pixel values 0-16: 1797 x 64, 10 classes."""
-    X, y = load_digits(return_X_y=True)
-    return Dataset("digits", np.ascontiguousarray(X, dtype=np.float64), y)
-
-
-def make_breast_cancer(standardise):
-    """Breast cancer, 569 x 30, binary; standardised or raw features."""
-    X, y = load_breast_cancer(return_X_y=True)
-    if standardise:
-        return Dataset("breast_cancer_std", StandardScaler().fit_transform(X), y)
-    return Dataset("breast_cancer_raw", np.ascontiguousarray(X), y)
-
-
-def make_dense(name, n_samples, n_features, seed=0):
-    """Dense synthetic binary problem from ``make_classification``.
-
-    One feature in ten is informative and one in twenty redundant (a linear
-    combination of informative ones); 1% of the labels are flipped.
-    """
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=max(2, n_features // 10),
-        n_redundant=n_features // 20,
-        flip_y=0.01,
-        random_state=seed,
-    )
     return Dataset(name, np.ascontiguousarray(X, dtype=np.float64), y)
 
 
-def make_sparse(name, n_samples, n_features, nnz_per_row=20, seed=0):
-    """Sparse synthetic binary CSR problem with logistic label noise.
-
-    X has standard normal values at about ``nnz_per_row`` random positions per
-    row; the labels are ``1[X w + b + noise > 0]`` with a true coefficient
-    vector ``w`` having 10% non-zero standard normal entries and logistic
-    noise.
-    """
-    rng = np.random.default_rng(seed)
-    X = sp.random(
-        n_samples,
-        n_features,
-        density=nnz_per_row / n_features,
-        format="csr",
-        rng=rng,
-        data_rvs=rng.standard_normal,
-        dtype=np.float64,
-    )
-    true_coef = sp.random(
-        n_features, 1, density=0.1, rng=rng, data_rvs=rng.standard_normal
-    ).toarray()[:, 0]
-    scores = X @ true_coef + 0.2 + rng.logistic(size=n_samples)
-    return Dataset(name, X, (scores > 0).astype(np.int64))
-
-
+# Raw digits: pixel values 0-16, 1797 x 64, 10 classes; breast cancer:
+# 569 x 30, binary; synthetic sets: binary, seed 0.
 DATASETS = {
-    "digits": make_digits,
-    "breast_cancer_std": lambda: make_breast_cancer(standardise=True),
-    "breast_cancer_raw": lambda: make_breast_cancer(standardise=False),
-    "dense_50k": lambda: make_dense("dense_50k", 50_000, 500),
-    "sparse_100k": lambda: make_sparse("sparse_100k", 100_000, 20_000),
-    "dense_5k": lambda: make_dense("dense_5k", 5_000, 100),
-    "sparse_10k": lambda: make_sparse("sparse_10k", 10_000, 2_000),
+    "digits": lambda: contiguous("digits", *bundled("digits")),
+    "breast_cancer_std": lambda: Dataset(
+        "breast_cancer_std", *bundled("breast_cancer", standardise=True)
+    ),
+    "breast_cancer_raw": lambda: contiguous(
+        "breast_cancer_raw", *bundled("breast_cancer")
+    ),
+    "dense_50k": lambda: contiguous("dense_50k", *dense_binary(50_000, 500)),
+    "sparse_100k": lambda: Dataset("sparse_100k", *sparse_binary(100_000, 20_000)),
+    "dense_5k": lambda: contiguous("dense_5k", *dense_binary(5_000, 100)),
+    "sparse_10k": lambda: Dataset("sparse_10k", *sparse_binary(10_000, 2_000)),
 }
 FULL_DATASETS = ("digits", "breast_cancer_std", "breast_cancer_raw")
 FULL_DATASETS += ("dense_50k", "sparse_100k")
@@ -218,57 +115,9 @@ def objective(estimator, dataset, C=C):
     return logistic_objective(estimator, dataset.X, dataset.y, C)
 
 
-def check_loss_attribute(estimator, value, label):
-    """Stop the benchmark if ``loss_`` disagrees with :func:`objective`.
-
-    Parameters
-    ----------
-    estimator : SOLogisticRegression
-        A fitted estimator.
-    value : float
-        :func:`objective` of that estimator.
-    label : str
-        Where the fit came from, for the error message.
-    """
-    if not np.isclose(estimator.loss_, value, rtol=LOSS_RTOL, atol=0.0):
-        raise SystemExit(
-            f"{label}: SOLogisticRegression.loss_ = {estimator.loss_!r} but the "
-            f"benchmark's objective is {value!r} (rtol {LOSS_RTOL:g}); the "
-            "benchmark would measure something else."
-        )
-
-
 # --------------------------------------------------------------------------
 # Candidates
 # --------------------------------------------------------------------------
-
-
-@dataclass
-class Candidate:
-    """One solver configuration to time.
-
-    Attributes
-    ----------
-    label : str
-        Name in the tables.
-    library : {"sklearn", "sklearn_so"}
-        Which package the estimator comes from.
-    estimator : estimator
-        Unfitted template; its ``tol`` is set for each fit.
-    """
-
-    label: str
-    library: str
-    estimator: object
-
-    @property
-    def is_ours(self):
-        """Whether this is an SOLogisticRegression."""
-        return self.library == "sklearn_so"
-
-    def with_tol(self, tol):
-        """A fresh unfitted copy of the estimator with the given ``tol``."""
-        return clone(self.estimator).set_params(tol=tol)
 
 
 def sklearn_estimator(solver, tol=1e-4):
@@ -310,17 +159,12 @@ def make_candidates(dataset):
         if solver == "newton-cholesky" and too_wide:
             continue
         candidates.append(
-            Candidate(f"sklearn {solver}", "sklearn", sklearn_estimator(solver))
+            fits.Candidate(f"sklearn {solver}", sklearn_estimator(solver))
         )
     for solver in SO_SOLVERS:
         for direction in SO_DIRECTIONS:
-            candidates.append(
-                Candidate(
-                    f"SO {solver}/{direction}",
-                    "sklearn_so",
-                    so_estimator(solver, direction),
-                )
-            )
+            estimator = so_estimator(solver, direction)
+            candidates.append(fits.Candidate(fits.config_label(estimator), estimator))
     return candidates
 
 
@@ -383,8 +227,7 @@ def compute_fstar(worker, dataset, timeout):
             notes[label] = "timeout"
             continue
         value = objective(outcome.estimator, dataset)
-        if label.startswith("SO"):
-            check_loss_attribute(outcome.estimator, value, f"tight fit {label}")
+        fits.check_loss_attribute(outcome.estimator, value, f"tight fit {label}")
         notes[label] = value
     values = {k: v for k, v in notes.items() if not isinstance(v, str)}
     if not values:
@@ -393,16 +236,11 @@ def compute_fstar(worker, dataset, timeout):
     return values[source], source, notes
 
 
-def n_iterations(estimator):
-    """Iterations of a fitted estimator (``n_iter_`` may be an array)."""
-    return int(np.max(estimator.n_iter_))
-
-
 def stopped_by_tol(estimator, max_iter):
     """Whether a fit ended on its ``tol`` (so a tighter one would go on)."""
     if isinstance(estimator, SOLogisticRegression):
         return estimator.stop_reason_.startswith("gradient criterion")
-    return n_iterations(estimator) < max_iter
+    return fits.n_iterations(estimator) < max_iter
 
 
 @dataclass
@@ -410,7 +248,7 @@ class Attempt:
     """One fit of the tol sequence."""
 
     tol: float
-    outcome: FitOutcome
+    outcome: common.FitOutcome
     value: float
 
 
@@ -443,14 +281,13 @@ def run_tol_sequence(worker, candidate, dataset, target, budget):
         remaining = budget - spent
         if remaining <= 0:
             return attempts, "budget"
-        estimator = candidate.with_tol(tol)
-        outcome = worker.fit(estimator, timeout=remaining + IPC_SLACK)
+        estimator = candidate.fresh(tol=tol)
+        outcome = worker.fit(estimator, timeout=remaining + common.IPC_SLACK)
         if outcome is None:
             return attempts, "timeout"
         spent += outcome.seconds
         value = objective(outcome.estimator, dataset)
-        if candidate.is_ours:
-            check_loss_attribute(outcome.estimator, value, candidate.label)
+        fits.check_loss_attribute(outcome.estimator, value, candidate.label)
         attempts.append(Attempt(tol, outcome, value))
         if value <= target:
             return attempts, "reached"
@@ -461,7 +298,7 @@ def run_tol_sequence(worker, candidate, dataset, target, budget):
 
 def _early_stop_reason(estimator):
     """Short reason for a fit that ended before meeting its ``tol``."""
-    if n_iterations(estimator) >= estimator.max_iter:
+    if fits.n_iterations(estimator) >= estimator.max_iter:
         return "max_iter"
     return "stalled"
 
@@ -488,7 +325,7 @@ def best_repeat_time(worker, candidate, tol, first_seconds, repeats):
     """
     best = first_seconds
     for _ in range(repeats - 1):
-        outcome = worker.fit(candidate.with_tol(tol), timeout=3 * first_seconds + 10)
+        outcome = worker.fit(candidate.fresh(tol=tol), timeout=3 * first_seconds + 10)
         if outcome is not None:
             best = min(best, outcome.seconds)
     return best
@@ -535,9 +372,9 @@ def time_to_target(worker, candidate, dataset, fstar, budget, repeats):
             "estimator": candidate.label,
             "tol": a.tol,
             "seconds": a.outcome.seconds,
-            "n_iter": n_iterations(a.outcome.estimator),
+            "n_iter": fits.n_iterations(a.outcome.estimator),
             "objective": a.value,
-            "gap": (a.value - fstar) / abs(fstar),
+            "gap": timing.relative_gap(a.value, fstar),
         }
         for a in attempts
     ]
@@ -548,12 +385,12 @@ def time_to_target(worker, candidate, dataset, fstar, budget, repeats):
     estimator = counted.outcome.estimator
     row.update(
         objective=counted.value,
-        gap=(counted.value - fstar) / abs(fstar),
-        n_iter=n_iterations(estimator),
+        gap=timing.relative_gap(counted.value, fstar),
+        n_iter=fits.n_iterations(estimator),
         tol=counted.tol,
-        warnings=" | ".join(sorted({w[:160] for w in counted.outcome.warnings})),
+        warnings=reports.join_warnings(counted.outcome.warnings, 160),
     )
-    if candidate.is_ours:
+    if candidate.ours:
         row["n_products"] = estimator.n_products_
         row["stop_reason"] = estimator.stop_reason_
     if stop == "reached":
@@ -599,10 +436,7 @@ def add_speedups(rows):
 
     A ratio above 1 means the row's solver reached the target faster.
     """
-    by_dataset = {}
-    for row in rows:
-        by_dataset.setdefault(row["dataset"], []).append(row)
-    for group in by_dataset.values():
+    for group in reports.group_by(rows, "dataset").values():
         sklearn_times = {
             r["estimator"]: r["time_s"]
             for r in group
@@ -659,18 +493,19 @@ def results_section(dataset_row, rows):
             for k, v in dataset_row["tight_fits"].items()
         )
     )
-    table = markdown_table(
+    table = reports.markdown_table(
         [heading for _, heading, _ in RESULT_COLUMNS],
-        [[fmt(row.get(key), spec) for key, _, spec in RESULT_COLUMNS] for row in rows],
+        [
+            [reports.fmt(row.get(key), spec) for key, _, spec in RESULT_COLUMNS]
+            for row in rows
+        ],
     )
     return "\n\n".join([title, summary, table])
 
 
 def markdown_report(args, datasets_info, rows, memory_line, notes):
     """The whole Markdown report."""
-    parts = [
-        "# Logistic regression: time to f*(1 + 1e-6)",
-        "\n".join(environment_lines(args.load_before)),
+    protocol = (
         f"Protocol: C={C}, fit_intercept=True; tol 1e-3, ..., 1e-12 until the "
         f"objective is within {TARGET_RTOL:g} of f*; time = best of "
         f"{args.repeats} fit(s) at the first tol that reaches it. Fitting "
@@ -682,16 +517,15 @@ def markdown_report(args, datasets_info, rows, memory_line, notes):
         "exceeded the rest of the budget and was killed, 'budget' = the budget "
         "was spent, 'max_iter' / 'stalled' = the fit ended before meeting its "
         "tol (max_iter, or no further decrease). (f - f*)/f*: of the counted "
-        "fit, or of the best fit if the target was not reached.",
-    ]
-    for info in datasets_info:
-        group = [r for r in rows if r["dataset"] == info["dataset"]]
-        parts.append(results_section(info, group))
-    if memory_line:
-        parts.append(memory_line)
-    if notes:
-        parts.append("Notes:\n\n" + "\n".join(f"- {n}" for n in notes))
-    return "\n\n".join(parts) + "\n"
+        "fit, or of the best fit if the target was not reached."
+    )
+    blocks = [protocol, *common.dataset_sections(datasets_info, rows, results_section)]
+    return common.report_document(
+        "# Logistic regression: time to f*(1 + 1e-6)",
+        args.load_before,
+        blocks + ([memory_line] if memory_line else []),
+        notes,
+    )
 
 
 CSV_COLUMNS = (
@@ -747,8 +581,8 @@ def benchmark_dataset(dataset, args, notes):
     rows : list of dict
         One row per candidate, with the dataset facts merged in.
     """
-    bare = bare_products_time(dataset.X, dataset.n_outputs)
-    with FitWorker(dataset, args.threads) as worker:
+    bare = common.bare_products_time(dataset.X, dataset.n_outputs)
+    with common.FitWorker(dataset, args.threads) as worker:
         fstar, source, tight = compute_fstar(worker, dataset, args.fstar_timeout)
         if fstar is None:
             notes.append(f"{dataset.name} skipped: every tight fit timed out.")
@@ -764,7 +598,9 @@ def benchmark_dataset(dataset, args, notes):
             "bare_products_s": bare,
             "tight_fits": tight,
         }
-        log(f"{dataset.name}: f* = {fstar:.12g} from {source}; tight fits {tight}")
+        common.log(
+            f"{dataset.name}: f* = {fstar:.12g} from {source}; tight fits {tight}"
+        )
         rows = []
         if dataset.X.shape[1] > NEWTON_CHOLESKY_MAX_FEATURES:
             notes.append(
@@ -776,7 +612,7 @@ def benchmark_dataset(dataset, args, notes):
                 worker, candidate, dataset, fstar, args.budget, args.repeats
             )
             add_product_ratio(row, bare)
-            log(_row_summary(row))
+            common.log(_row_summary(row))
             rows.append(row)
     _check_fstar(info, rows, notes)
     facts = {k: v for k, v in info.items() if k not in ("dataset", "tight_fits")}
@@ -820,34 +656,17 @@ def memory_report():
 
 def parse_args(argv=None):
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="small datasets and budgets (~2 min)"
-    )
-    parser.add_argument(
-        "--datasets", help=f"comma-separated names among {', '.join(DATASETS)}"
+    parser = common.benchmark_parser(
+        __doc__.splitlines()[0],
+        DATASETS,
+        quick_help="small datasets and budgets (~2 min)",
+        budget_help="seconds of fitting per solver and dataset (default 30, quick 2)",
     )
     parser.add_argument("--repeats", type=int, default=1, help="best of R fits")
-    parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="directory for results"
-    )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        help="seconds of fitting per solver and dataset (default 30, quick 2)",
-    )
     parser.add_argument(
         "--fstar-timeout",
         type=float,
         help="seconds per tight fit for f* (default 600, quick 10)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS and OpenMP threads (threadpoolctl); 0 leaves the libraries' "
-        "defaults. Default 1: on a small or shared machine, threads that wait "
-        "for a busy CPU slow small problems down by 10x and more.",
     )
     parser.add_argument(
         "--skip-memory", action="store_true", help="skip the tracemalloc measure"
@@ -855,42 +674,34 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    if args.budget is None:
-        args.budget = 2.0 if args.quick else 30.0
-    if args.fstar_timeout is None:
-        args.fstar_timeout = 10.0 if args.quick else 600.0
-    args.names = select_datasets(
+    return common.complete_args(
         parser,
-        args.datasets,
+        args,
         DATASETS,
-        QUICK_DATASETS if args.quick else FULL_DATASETS,
+        names=(QUICK_DATASETS, FULL_DATASETS),
+        defaults={"budget": (2.0, 30.0), "fstar_timeout": (10.0, 600.0)},
     )
-    return args
 
 
 def main(argv=None):
     """Run the benchmark and write the CSV and Markdown results."""
     args = parse_args(argv)
-    limit_threads(args.threads)
-    args.load_before = os.getloadavg()
-    start = time.perf_counter()
-    notes, infos, rows = [], [], []
-    for name in args.names:
-        log(f"building {name}")
-        info, dataset_rows = benchmark_dataset(DATASETS[name](), args, notes)
-        if info is not None:
-            infos.append(info)
-        rows += dataset_rows
+    infos, rows, notes = common.run_datasets(
+        args, lambda name: DATASETS[name](), benchmark_dataset
+    )
     add_speedups(rows)
     trace = [fit for row in rows for fit in row.pop("_trace", [])]
     memory_line = None if args.skip_memory else memory_report()
-    notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
-    args.output.mkdir(parents=True, exist_ok=True)
-    write_csv(args.output / "logistic.csv", rows, CSV_COLUMNS)
-    write_csv(args.output / "logistic_trace.csv", trace, TRACE_COLUMNS)
-    report = markdown_report(args, infos, rows, memory_line, notes)
-    (args.output / "logistic.md").write_text(report)
-    print(report)
+    notes.append(common.total_time_note(args))
+    common.write_results(
+        args.output,
+        {
+            "logistic.csv": (rows, CSV_COLUMNS),
+            "logistic_trace.csv": (trace, TRACE_COLUMNS),
+        },
+        "logistic.md",
+        markdown_report(args, infos, rows, memory_line, notes),
+    )
 
 
 if __name__ == "__main__":

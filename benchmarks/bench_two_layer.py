@@ -37,32 +37,23 @@ Run from the repository root::
         [--budget S] [--threads T] [--output DIR]
 """
 
-import argparse
-import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
+import _common as common
 import numpy as np
-from _common import (
-    IPC_SLACK,
-    FitWorker,
-    bare_products_time,
-    environment_lines,
-    fmt,
-    limit_threads,
-    log,
-    markdown_table,
-    select_datasets,
-    write_csv,
-)
-from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_so import SOTwoLayerClassifier, SOTwoLayerRegressor
+from sklearn_so._harness import fits, reports, timing
+from sklearn_so._harness.datasets import (
+    Dataset,
+    bundled,
+    dense_multiclass,
+    nonlinear_regression,
+)
 from sklearn_so._objectives import network_objective
 
 ALPHA = 1e-4
@@ -70,14 +61,12 @@ ACTIVATION = "tanh"
 RANDOM_STATE = 0
 MLP_MAX_ITER = 400
 SO_MAX_ITER = 2000
-LOSS_RTOL = 1e-9
 SO_SOLVERS = ("ls", "lo", "ps", "so")
 SO_DIRECTIONS = ("gd", "lbfgs", "adam")
 TARGETS = ("lbfgs", "adam")
 # The issue's goals for the default configuration: speed-up over the MLP
 # solver that defines each target.
 SPEEDUP_GOALS = {"lbfgs": 3.0, "adam": 5.0}
-DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results"
 STOP_BY_TARGETS = "benchmark stop rule: both targets reached"
 STOP_BY_BUDGET = "benchmark stop rule: loop budget spent"
 
@@ -88,107 +77,50 @@ STOP_BY_BUDGET = "benchmark stop rule: loop budget spent"
 
 
 @dataclass
-class Dataset:
-    """A training set and the network width used on it.
+class NetworkDataset(Dataset):
+    """A training set and the width of every network fitted on it.
 
     Attributes
     ----------
-    name : str
-        Identifier used on the command line and in the tables.
-    X : ndarray of shape (n_samples, n_features)
-        Standardised training matrix.
-    y : ndarray of shape (n_samples,)
-        Class labels or (standardised) regression targets.
-    task : {"classification", "regression"}
-        Which estimators apply.
     hidden : int
-        Hidden units of every network fitted on it.
+        Hidden units of every network fitted on it (the other attributes
+        are :class:`sklearn_so._harness.datasets.Dataset`'s).
     """
 
-    name: str
-    X: np.ndarray
-    y: np.ndarray
-    task: str
-    hidden: int
-
-    @property
-    def is_classification(self):
-        """Whether the targets are class labels."""
-        return self.task == "classification"
+    hidden: int = field(kw_only=True)
 
     def describe(self):
         """Shape, classes and width in words."""
         n, d = self.X.shape
         kind = (
-            f"classes={len(np.unique(self.y))}"
+            f"classes={self.n_classes}"
             if self.is_classification
             else "regression, 1 output"
         )
         return f"n={n}, d={d}, {kind}, hidden={self.hidden}"
 
 
-def make_digits(hidden):
-    """Digits, standardised pixels: 1797 x 64, 10 classes."""
-    X, y = load_digits(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    return Dataset("digits", X, y, "classification", hidden)
+def _width(quick):
+    """Hidden units of the networks: 50 with ``--quick``, else 100."""
+    return 50 if quick else 100
 
 
-def make_synthetic_clf(n_samples, n_features, hidden, seed=0):
-    """Standardised ``make_classification`` problem with 5 classes.
-
-    One feature in ten is informative and one in twenty redundant, two
-    clusters per class, 1% of the labels flipped.
-    """
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=n_features // 10,
-        n_redundant=n_features // 20,
-        n_classes=5,
-        n_clusters_per_class=2,
-        flip_y=0.01,
-        random_state=seed,
-    )
-    X = StandardScaler().fit_transform(X)
-    return Dataset("synthetic_clf", X, y, "classification", hidden)
-
-
-def make_synthetic_reg(n_samples, n_features, hidden, seed=0):
-    """Standardised nonlinear regression problem.
-
-    X comes from ``make_regression`` (standard normal, a linear target ``l``
-    on one feature in ten); with two random unit directions ``w1``, ``w2``
-    the target is ``sin(2 X w1) + (X w2)^2 + 0.5 l / std(l)`` plus 0.1
-    Gaussian noise, then standardised.
-    """
-    X, linear = make_regression(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=max(1, n_features // 10),
-        random_state=seed,
-    )
-    rng = np.random.default_rng(seed)
-    w1, w2 = rng.standard_normal((2, n_features))
-    w1 /= np.linalg.norm(w1)
-    w2 /= np.linalg.norm(w2)
-    y = np.sin(2.0 * X @ w1) + (X @ w2) ** 2 + 0.5 * linear / linear.std()
-    y += 0.1 * rng.standard_normal(n_samples)
-    X = StandardScaler().fit_transform(X)
-    return Dataset("synthetic_reg", X, (y - y.mean()) / y.std(), "regression", hidden)
-
-
+# Standardised digits: 1797 x 64, 10 classes; synthetic sets: seed 0 (see
+# sklearn_so._harness.datasets), 3,000 samples with --quick.
 DATASETS = {
-    "digits": lambda quick: make_digits(50 if quick else 100),
-    "synthetic_clf": lambda quick: (
-        make_synthetic_clf(3_000, 100, 50)
-        if quick
-        else make_synthetic_clf(20_000, 500, 100)
+    "digits": lambda quick: NetworkDataset(
+        "digits", *bundled("digits", standardise=True), hidden=_width(quick)
     ),
-    "synthetic_reg": lambda quick: (
-        make_synthetic_reg(3_000, 100, 50)
-        if quick
-        else make_synthetic_reg(20_000, 100, 100)
+    "synthetic_clf": lambda quick: NetworkDataset(
+        "synthetic_clf",
+        *dense_multiclass(*((3_000, 100) if quick else (20_000, 500))),
+        hidden=_width(quick),
+    ),
+    "synthetic_reg": lambda quick: NetworkDataset(
+        "synthetic_reg",
+        *nonlinear_regression(*((3_000, 100) if quick else (20_000, 100))),
+        task="regression",
+        hidden=_width(quick),
     ),
 }
 
@@ -210,26 +142,6 @@ def objective(estimator, dataset):
     return network_objective(estimator, dataset.X, dataset.y)
 
 
-def check_loss_attribute(estimator, value, label):
-    """Stop the benchmark if ``loss_`` disagrees with :func:`objective`.
-
-    Parameters
-    ----------
-    estimator : SOTwoLayerClassifier or SOTwoLayerRegressor
-        A fitted estimator.
-    value : float
-        :func:`objective` of that estimator.
-    label : str
-        Where the fit came from, for the error message.
-    """
-    if not np.isclose(estimator.loss_, value, rtol=LOSS_RTOL, atol=0.0):
-        raise SystemExit(
-            f"{label}: {type(estimator).__name__}.loss_ = {estimator.loss_!r} but "
-            f"the benchmark's objective is {value!r} (rtol {LOSS_RTOL:g}); the "
-            "benchmark would measure something else."
-        )
-
-
 # --------------------------------------------------------------------------
 # Estimators
 # --------------------------------------------------------------------------
@@ -240,7 +152,7 @@ def mlp_estimator(dataset, solver, **params):
 
     Parameters
     ----------
-    dataset : Dataset
+    dataset : NetworkDataset
         Decides the task and the width.
     solver : {"lbfgs", "adam", "sgd"}
         MLP solver; "adam" is full batch, 400 epochs, ``tol=0``, no shuffle.
@@ -271,7 +183,7 @@ def so_estimator(dataset, solver, direction, max_iter=SO_MAX_ITER, **params):
 
     Parameters
     ----------
-    dataset : Dataset
+    dataset : NetworkDataset
         Decides the task and the width.
     solver, direction : str
         The configuration.
@@ -438,7 +350,7 @@ def run_reference(worker, dataset, solver, timeout):
         "reported_loss": float(fitted.loss_),
         f"{solver}_time_s": outcome.seconds,
         f"{solver}_iter": int(fitted.n_iter_),
-        "warnings": _join_warnings(outcome.warnings),
+        "warnings": reports.join_warnings(outcome.warnings, 200),
     }
 
 
@@ -456,7 +368,7 @@ def run_so(worker, dataset, solver, direction, targets, args):
     ----------
     worker : FitWorker
         Fits on ``dataset`` with :class:`LoopRecorder` hooks.
-    dataset : Dataset
+    dataset : NetworkDataset
         The problem.
     solver, direction : str
         The configuration.
@@ -469,30 +381,30 @@ def run_so(worker, dataset, solver, direction, targets, args):
     -------
     row : dict
     """
-    label = f"SO {solver}/{direction}"
-    row = {"dataset": dataset.name, "estimator": label, "library": "sklearn_so"}
     estimator = so_estimator(dataset, solver, direction, max_iter=args.max_iter)
+    label = fits.config_label(estimator)
+    row = {"dataset": dataset.name, "estimator": label, "library": "sklearn_so"}
     options = StopOptions(min(targets.values()), args.budget)
-    timeout = 2.0 * args.budget + 10.0 + IPC_SLACK
+    timeout = 2.0 * args.budget + 10.0 + common.IPC_SLACK
     try:
         outcome = worker.fit(estimator, timeout, options)
     except RuntimeError as error:
-        log(f"{dataset.name} {label} raised:\n{error}")
+        common.log(f"{dataset.name} {label} raised:\n{error}")
         last = str(error).strip().splitlines()[-1]
         return {**row, "end": "error", "error": last}
     if outcome is None:
         return {**row, "end": f"killed after {timeout:.0f} s"}
     fitted = outcome.estimator
     value = objective(fitted, dataset)
-    check_loss_attribute(fitted, value, f"{dataset.name} {label}")
+    fits.check_loss_attribute(fitted, value, f"{dataset.name} {label}")
     times, curve = outcome.extra["times"], outcome.extra["loss_curve"]
     if curve != list(fitted.loss_curve_):
         raise SystemExit(f"{label}: the recorded loss curve is not loss_curve_.")
-    loop_s = times[-1] if times else 0.0
-    overhead = outcome.seconds - loop_s
+    # Time outside the loop is charged to every iteration: an upper bound.
+    stamps, overhead = timing.fit_stamps(times, outcome.seconds)
     row.update(
         fit_s=outcome.seconds,
-        loop_s=loop_s,
+        loop_s=timing.loop_seconds(times),
         overhead_s=overhead,
         n_iter=int(fitted.n_iter_),
         end=_so_end(fitted.stop_reason_),
@@ -500,7 +412,7 @@ def run_so(worker, dataset, solver, direction, targets, args):
         objective=value,
         n_products=fitted.n_products_,
         product_counts=fitted.product_counts_,
-        warnings=_join_warnings(outcome.warnings),
+        warnings=reports.join_warnings(outcome.warnings, 200),
     )
     # The whole trajectory, for the convergence plot (two_layer_curves.csv).
     row["_curve"] = [
@@ -508,26 +420,25 @@ def run_so(worker, dataset, solver, direction, targets, args):
             "dataset": dataset.name,
             "estimator": label,
             "iteration": index + 1,
-            "seconds": overhead + stamp,
+            "seconds": stamp,
             "objective": objective_value,
         }
-        for index, (stamp, objective_value) in enumerate(zip(times, curve, strict=True))
+        for index, (stamp, objective_value) in enumerate(
+            zip(stamps.tolist(), curve, strict=True)
+        )
     ]
     best = min([value, *curve])
     for name, target in targets.items():
-        row.update(_crossing(name, target, curve, times, overhead, best))
+        row.update(_crossing(name, target, curve, stamps, best))
     return row
 
 
-def _crossing(name, target, curve, times, overhead, best):
+def _crossing(name, target, curve, stamps, best):
     """Time and iterations to the first objective at most ``target``."""
-    for index, value in enumerate(curve):
-        if value <= target:
-            return {
-                f"{name}_time_s": overhead + times[index],
-                f"{name}_iter": index + 1,
-            }
-    return {f"{name}_gap": (best - target) / abs(target)}
+    index = timing.first_reaching(curve, target)
+    if index is None:
+        return {f"{name}_gap": timing.relative_gap(best, target)}
+    return {f"{name}_time_s": float(stamps[index]), f"{name}_iter": index + 1}
 
 
 def _so_end(stop_reason):
@@ -545,11 +456,6 @@ def _so_end(stop_reason):
         if key in stop_reason:
             return word
     return stop_reason
-
-
-def _join_warnings(messages):
-    """Distinct warnings, shortened, in one string."""
-    return " | ".join(sorted({message[:200] for message in messages}))
 
 
 # --------------------------------------------------------------------------
@@ -592,9 +498,9 @@ def _target_cells(row, name):
     """Time, iterations and speed-up cells of one target."""
     if f"{name}_time_s" in row:
         return [
-            fmt(row[f"{name}_time_s"], ".3g"),
-            fmt(row.get(f"{name}_iter"), "d"),
-            fmt(row.get(f"{name}_speedup"), ".2f"),
+            reports.fmt(row[f"{name}_time_s"], ".3g"),
+            reports.fmt(row.get(f"{name}_iter"), "d"),
+            reports.fmt(row.get(f"{name}_speedup"), ".2f"),
         ]
     if f"{name}_gap" in row:
         bound = row.get(f"{name}_speedup_below")
@@ -626,9 +532,9 @@ def table_row(row):
     return [
         row["estimator"],
         row.get("end", ""),
-        fmt(row.get("n_iter"), "d"),
-        fmt(row.get("objective"), ".8g"),
-        fmt(row.get("t_iter_over_2_products"), ".1f"),
+        reports.fmt(row.get("n_iter"), "d"),
+        reports.fmt(row.get("objective"), ".8g"),
+        reports.fmt(row.get("t_iter_over_2_products"), ".1f"),
         *_target_cells(row, "lbfgs"),
         *_target_cells(row, "adam"),
     ]
@@ -643,23 +549,18 @@ def results_section(info, rows):
         f"{1e3 * info['bare_products_s']:.3g} ms. Same initial weights as MLP: "
         f"{'yes' if info['same_init'] else 'NO'}."
     )
-    table = markdown_table(TABLE_HEADER, [table_row(row) for row in rows])
+    table = reports.markdown_table(TABLE_HEADER, [table_row(row) for row in rows])
     return "\n\n".join([title, summary, table])
 
 
-def default_config():
-    """Label of the estimators' default solver/direction, e.g. "SO so/lbfgs".
+def goal_line(info, rows):
+    """Whether the default met each goal, and the fastest configuration.
 
-    Read from ``SOTwoLayerClassifier()`` (the regressor shares its defaults),
-    so the goal lines always judge the package's actual default.
+    The default is read from ``SOTwoLayerClassifier()`` (the regressor
+    shares its defaults), so the goals always judge the package's actual
+    default.
     """
-    params = SOTwoLayerClassifier().get_params()
-    return f"SO {params['solver']}/{params['direction']}"
-
-
-def goal_line(dataset, rows):
-    """Whether the default met each goal, and the fastest configuration."""
-    label = default_config()
+    label = fits.config_label(SOTwoLayerClassifier())
     default = next((r for r in rows if r["estimator"] == label), {})
     parts = []
     for name in TARGETS:
@@ -683,7 +584,7 @@ def goal_line(dataset, rows):
             )
         else:
             parts.append(f"fastest to T_{name}: none reached it")
-    return f"- {dataset}: default {label}: " + "; ".join(parts) + "."
+    return f"{info['dataset']}: default {label}: " + "; ".join(parts) + "."
 
 
 def protocol_text(args):
@@ -694,7 +595,7 @@ def protocol_text(args):
         "initialisation, checked per dataset). Objective: log_loss(y, "
         "predict_proba) or half the mean squared error, plus alpha/(2n) "
         "sum ||W||^2, computed from each fitted estimator's weights; "
-        f"SOTwoLayer*.loss_ checked equal to it at rtol {LOSS_RTOL:g}. "
+        f"SOTwoLayer*.loss_ checked equal to it at rtol {fits.LOSS_RTOL:g}. "
         f"T_lbfgs: final objective of MLP lbfgs (max_iter={MLP_MAX_ITER}, "
         "default tol=1e-4 as gtol); T_adam: final objective of full-batch MLP "
         f"adam ({MLP_MAX_ITER} epochs, learning_rate_init=1e-3, tol=0, "
@@ -720,23 +621,20 @@ def protocol_text(args):
 
 def markdown_report(args, infos, rows, notes):
     """The whole Markdown report."""
-    parts = [
-        "# Two-layer networks: time to MLP's lbfgs and adam objectives",
-        "\n".join(environment_lines(args.load_before)),
-        protocol_text(args),
-    ]
-    for info in infos:
-        group = [r for r in rows if r["dataset"] == info["dataset"]]
-        parts.append(results_section(info, group))
-    lines = [
-        goal_line(info["dataset"], [r for r in rows if r["dataset"] == info["dataset"]])
-        for info in infos
-    ]
     goals = ", ".join(f"T_{k} >= {v:g}x" for k, v in SPEEDUP_GOALS.items())
-    parts.append(f"Goals of the default ({goals} faster):\n\n" + "\n".join(lines))
-    if notes:
-        parts.append("Notes:\n\n" + "\n".join(f"- {n}" for n in notes))
-    return "\n\n".join(parts) + "\n"
+    return common.report_document(
+        "# Two-layer networks: time to MLP's lbfgs and adam objectives",
+        args.load_before,
+        [
+            protocol_text(args),
+            *common.dataset_sections(infos, rows, results_section),
+            reports.bullet_list(
+                f"Goals of the default ({goals} faster):",
+                common.dataset_sections(infos, rows, goal_line),
+            ),
+        ],
+        notes,
+    )
 
 
 CSV_COLUMNS = (
@@ -792,7 +690,7 @@ def benchmark_dataset(dataset, args, notes):
 
     Parameters
     ----------
-    dataset : Dataset
+    dataset : NetworkDataset
         The problem.
     args : argparse.Namespace
         The command-line options.
@@ -808,27 +706,27 @@ def benchmark_dataset(dataset, args, notes):
         MLP lbfgs, MLP adam, then one row per SO configuration, with the
         dataset facts merged in.
     """
-    bare = bare_products_time(dataset.X, dataset.hidden)
+    bare = common.bare_products_time(dataset.X, dataset.hidden)
     same_init = same_initial_weights(dataset)
     if not same_init:
         notes.append(f"{dataset.name}: SO and MLP initial weights DIFFER.")
     rows = []
-    with FitWorker(dataset, args.threads, LoopRecorder()) as worker:
+    with common.FitWorker(dataset, args.threads, LoopRecorder()) as worker:
         for solver in TARGETS:
             row = run_reference(worker, dataset, solver, args.mlp_timeout)
             if row is None:
                 notes.append(f"{dataset.name} skipped: MLP {solver} timed out.")
                 return None, []
             _check_reported_loss(row, notes)
-            log(_row_summary(row))
+            common.log(_row_summary(row))
             rows.append(row)
         targets = {name: rows[i]["objective"] for i, name in enumerate(TARGETS)}
-        log(f"{dataset.name}: targets {targets}")
+        common.log(f"{dataset.name}: targets {targets}")
         for solver, direction in so_configurations():
             row = run_so(worker, dataset, solver, direction, targets, args)
             _check_products(row, notes)
             _note_failure(row, notes)
-            log(_row_summary(row))
+            common.log(_row_summary(row))
             rows.append(row)
     add_derived(rows, bare)
     info = {
@@ -856,7 +754,7 @@ def _check_reported_loss(row, notes):
     if row["estimator"] != "MLP lbfgs":
         return
     reported, value = row["reported_loss"], row["objective"]
-    if not np.isclose(reported, value, rtol=LOSS_RTOL, atol=0.0):
+    if not np.isclose(reported, value, rtol=fits.LOSS_RTOL, atol=0.0):
         notes.append(
             f"{row['dataset']}: MLP lbfgs loss_ = {reported:.15g} but the "
             f"benchmark's objective is {value:.15g}."
@@ -903,22 +801,11 @@ def _row_summary(row):
 
 def parse_args(argv=None):
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="3000 x 100 synthetic sets, 50 hidden units, small budgets (~2 min)",
-    )
-    parser.add_argument(
-        "--datasets", help=f"comma-separated names among {', '.join(DATASETS)}"
-    )
-    parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="directory for results"
-    )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        help="seconds of loop time per SO configuration and dataset "
+    parser = common.benchmark_parser(
+        __doc__.splitlines()[0],
+        DATASETS,
+        quick_help="3000 x 100 synthetic sets, 50 hidden units, small budgets (~2 min)",
+        budget_help="seconds of loop time per SO configuration and dataset "
         "(default 30, quick 2)",
     )
     parser.add_argument(
@@ -932,49 +819,35 @@ def parse_args(argv=None):
         default=SO_MAX_ITER,
         help=f"max_iter of the SO fits (default {SO_MAX_ITER})",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="BLAS and OpenMP threads (threadpoolctl); 0 leaves the libraries' "
-        "defaults. Default 1: on a small or shared machine, threads that wait "
-        "for a busy CPU slow small problems down by 10x and more.",
+    return common.complete_args(
+        parser,
+        parser.parse_args(argv),
+        DATASETS,
+        names=(tuple(DATASETS), tuple(DATASETS)),
+        defaults={"budget": (2.0, 30.0), "mlp_timeout": (60.0, 900.0)},
     )
-    args = parser.parse_args(argv)
-    if args.budget is None:
-        args.budget = 2.0 if args.quick else 30.0
-    if args.mlp_timeout is None:
-        args.mlp_timeout = 60.0 if args.quick else 900.0
-    args.names = select_datasets(parser, args.datasets, DATASETS, tuple(DATASETS))
-    return args
 
 
 def main(argv=None):
     """Run the benchmark and write the CSV and Markdown results."""
     args = parse_args(argv)
-    limit_threads(args.threads)
-    args.load_before = os.getloadavg()
-    start = time.perf_counter()
-    notes, infos, rows = [], [], []
-    for name in args.names:
-        log(f"building {name}")
-        dataset = DATASETS[name](args.quick)
-        info, dataset_rows = benchmark_dataset(dataset, args, notes)
-        if info is not None:
-            infos.append(info)
-        rows += dataset_rows
-    notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
-    curves = [point for row in rows for point in row.pop("_curve", [])]
-    args.output.mkdir(parents=True, exist_ok=True)
-    write_csv(args.output / "two_layer.csv", rows, CSV_COLUMNS)
-    write_csv(
-        args.output / "two_layer_curves.csv",
-        curves,
-        ("dataset", "estimator", "iteration", "seconds", "objective"),
+    infos, rows, notes = common.run_datasets(
+        args, lambda name: DATASETS[name](args.quick), benchmark_dataset
     )
-    report = markdown_report(args, infos, rows, notes)
-    (args.output / "two_layer.md").write_text(report)
-    print(report)
+    notes.append(common.total_time_note(args))
+    curves = [point for row in rows for point in row.pop("_curve", [])]
+    common.write_results(
+        args.output,
+        {
+            "two_layer.csv": (rows, CSV_COLUMNS),
+            "two_layer_curves.csv": (
+                curves,
+                ("dataset", "estimator", "iteration", "seconds", "objective"),
+            ),
+        },
+        "two_layer.md",
+        markdown_report(args, infos, rows, notes),
+    )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@ lines.
 
 from pathlib import Path
 
-from summary import PLOTS, _by_dataset, _number, default_label, read_rows
+from summary import PLOTS
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier
+from sklearn_so._harness import figures
+from sklearn_so._harness.fits import config_label
+from sklearn_so._harness.reports import group_by, number, read_csv
 
 # Our configurations drawn next to scikit-learn's: the default and "so".
-LOGISTIC_SHOWN = (default_label(SOLogisticRegression()), "SO so/lbfgs")
-NETWORK_SHOWN = (default_label(SOTwoLayerClassifier()), "SO so/lbfgs")
+LOGISTIC_SHOWN = (config_label(SOLogisticRegression()), "SO so/lbfgs")
+NETWORK_SHOWN = (config_label(SOTwoLayerClassifier()), "SO so/lbfgs")
 # One colour per estimator in every panel, whichever ran on a dataset.
 COLOURS = {
     "sklearn lbfgs": "tab:blue",
@@ -33,11 +36,8 @@ COLOURS = {
 
 
 def _figure(n_panels):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """A figure of ``n_panels`` panels, three per row; returns it and them."""
+    plt = figures.pyplot()
     columns = min(n_panels, 3)
     rows = -(-n_panels // columns)
     figure, axes = plt.subplots(
@@ -45,86 +45,63 @@ def _figure(n_panels):
     )
     for ax in axes.ravel()[n_panels:]:
         ax.set_visible(False)
-    return plt, figure, axes.ravel()
+    return figure, axes.ravel()
+
+
+def _finish(ax, title, xlabel, ylabel):
+    """Log axes, titles and the legend of one panel."""
+    ax.set(xscale="log", yscale="log", title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=7)
 
 
 def plot_logistic(results):
     """Gap to f* against fit time, one panel per dataset; returns the path."""
     results = Path(results)
-    groups = _by_dataset(read_rows(results / "logistic_trace.csv"))
-    plt, figure, axes = _figure(len(groups))
+    groups = group_by(read_csv(results / "logistic_trace.csv"), "dataset")
+    figure, axes = _figure(len(groups))
     for ax, (name, fits) in zip(axes, groups.items(), strict=False):
-        for label, points in _by_estimator(fits).items():
+        for label, points in group_by(fits, "estimator").items():
             if label.startswith("SO ") and label not in LOGISTIC_SHOWN:
                 continue
-            seconds = [_number(p, "seconds") for p in points]
-            gaps = [max(_number(p, "gap"), 1e-16) for p in points]
+            seconds = [number(p, "seconds") for p in points]
+            gaps = [max(number(p, "gap"), 1e-16) for p in points]
             style = "-o" if label.startswith("SO ") else "--s"
             ax.plot(seconds, gaps, style, ms=4, label=label, color=COLOURS.get(label))
         ax.axhline(1e-6, color="grey", lw=0.8, ls=":", label="target 1e-6")
-        ax.set(xscale="log", yscale="log", title=name, xlabel="fit time [s]")
-        ax.set_ylabel("(f - f*) / f*")
-        ax.legend(fontsize=7)
-    return _save(
-        plt,
-        figure,
-        "Logistic regression: accuracy bought by each fit (tol sequence)",
-        results / PLOTS["logistic"],
-    )
+        _finish(ax, name, "fit time [s]", "(f - f*) / f*")
+    title = "Logistic regression: accuracy bought by each fit (tol sequence)"
+    return figures.save(figure, results / PLOTS["logistic"], dpi=100, title=title)
 
 
 def plot_two_layer(results):
     """Objective against time, one panel per dataset; returns the path."""
     results = Path(results)
-    curves = _by_dataset(read_rows(results / "two_layer_curves.csv"))
-    rows = _by_dataset(read_rows(results / "two_layer.csv"))
-    plt, figure, axes = _figure(len(rows))
+    curves = group_by(read_csv(results / "two_layer_curves.csv"), "dataset")
+    rows = group_by(read_csv(results / "two_layer.csv"), "dataset")
+    figure, axes = _figure(len(rows))
     for ax, (name, group) in zip(axes, rows.items(), strict=False):
-        for label, points in _by_estimator(curves.get(name, [])).items():
+        for label, points in group_by(curves.get(name, []), "estimator").items():
             if label in NETWORK_SHOWN:
                 ax.plot(
-                    [_number(p, "seconds") for p in points],
-                    [_number(p, "objective") for p in points],
+                    [number(p, "seconds") for p in points],
+                    [number(p, "objective") for p in points],
                     label=label,
                     color=COLOURS.get(label),
                 )
         for row in group:
-            if row["library"] == "sklearn" and _number(row, "fit_s") is not None:
+            if row["library"] == "sklearn" and number(row, "fit_s") is not None:
                 ax.plot(
-                    _number(row, "fit_s"),
-                    _number(row, "objective"),
+                    number(row, "fit_s"),
+                    number(row, "objective"),
                     "s",
                     ms=7,
                     label=f"{row['estimator']} (end of fit)",
                     color=COLOURS.get(row["estimator"]),
                 )
         for key, style in (("target_lbfgs", ":"), ("target_adam", "-.")):
-            value = _number(group[0], key)
+            value = number(group[0], key)
             if value is not None:
                 ax.axhline(value, color="grey", lw=0.8, ls=style, label=key)
-        ax.set(
-            xscale="log", yscale="log", title=name, xlabel="time since fit began [s]"
-        )
-        ax.set_ylabel("training objective")
-        ax.legend(fontsize=7)
-    return _save(
-        plt,
-        figure,
-        "Two-layer networks: training objective against time",
-        results / PLOTS["two_layer"],
-    )
-
-
-def _save(plt, figure, title, path):
-    figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
-
-
-def _by_estimator(points):
-    groups = {}
-    for point in points:
-        groups.setdefault(point["estimator"], []).append(point)
-    return groups
+        _finish(ax, name, "time since fit began [s]", "training objective")
+    title = "Two-layer networks: training objective against time"
+    return figures.save(figure, results / PLOTS["two_layer"], dpi=100, title=title)

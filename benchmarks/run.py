@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import environment_lines, limit_threads
+import _common as common
 from plots import plot_logistic, plot_two_layer
 from summary import (
     ENVIRONMENT_NAME,
@@ -34,6 +34,8 @@ from summary import (
     build_summary,
     replace_readme_block,
 )
+
+from sklearn_so._harness.fits import limit_threads
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -59,7 +61,7 @@ def write_environment(output, args, started, seconds, load_before):
         f"benchmark script with --threads {args.threads}.",
         "",
         f"- machine: {cpu_model()}, {os.cpu_count()} CPUs",
-        *environment_lines(load_before),
+        *common.environment_lines(load_before),
     ]
     (output / ENVIRONMENT_NAME).write_text("\n".join(lines) + "\n")
 

@@ -11,26 +11,25 @@ MLPClassifier with lbfgs, run to its own default tolerance) sets the target
 objective; the speed-up of a fit is the reference's fit time over the time
 that fit took to reach the target, read from the per-iteration timestamps
 our estimators record (``loss_times_``) plus all of the fit's time outside
-its iterations (so our times to a target are upper bounds).
+its iterations (so our times to a target are upper bounds). The data, the
+timed fits, the times to a target and the tables come from
+:mod:`sklearn_so._harness`, as the benchmark scripts' do.
 """
 
-import csv
-import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
+from ._harness import figures, reports
+from ._harness.datasets import bundled, sparse_text_like
+from ._harness.fits import Candidate, limit_threads, n_iterations, timed_fit
+from ._harness.timing import fit_stamps, relative_gap, time_to_target
 from ._objectives import logistic_objective, network_objective
 from .linear_model import SOLogisticRegression
 from .neural_network import SOTwoLayerClassifier
@@ -45,26 +44,6 @@ PLOT_NAME = "demo.png"
 
 class DemoError(Exception):
     """A problem the user can fix, reported as one line (no traceback)."""
-
-
-@dataclass
-class Candidate:
-    """One estimator to fit on a problem.
-
-    Attributes
-    ----------
-    label : str
-        Name printed in the table.
-    estimator : estimator
-        Unfitted estimator.
-    ours : bool
-        Whether it is an sklearn-so estimator (it then records its
-        per-iteration objective and timestamps).
-    """
-
-    label: str
-    estimator: object
-    ours: bool = False
 
 
 @dataclass
@@ -154,44 +133,6 @@ class FitRecord:
 # --------------------------------------------------------------------------
 
 
-def sparse_text_like(n_samples, n_features, words_per_row, seed):
-    """A sparse, tf-idf-like binary classification set.
-
-    Word frequencies follow a power law (a few frequent words, a long tail)
-    and rows are L2-normalised, as a tf-idf matrix of documents is; labels
-    are drawn from a logistic model with a sparse weight vector.
-
-    Parameters
-    ----------
-    n_samples, n_features : int
-        Shape of X.
-    words_per_row : int
-        Distinct words per document (before duplicates merge).
-    seed : int
-        Random seed.
-
-    Returns
-    -------
-    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
-        Labels 0 and 1.
-    """
-    rng = np.random.default_rng(seed)
-    frequency = 1.0 / (np.arange(n_features) + 10.0) ** 1.1
-    frequency /= frequency.sum()
-    columns = rng.choice(n_features, size=(n_samples, words_per_row), p=frequency)
-    rows = np.repeat(np.arange(n_samples), words_per_row)
-    counts = np.ones(rows.size)
-    X = sp.csr_matrix((counts, (rows, columns.ravel())), (n_samples, n_features))
-    X.sum_duplicates()
-    X.data = np.log1p(X.data)
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    X = sp.diags(1.0 / norms) @ X
-    weights = rng.standard_normal(n_features) * (rng.random(n_features) < 0.2)
-    y = (rng.random(n_samples) < expit(8.0 * (X @ weights))).astype(np.int64)
-    return X.tocsr(), y
-
-
 def build_problems(quick, seed):
     """The demo's three problems.
 
@@ -207,7 +148,7 @@ def build_problems(quick, seed):
     -------
     problems : list of Problem
     """
-    X, y = load_digits(return_X_y=True)
+    X, y = bundled("digits")
     if quick:
         X, y = X[:500], y[:500]
     split = train_test_split(X, y, test_size=0.25, random_state=seed, stratify=y)
@@ -254,7 +195,6 @@ def build_problems(quick, seed):
             f"SOTwoLayerClassifier(solver={solver!r})"
             + (" (default)" if solver == "ls" else ""),
             SOTwoLayerClassifier(hidden, solver=solver, random_state=seed),
-            ours=True,
         )
         for solver in SOLVERS
     ]
@@ -290,7 +230,6 @@ def _logistic_problem(title, split):
             f"SOLogisticRegression(solver={solver!r})"
             + (" (default)" if solver == "ls" else ""),
             SOLogisticRegression(solver=solver),
-            ours=True,
         )
         for solver in SOLVERS
     ]
@@ -326,51 +265,29 @@ def fit_candidate(problem, candidate):
     record : FitRecord
     """
     estimator = candidate.estimator
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        start = time.perf_counter()
-        estimator.fit(problem.X_train, problem.y_train)
-        seconds = time.perf_counter() - start
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    for w in caught:
-        # Convergence is reported in the table; anything else is the user's.
-        if not issubclass(w.category, ConvergenceWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    # Convergence is reported in the table; any other warning is the user's.
+    seconds, caught = timed_fit(
+        estimator, problem.X_train, problem.y_train, record=ConvergenceWarning
+    )
     record = FitRecord(
         problem=problem.title,
         label=candidate.label,
         ours=candidate.ours,
         seconds=seconds,
-        n_iter=int(np.max(estimator.n_iter_)),
+        n_iter=n_iterations(estimator),
         n_products=getattr(estimator, "n_products_", None),
         objective=problem.objective(estimator, problem.X_train, problem.y_train),
         accuracy=float(estimator.score(problem.X_test, problem.y_test)),
-        warning="ConvergenceWarning" if warned else "",
+        warning="ConvergenceWarning" if caught else "",
     )
     if candidate.ours:
-        stamps = np.asarray(estimator.loss_times_, dtype=np.float64)
-        # All time outside the loop (input validation, setup products, the
-        # final exact refresh) is charged to every iteration's timestamp:
-        # an upper bound, never in our favour.
-        outside = seconds - (stamps[-1] if stamps.size else 0.0)
         record.curve = np.asarray(estimator.loss_curve_, dtype=np.float64)
-        record.stamps = stamps + outside
+        # All time outside the loop is charged to every iteration: an upper
+        # bound, never in our favour.
+        record.stamps, _ = fit_stamps(estimator.loss_times_, seconds)
         record.learning_rates = np.asarray(estimator.learning_rates_)
         record.momentum_rates = np.asarray(estimator.momentum_rates_)
     return record
-
-
-def time_to_reach(record, target):
-    """Seconds the fit took to reach an objective, or None if it did not.
-
-    sklearn-so fits are read from their timestamps; other fits only count
-    as reaching the target if their final objective does, at their full
-    fit time.
-    """
-    if record.curve is not None and record.curve.size:
-        reached = np.flatnonzero(record.curve <= target)
-        return float(record.stamps[reached[0]]) if reached.size else None
-    return record.seconds if record.objective <= target else None
 
 
 def run_problem(problem, index, total, log):
@@ -412,7 +329,9 @@ def run_problem(problem, index, total, log):
     for label in problem.targets:
         target = by_label[label].objective
         for record in records:
-            record.time_to_target[label] = time_to_reach(record, target)
+            record.time_to_target[label] = time_to_target(
+                target, record.seconds, record.objective, record.curve, record.stamps
+            )
     return records
 
 
@@ -471,22 +390,7 @@ def table_rows(problem, records):
 def _relative_gap(value, optimum):
     if optimum is None:
         return "n/a"
-    return f"{(value - optimum) / abs(optimum):.1e}"
-
-
-def format_table(header, rows):
-    """Left-aligned plain-text table."""
-    widths = [
-        max(len(str(cell)) for cell in column)
-        for column in zip(header, *rows, strict=True)
-    ]
-    lines = [
-        "  ".join(
-            str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
-        )
-        for row in [header, ["-" * width for width in widths], *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    return f"{relative_gap(value, optimum):.1e}"
 
 
 def other_target_lines(problem, records):
@@ -523,7 +427,7 @@ def report(problems, all_records):
                         if problem.optimum is None
                         else f"; f* = {problem.optimum:.8g}"
                     ),
-                    format_table(COLUMNS, table_rows(problem, records)),
+                    reports.text_table(COLUMNS, table_rows(problem, records)),
                     *other_target_lines(problem, records),
                 ]
             )
@@ -541,44 +445,41 @@ def report(problems, all_records):
     return "\n\n".join(blocks)
 
 
+CSV_COLUMNS = (
+    "problem",
+    "estimator",
+    "seconds",
+    "n_iter",
+    "n_products",
+    "objective",
+    "test_accuracy",
+    "convergence_warning",
+)
+
+
 def write_csv(path, all_records):
-    """One row per fit, every measured number."""
-    header = [
-        "problem",
-        "estimator",
-        "seconds",
-        "n_iter",
-        "n_products",
-        "objective",
-        "test_accuracy",
-        "convergence_warning",
-    ]
-    target_labels = sorted(
+    """One row per fit, every measured number.
+
+    The columns are ``CSV_COLUMNS``, then the time to each target of any
+    problem, ``time_to[label]``, labels in alphabetical order.
+    """
+    records = [record for records in all_records for record in records]
+    targets = sorted({label for r in records for label in r.time_to_target})
+    rows = [
         {
-            label
-            for records in all_records
-            for r in records
-            for label in r.time_to_target
+            "problem": r.problem,
+            "estimator": r.label,
+            "seconds": r.seconds,
+            "n_iter": r.n_iter,
+            "n_products": r.n_products,
+            "objective": r.objective,
+            "test_accuracy": r.accuracy,
+            "convergence_warning": bool(r.warning),
+            **{f"time_to[{label}]": r.time_to_target.get(label) for label in targets},
         }
-    )
-    header += [f"time_to[{label}]" for label in target_labels]
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for records in all_records:
-            for r in records:
-                row = [
-                    r.problem,
-                    r.label,
-                    r.seconds,
-                    r.n_iter,
-                    r.n_products,
-                    r.objective,
-                    r.accuracy,
-                    bool(r.warning),
-                ]
-                row += [r.time_to_target.get(label) for label in target_labels]
-                writer.writerow(row)
+        for r in records
+    ]
+    reports.write_csv(path, rows, CSV_COLUMNS)
 
 
 def plot(path, problems, all_records):
@@ -590,10 +491,7 @@ def plot(path, problems, all_records):
         False if matplotlib is not installed (nothing is written).
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = figures.pyplot()
     except ImportError:
         return False
     figure, axes = plt.subplots(
@@ -604,9 +502,7 @@ def plot(path, problems, all_records):
     ):
         _plot_gaps(gap_ax, problem, records)
         _plot_rates(rate_ax, problem, records)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    figures.save(figure, path, dpi=110)
     return True
 
 
@@ -726,7 +622,7 @@ def run_demo(quick=False, output="sklearn-so-demo", seed=0, threads=1, log=print
         if threads
         else "threads: the libraries' defaults"
     )
-    with threadpool_limits(limits=threads or None):
+    with limit_threads(threads):
         all_records = [
             run_problem(problem, index, len(problems), log)
             for index, problem in enumerate(problems, start=1)

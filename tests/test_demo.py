@@ -5,7 +5,6 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
-import numpy as np
 import pytest
 
 from sklearn_so import _demo
@@ -135,28 +134,6 @@ def test_objectives_match_the_reported_losses():
     with pytest.warns(Warning):
         mlp.fit(X, y)
     assert network_objective(mlp, X, y) == pytest.approx(mlp.loss_, rel=1e-9)
-
-
-def test_time_to_reach_reads_the_timestamps():
-    record = _demo.FitRecord(
-        problem="p",
-        label="SO",
-        ours=True,
-        seconds=1.0,
-        n_iter=3,
-        n_products=7,
-        objective=0.5,
-        accuracy=1.0,
-        warning="",
-        curve=np.array([2.0, 1.0, 0.5]),
-        stamps=np.array([0.2, 0.4, 1.0]),
-    )
-    assert _demo.time_to_reach(record, 1.5) == 0.4
-    assert _demo.time_to_reach(record, 0.5) == 1.0
-    assert _demo.time_to_reach(record, 0.4) is None
-    sklearn_fit = _demo.FitRecord("p", "sk", False, 2.0, 9, None, 0.7, 1.0, "")
-    assert _demo.time_to_reach(sklearn_fit, 0.7) == 2.0
-    assert _demo.time_to_reach(sklearn_fit, 0.6) is None
 
 
 def test_without_matplotlib_the_demo_says_how_to_install_it(
