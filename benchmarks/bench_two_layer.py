@@ -20,8 +20,9 @@ Protocol, per dataset:
    ``learning_rate_init=1e-3``; shuffling a single batch changes nothing but
    costs a copy of X per epoch, so it is off). Both fits are timed.
 2. Each SOTwoLayer* solver/direction is fitted ONCE with ``tol=0`` and a large
-   ``max_iter``. In the child process that fits it, ``sklearn_so._base.minimize``
-   is wrapped: the wrapper keeps the optimiser's result, whose ``times`` are
+   ``max_iter``. In the child process that fits it, the solver class
+   ``sklearn_so._base.SubspaceSolver`` is wrapped: the wrapper keeps the
+   optimiser's result, whose ``times`` are
    ``time.perf_counter()`` stamps (seconds since the loop started) taken
    after every iteration, aligned with ``loss_curve``; it also passes the
    loop a stop rule that ends the fit once both targets are reached or after
@@ -279,7 +280,7 @@ class StopOptions:
 
 
 class LoopRecorder:
-    """Worker hooks: wrap ``sklearn_so._base.minimize`` in the child process.
+    """Worker hooks: wrap ``sklearn_so._base.SubspaceSolver`` in the child.
 
     The wrapper passes the result through unchanged and keeps its per-
     iteration ``times`` and ``loss_curve``; with :class:`StopOptions` and no
@@ -287,28 +288,34 @@ class LoopRecorder:
     """
 
     def __init__(self):
-        self._original = None
         self._options = None
         self._result = None
 
     def install(self):
-        """Replace ``minimize`` in ``sklearn_so._base`` by the wrapper."""
+        """Replace ``SubspaceSolver`` in ``sklearn_so._base`` by the wrapper."""
         import sklearn_so._base as base
 
-        self._original = base.minimize
-        base.minimize = self._minimize
+        recorder = self
+
+        class RecordingSolver(base.SubspaceSolver):
+            def __init__(self, *args, **kwargs):
+                options = recorder._options
+                if options is not None and kwargs.get("on_iteration") is None:
+                    kwargs["on_iteration"] = _StopRule(
+                        options.stop_value, options.loop_budget
+                    )
+                super().__init__(*args, **kwargs)
+
+            def solve(self, theta0):
+                recorder._result = super().solve(theta0)
+                return recorder._result
+
+        base.SubspaceSolver = RecordingSolver
 
     def before_fit(self, options):
         """Remember the stop options of the next fit (None for none)."""
         self._options = options
         self._result = None
-
-    def _minimize(self, *args, **kwargs):
-        options = self._options
-        if options is not None and kwargs.get("on_iteration") is None:
-            kwargs["on_iteration"] = _StopRule(options.stop_value, options.loop_budget)
-        self._result = self._original(*args, **kwargs)
-        return self._result
 
     def after_fit(self, estimator):
         """The recorded timestamps and objectives (empty if no loop ran)."""
@@ -601,7 +608,7 @@ def protocol_text(args):
         f"adam ({MLP_MAX_ITER} epochs, learning_rate_init=1e-3, tol=0, "
         "shuffle=False). MLP times: wall time of one fit. SO configurations: "
         f"one fit each, tol=0, max_iter={args.max_iter}; in the fitting "
-        "process sklearn_so._base.minimize is wrapped to read the optimiser's "
+        "process sklearn_so._base.SubspaceSolver is wrapped to read the optimiser's "
         "per-iteration time.perf_counter() stamps (taken after each iteration, "
         "since the loop started) and its loss curve; the loop is stopped once "
         f"both targets are reached or after {args.budget:g} s of loop time "

@@ -57,6 +57,14 @@ class _QuadraticPenalty:
     def hessian(self):
         return self.l2 * self.gram
 
+    def trial(self, a, point, loss_value, loss_gradient=None, loss_hessian=None):
+        """The :class:`Trial` at ``a``: the loss's part plus the penalty's."""
+        value = loss_value + self.value(a)
+        if loss_gradient is None:
+            return Trial(a.copy(), value, point=point)
+        gradient = loss_gradient + self.gradient(a)
+        return Trial(a.copy(), value, gradient, loss_hessian + self.hessian(), point)
+
 
 @dataclass
 class LinearPoint:
@@ -107,7 +115,21 @@ def _loss_terms(loss, raw, targets, point):
     return point.loss_terms
 
 
-class LinearModel:
+class _HoldsTargets:
+    """``y`` and ``weights`` read from the model's :class:`Targets`."""
+
+    @property
+    def y(self):
+        """The encoded targets, shape (n_samples, n_outputs)."""
+        return self.targets.y
+
+    @property
+    def weights(self):
+        """The normalised sample weights, shape (n_samples,)."""
+        return self.targets.w
+
+
+class LinearModel(_HoldsTargets):
     """``raw = X W + b`` under a loss, with an L2 penalty on W.
 
     The objective is ``sum_i w_i loss(raw_i, y_i) + l2 / 2 * ||W||^2`` with
@@ -152,19 +174,7 @@ class LinearModel:
         # A loss unchanged by a shift common to every output (the softmax)
         # leaves the sum of W's columns to the penalty alone: the minimiser
         # has columns summing to zero, and directions are kept there.
-        self._centre_columns = n_outputs > 1 and getattr(
-            loss, "shift_invariant", False
-        )
-
-    @property
-    def y(self):
-        """The encoded targets, shape (n_samples, q)."""
-        return self.targets.y
-
-    @property
-    def weights(self):
-        """The normalised sample weights, shape (n_samples,)."""
-        return self.targets.w
+        self._centre_columns = n_outputs > 1 and getattr(loss, "shift_invariant", False)
 
     def unpack(self, theta):
         """Return ``(W, b)`` views; ``b`` is None without an intercept."""
@@ -272,21 +282,14 @@ class LinearModel:
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
                 value = loss.value(raw, targets, trial_point.loss_terms)
-                return Trial(a.copy(), value + penalty.value(a), point=trial_point)
+                return penalty.trial(a, trial_point, value)
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
-            grad = flat_V @ R.ravel() + penalty.gradient(a)
-            return Trial(
-                a.copy(),
-                value + penalty.value(a),
-                grad,
-                hess + penalty.hessian(),
-                trial_point,
-            )
+            return penalty.trial(a, trial_point, value, flat_V @ R.ravel(), hess)
 
         return phi
 
 
-class TwoLayerNetwork:
+class TwoLayerNetwork(_HoldsTargets):
     """``out = act(X W1 + b1) W2 + b2`` under a loss, L2 penalty on W1 and W2.
 
     The objective is ``sum_i w_i loss(out_i, y_i) + l2/2 (||W1||^2 +
@@ -340,16 +343,6 @@ class TwoLayerNetwork:
         mask = np.zeros(self.n_params, dtype=bool)
         mask[self._W1] = mask[self._W2] = True
         self._weight_mask = mask
-
-    @property
-    def y(self):
-        """The encoded targets, shape (n_samples, c)."""
-        return self.targets.y
-
-    @property
-    def weights(self):
-        """The normalised sample weights, shape (n_samples,)."""
-        return self.targets.w
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
@@ -483,7 +476,7 @@ class TwoLayerNetwork:
             A, out = trial_point.hidden, trial_point.output
             if not derivatives:
                 value = loss.value(out, targets, trial_point.loss_terms)
-                return Trial(a.copy(), value + penalty.value(a), point=trial_point)
+                return penalty.trial(a, trial_point, value)
             J = np.zeros((k,) + out.shape)
             if images:
                 slope = self.act_prime(trial_point.pre_activation, A)
@@ -496,13 +489,8 @@ class TwoLayerNetwork:
                 if touches_W2[j]:
                     J[j] += A @ P2W[j] + P2b[j]
             value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
-            grad = J.reshape(k, -1) @ G.ravel() + penalty.gradient(a)
-            return Trial(
-                a.copy(),
-                value + penalty.value(a),
-                grad,
-                hess + penalty.hessian(),
-                trial_point,
+            return penalty.trial(
+                a, trial_point, value, J.reshape(k, -1) @ G.ravel(), hess
             )
 
         return phi

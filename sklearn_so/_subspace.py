@@ -130,14 +130,9 @@ def subspace_newton(
         if current is None or not current.value < value_at_zero:
             current = at_zero
     f_zero = value_at_zero
-    a, value, grad, hess = (
-        current.rates,
-        current.value,
-        current.gradient,
-        current.hessian,
-    )
     for iteration in range(max_iter):
-        delta = _positive_definite_solve(hess, grad)
+        a, value, grad = current.rates, current.value, current.gradient
+        delta = _positive_definite_solve(current.hessian, grad)
         decrement = -(grad @ delta)
         if not decrement > 0:
             break
@@ -179,12 +174,6 @@ def subspace_newton(
         if accepted is None:
             break
         current = accepted
-        a, value, grad, hess = (
-            current.rates,
-            current.value,
-            current.gradient,
-            current.hessian,
-        )
     return current, n_evals
 
 
