@@ -112,8 +112,9 @@ class SubspaceSolver:
        f. :meth:`evaluate_gradient` -- value and gradient at the new point
           (one backward product), reusing the trial's forward state;
        g. :meth:`record` -- objective, rates, time;
-       h. :meth:`precondition` -- re-estimate the diagonal when due;
-       i. :meth:`end_iteration` -- best iterate, progress line, callbacks;
+       h. :meth:`check_divergence` -- stop if the objective is not finite;
+       i. :meth:`precondition` -- re-estimate the diagonal when due;
+       j. :meth:`end_iteration` -- best iterate, progress line, callbacks;
 
     3. :meth:`finalize` -- the returned parameters and their exact objective.
 
@@ -194,9 +195,7 @@ class SubspaceSolver:
             self.refresh()
             self.evaluate_gradient()
             self.record(step)
-            if not np.isfinite(self.value):
-                self.stop("the objective became non-finite (a diverging step)")
-                self.diverged = True
+            if self.check_divergence():
                 break
             self.precondition()
             if self.end_iteration():
@@ -431,6 +430,17 @@ class SubspaceSolver:
         result.momentum_rates.append(momentum)
         result.grad_norms.append(self.grad_max)
         result.times.append(time.perf_counter() - self.clock)
+
+    def check_divergence(self):
+        """Whether the objective at the new point is not finite (then stop).
+
+        Reads ``value``. Sets ``diverged`` and the stop reason.
+        """
+        if np.isfinite(self.value):
+            return False
+        self.stop("the objective became non-finite (a diverging step)")
+        self.diverged = True
+        return True
 
     def precondition(self):
         """Re-estimate the diagonal preconditioner when the schedule says so.
