@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._callbacks import FitTask
+from ._compat import external_stacklevel
 from ._directions import DIRECTIONS, make_direction
 from ._engine import make_engine
 from ._optimizer import SubspaceSolver
@@ -28,7 +29,7 @@ AUTO_MEMORY_BUDGET = (0.25, 32 * 2**20)
 SOLVER_PARAMETER_CONSTRAINTS = {
     "solver": [StrOptions(set(SOLVERS))],
     "direction": [StrOptions(set(DIRECTIONS))],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 0, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
     "memory": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "memory_directions": [Interval(Integral, 0, None, closed="left")],
@@ -141,7 +142,7 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
                 f"(solver={self.solver!r}, direction={self.direction!r}, "
                 f"final max|gradient| {result.grad_max:.3g}, tol={self.tol:g}).",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         n_blocks = len(model.blocks)
         self.loss_ = float(result.value)

@@ -121,6 +121,52 @@ class BinaryLogLoss:
         return (targets.w * _sigmoid_slope(tail))[:, None]
 
 
+class MultilabelLogLoss:
+    """Binary log-losses summed over labels, averaged over samples.
+
+    ``y`` is an (n, L) indicator array of 0/1 labels; the value is
+    ``sum_i w_i sum_k (log(1 + exp(z_ik)) - y_ik z_ik)``: MLPClassifier's
+    objective for multilabel targets (``binary_log_loss``, summed over the
+    outputs and averaged over the samples). With one label it is
+    ``BinaryLogLoss``. Its terms are ``log(1 + e^z)`` and ``e^{-|z|}`` of
+    every entry.
+    """
+
+    def terms(self, raw, targets):
+        """``(softplus(z), e^{-|z|})`` of every logit, each of shape (n, L)."""
+        return _softplus_and_tail(raw)
+
+    def value(self, raw, targets, terms=None):
+        """Weighted mean over samples of the summed ``log(1 + exp(z)) - y z``."""
+        softplus, _ = self.terms(raw, targets) if terms is None else terms
+        # Per-entry differences first, as BinaryLogLoss: the sums apart would
+        # lose the digits of their difference near the optimum.
+        return float(targets.w @ (softplus - targets.y * raw).sum(axis=1))
+
+    def evaluate(self, raw, targets, J=None, terms=None):
+        """Value, gradient (n, L) and, if ``J`` is given, subspace Hessian.
+
+        The Hessian of a sample is diagonal in the labels,
+        ``diag(s(z_ik) (1 - s(z_ik)))``, so the subspace Hessian is
+        ``sum_i w_i J_i^T diag(...) J_i``.
+        """
+        w = targets.w
+        softplus, tail = self.terms(raw, targets) if terms is None else terms
+        value = float(w @ (softplus - targets.y * raw).sum(axis=1))
+        # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
+        p = np.where(raw >= 0, 1.0, tail) / (1.0 + tail)
+        R = w[:, None] * p
+        R -= targets.weighted
+        if J is None:
+            return value, R, None
+        return value, R, _curvature(J, w[:, None] * _sigmoid_slope(tail))
+
+    def hessian_diagonal(self, raw, targets, terms=None):
+        """Each entry's weighted curvature ``w_i s(z_ik) (1 - s(z_ik))``, (n, L)."""
+        _, tail = self.terms(raw, targets) if terms is None else terms
+        return targets.w[:, None] * _sigmoid_slope(tail)
+
+
 class MultinomialLogLoss:
     """Softmax cross-entropy; ``y`` is an (n, K) one-hot array (required).
 

@@ -1,12 +1,14 @@
 """Logistic regression trained by per-iteration subspace optimisation."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -19,12 +21,23 @@ from ._base import (
     LogitProbabilityMixin,
     SubspaceOptimizerMixin,
 )
+from ._compat import (
+    LOGISTIC_KEYWORDS,
+    ForeignValuesMixin,
+    external_stacklevel,
+    refuse_keywords,
+)
 from ._losses import BinaryLogLoss, MultinomialLogLoss
 from ._models import LinearModel
 
 
 class SOLogisticRegression(
-    LogitProbabilityMixin, LinearClassifierMixin, SubspaceOptimizerMixin, BaseEstimator
+    LogitProbabilityMixin,
+    LinearClassifierMixin,
+    SparseCoefMixin,
+    SubspaceOptimizerMixin,
+    ForeignValuesMixin,
+    BaseEstimator,
 ):
     """Logistic regression whose step sizes are optimised on every iteration.
 
@@ -54,6 +67,19 @@ class SOLogisticRegression(
         Inverse of the L2 regularisation strength, as in LogisticRegression;
         ``np.inf`` for no penalty (the optimum may then be at infinity, on
         separable data).
+    penalty : {"l2", None}, default="deprecated"
+        Accepted for code written for LogisticRegression, which deprecated
+        this parameter in scikit-learn 1.8 (to be removed in 1.10) in favour
+        of ``l1_ratio`` and ``C``; we follow that convention. Leave it unset:
+        setting it warns with a ``FutureWarning``, as LogisticRegression
+        does. ``"l2"`` is the penalty used anyway; ``None`` means no penalty,
+        exactly ``C=np.inf`` (a ``C`` other than 1.0 is then ignored, with a
+        warning, as in LogisticRegression). ``"l1"`` and ``"elasticnet"``
+        raise a ValueError: only the L2 penalty is supported.
+    l1_ratio : float, default=0.0
+        LogisticRegression's way of choosing the penalty, accepted for
+        compatibility: only ``0.0`` (the L2 penalty, its default) is
+        supported, any other value raises a ValueError.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     solver : {"ls", "lo", "ps", "so", "fixed"}, default="ls"
@@ -92,7 +118,10 @@ class SOLogisticRegression(
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
-        does at ``tol=1e-4``), so the cap is generous.
+        does at ``tol=1e-4``), so the cap is generous. ``0`` is accepted, as
+        in LogisticRegression: the model is the starting point (zero
+        coefficients, or the previous fit's with ``warm_start``), with a
+        ConvergenceWarning unless the gradient criterion already holds there.
     tol : float, default=1e-4
         Stop when ``max_j |g_j| <= tol`` where ``g`` is the gradient of the
         objective divided by ``C * sum_i s_i`` (the scaling scikit-learn's
@@ -118,8 +147,18 @@ class SOLogisticRegression(
     class_weight : dict or "balanced", default=None
         Weights of the classes, multiplied into the sample weights, as in
         LogisticRegression.
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility and unused: every solver here is
+        deterministic (LogisticRegression's lbfgs, newton-cg and
+        newton-cholesky solvers ignore it too).
     warm_start : bool, default=False
-        Start from the previous fit's coefficients when their shape matches.
+        Start from the previous fit's coefficients (from their float64
+        values for float32 X, unless ``coef_`` or ``intercept_`` was changed
+        since). As in LogisticRegression, they are reused whenever their
+        shape fits, even if the class labels changed (the problem is convex:
+        the starting point changes the path, not the optimum); a refit
+        whose number of classes differs raises a ValueError. A previous
+        ``sparsify()`` is undone by the refit.
     verbose : int, default=0
         When positive, print one line every ``max(1, 100 // verbose)``
         iterations (``verbose=1``: every 100th, ``verbose>=100``: every one)
@@ -187,6 +226,19 @@ class SOLogisticRegression(
     sklearn.linear_model.LogisticRegression : The same objective with
         scikit-learn's solvers.
 
+    Notes
+    -----
+    ``sparsify()`` and ``densify()`` convert ``coef_`` to a SciPy sparse
+    matrix and back, as in LogisticRegression (both come from scikit-learn's
+    ``SparseCoefMixin``); predictions are unchanged.
+
+    Keyword arguments of LogisticRegression that have no counterpart here
+    (``dual``, ``intercept_scaling``, ``n_jobs``) raise a ``TypeError`` at
+    construction that says why; LogisticRegression's solver names
+    (``solver="lbfgs"``, ``"saga"``...) fail parameter validation with the
+    name of our equivalent: here ``solver`` chooses how the rates are found
+    and ``direction`` the search direction.
+
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
@@ -201,15 +253,28 @@ class SOLogisticRegression(
 
     _parameter_constraints = {
         "C": [Interval(Real, 0, None, closed="right")],
+        "penalty": [
+            StrOptions({"l1", "l2", "elasticnet"}),
+            None,
+            Hidden(StrOptions({"deprecated"})),
+        ],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
         **SOLVER_PARAMETER_CONSTRAINTS,
     }
 
+    _foreign_keywords = LOGISTIC_KEYWORDS
+    _replaces = "LogisticRegression"
+
+    @refuse_keywords
     def __init__(
         self,
         C=1.0,
         *,
+        penalty="deprecated",
+        l1_ratio=0.0,
         fit_intercept=True,
         solver="ls",
         direction="lbfgs",
@@ -220,10 +285,13 @@ class SOLogisticRegression(
         learning_rate=0.1,
         momentum=0.0,
         class_weight=None,
+        random_state=None,
         warm_start=False,
         verbose=0,
     ):
         self.C = C
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.direction = direction
@@ -234,6 +302,7 @@ class SOLogisticRegression(
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.class_weight = class_weight
+        self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
 
@@ -256,12 +325,17 @@ class SOLogisticRegression(
         self : SOLogisticRegression
             The fitted estimator.
         """
+        C = self._penalty_strength()
+        warm = self.warm_start and hasattr(self, "coef_")
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
+            # A warm start needs the features of the previous fit; checking
+            # without resetting keeps the previous model intact if they differ.
+            reset=not warm,
         )
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -300,6 +374,15 @@ class SOLogisticRegression(
 
         n_classes = len(classes)
         n_outputs = 1 if n_classes == 2 else n_classes
+        if warm and self.coef_.shape[0] != n_outputs:
+            # LogisticRegression raises too (its coef_init has the wrong
+            # shape); a silent cold start would hide the mistake.
+            raise ValueError(
+                f"warm_start=True reuses the previous fit's coefficients, for "
+                f"{len(self.classes_)} classes {self.classes_}, but y has "
+                f"{n_classes} classes {classes}. Set warm_start=False to fit "
+                "from scratch."
+            )
         if n_classes == 2:
             loss, Y = BinaryLogLoss(), (y_index == 1).astype(np.float64)[:, None]
         else:
@@ -310,17 +393,17 @@ class SOLogisticRegression(
             loss=loss,
             y=Y,
             weights=sample_weight / total_weight,
-            l2=1.0 / (self.C * total_weight),
+            l2=1.0 / (C * total_weight),
             fit_intercept=self.fit_intercept,
         )
         theta0 = np.zeros(model.n_params)
-        if (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and self.coef_.shape == (n_outputs, X.shape[1])
-            and np.array_equal(getattr(self, "classes_", None), classes)
-        ):
+        if warm:
+            # As LogisticRegression: the coefficients are reused whenever
+            # their shape fits, even for other class labels (a convex
+            # problem: the start changes the path, not the optimum).
             coef, intercept = self.coef_, self.intercept_
+            if sp.issparse(coef):  # after sparsify()
+                coef = coef.toarray()
             full = getattr(self, "_full_precision", None)
             if full is not None and all(
                 np.array_equal(kept.astype(given.dtype), given)
@@ -365,6 +448,45 @@ class SOLogisticRegression(
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         task.end()
         return self
+
+    def _penalty_strength(self):
+        """``C`` after ``penalty`` and ``l1_ratio``, as LogisticRegression reads them.
+
+        Raises a ValueError for any penalty but L2, and warns as
+        LogisticRegression does when the deprecated ``penalty`` is set.
+        """
+        if self.l1_ratio != 0 or self.penalty in ("l1", "elasticnet"):
+            given = (
+                f"penalty={self.penalty!r}"
+                if self.penalty in ("l1", "elasticnet")
+                else f"l1_ratio={self.l1_ratio!r}"
+            )
+            raise ValueError(
+                f"{type(self).__name__} supports only the L2 penalty "
+                f"(l1_ratio=0, the default), got {given}. For an L1 or "
+                "elastic-net penalty use LogisticRegression(solver='saga')."
+            )
+        if self.penalty == "deprecated":
+            return self.C
+        warnings.warn(
+            "'penalty' was deprecated in LogisticRegression in scikit-learn 1.8 "
+            "and will be removed in 1.10; SOLogisticRegression accepts it for "
+            "compatibility only. To avoid this warning, leave 'penalty' unset: "
+            "the penalty is L2 (l1_ratio=0), and C=np.inf instead of "
+            "penalty=None gives no penalty.",
+            FutureWarning,
+            stacklevel=external_stacklevel(),
+        )
+        if self.penalty is not None:
+            return self.C
+        if self.C != 1.0:
+            warnings.warn(
+                "Setting penalty=None will ignore the C parameter (as in "
+                "LogisticRegression): no penalty, C=np.inf.",
+                UserWarning,
+                stacklevel=external_stacklevel(),
+            )
+        return np.inf
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,6 +4,8 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -15,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    column_or_1d,
     validate_data,
 )
 
@@ -24,8 +27,20 @@ from ._base import (
     LogitProbabilityMixin,
     SubspaceOptimizerMixin,
 )
+from ._compat import (
+    MLP_KEYWORDS,
+    MLP_REGRESSOR_KEYWORDS,
+    ForeignValuesMixin,
+    external_stacklevel,
+    refuse_keywords,
+)
 from ._engine import make_engine
-from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
+from ._losses import (
+    BinaryLogLoss,
+    HalfSquaredLoss,
+    MultilabelLogLoss,
+    MultinomialLogLoss,
+)
 from ._models import TwoLayerNetwork
 
 # A stuck fit (see _warn_if_degenerate): activations whose slope is below
@@ -74,6 +89,22 @@ _SHARED_DOC = """
     whose ``on_fit_task_end`` returns True stops the fit after that
     iteration, without a ConvergenceWarning; with early stopping, either can
     stop the fit.
+
+    MLP's keyword arguments that have no counterpart here
+    (``hidden_layer_sizes``, ``learning_rate_init``, ``batch_size``,
+    ``shuffle``, ``beta_1``, ``beta_2``, ``epsilon``, ``power_t``,
+    ``nesterovs_momentum``, ``max_fun``, and the regressor's ``loss``) raise
+    a ``TypeError`` at construction that names our equivalent: the rates are
+    chosen on every iteration, every iteration uses all the samples, and the
+    width of the one hidden layer is ``hidden_units`` (which also takes MLP's
+    one-element tuple, so ``MLPClassifier((50,))`` becomes
+    ``SOTwoLayerClassifier((50,))``). ``hidden_layer_sizes`` is refused
+    rather than accepted as a second name for ``hidden_units``: scikit-learn
+    estimators store every constructor argument as a parameter, so the two
+    would both appear in ``get_params`` and could disagree. MLP's solver
+    names (``solver="adam"``...) and learning-rate schedules
+    (``learning_rate="adaptive"``...) fail parameter validation with the
+    name of our equivalent (``direction="adam"``...).
 """
 
 
@@ -157,9 +188,7 @@ def _warn_if_degenerate(name, model, result):
             "not converged. Scale X first (e.g. make_pipeline(StandardScaler(), "
             "...)).",
             ConvergenceWarning,
-            # _warn_if_degenerate < _fit_network < fit < fit context: the
-            # caller's line.
-            stacklevel=5,
+            stacklevel=external_stacklevel(),
         )
 
 
@@ -196,11 +225,16 @@ def _check_validation_split(n_samples, fraction, stratify):
         )
 
 
-class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
+class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
     """Fitting logic shared by the classifier and the regressor."""
 
+    _foreign_keywords = MLP_KEYWORDS
+    _replaces = "MLPClassifier"
+
     _parameter_constraints = {
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+        # A one-element tuple or list too: MLP's hidden_layer_sizes=(r,),
+        # often passed positionally, means hidden_units=r.
+        "hidden_units": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -213,6 +247,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         **SOLVER_PARAMETER_CONSTRAINTS,
     }
 
+    @refuse_keywords
     def __init__(
         self,
         hidden_units=100,
@@ -252,25 +287,47 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
 
-    def _fit_network(self, X, y, Y, sample_weight, loss, stratify, fitted, warm_ok):
+    def _n_hidden(self):
+        """``hidden_units`` as an int (it may be given as a one-element tuple)."""
+        units = self.hidden_units
+        if isinstance(units, (tuple, list)):
+            if len(units) != 1 or not (
+                isinstance(units[0], Integral) and not isinstance(units[0], bool)
+            ):
+                raise ValueError(
+                    f"hidden_units={units!r}: the network has exactly one hidden "
+                    "layer; give its width as an int, or as a one-element tuple "
+                    "like MLP's hidden_layer_sizes=(100,)."
+                )
+            units = units[0]
+            if units < 1:
+                raise ValueError(f"hidden_units must be at least 1, got {units}.")
+        return int(units)
+
+    def _fit_network(
+        self, X, y, Y, sample_weight, loss, stratify, fitted, warm, score=None
+    ):
         """Fit on validated X and encoded targets Y of shape (n, c).
 
         ``y`` is the target as given (for the callbacks). ``fitted`` holds
         target-dependent attributes (``classes_``...) set only once the fit
         has succeeded, so a failed refit leaves the previous model intact
-        (the callbacks' intermediate models carry them instead); ``warm_ok``
-        tells whether the previous weights describe the same targets (a warm
-        start reuses them only then).
+        (the callbacks' intermediate models carry them instead); ``warm``
+        tells whether to start from the previous weights (``warm_start``
+        and a previous fit, whose targets the caller checked). ``score``
+        scores the validation outputs for early stopping (default
+        ``self._validation_score``).
         """
         sample_weight_given = sample_weight
         rng = check_random_state(self.random_state)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        n_hidden = self._n_hidden()
         n_features, n_outputs = X.shape[1], Y.shape[1]
         # Draw the initial weights before the validation split, as MLP does,
         # so that the same random_state gives the same starting network.
-        theta0 = self._initial_parameters(n_features, n_outputs, rng, warm_ok)
+        theta0 = self._initial_parameters(n_features, n_hidden, n_outputs, rng, warm)
         validation = None
         X_given = X
         if self.early_stopping:
@@ -292,7 +349,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
             raise ValueError("The sample weights sum to zero.")
         model = TwoLayerNetwork(
             n_features,
-            self.hidden_units,
+            n_hidden,
             n_outputs,
             self.activation,
             loss,
@@ -303,22 +360,31 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         monitor = None
         if validation is not None:
             X_val, Y_val, weight_val = validation
+            score = self._validation_score if score is None else score
             monitor = _EarlyStopping(
                 model,
                 X_val,
-                lambda out: self._validation_score(out, Y_val, weight_val),
+                lambda out: score(out, Y_val, weight_val),
                 self.n_iter_no_change,
                 self.tol,
             )
 
+        def cast(array):
+            return array.astype(X.dtype, copy=False)
+
         def fitted_attributes(theta):
-            W1, b1, W2, b2 = model.unpack(theta)
+            layers = [np.array(part) for part in model.unpack(theta)]
             return {
                 **fitted,
-                "coefs_": [W1.copy(), W2.copy()],
-                "intercepts_": [b1.copy(), b2.copy()],
+                # In X's precision, as MLP's stochastic solvers keep it (the
+                # optimisation itself runs in float64): float32 X gives
+                # float32 weights, outputs and probabilities.
+                "coefs_": [cast(layers[0]), cast(layers[2])],
+                "intercepts_": [cast(layers[1]), cast(layers[3])],
                 "n_layers_": 3,
                 "n_outputs_": n_outputs,
+                # The float64 values, for a warm start (None when X is).
+                "_full_precision": None if X.dtype == np.float64 else layers,
             }
 
         task = self._begin_fit_task(X_given, y, sample_weight_given)
@@ -328,32 +394,55 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         for name, value in fitted_attributes(result.theta).items():
             setattr(self, name, value)
         self.n_iter_ = result.n_iter
+        # Each iteration uses every training sample, as an epoch of MLP's
+        # stochastic solvers, whose t_ counts the samples seen.
+        self.t_ = result.n_iter * X.shape[0]
         _warn_if_degenerate(type(self).__name__, model, result)
         if monitor is not None:
+            if not monitor.scores:
+                # No iteration ran (the start met the gradient criterion,
+                # max_iter=0, or the first step failed): the returned network
+                # is the starting one, scored so the attributes describe it.
+                monitor(0, result.theta, result.value)
             self.validation_scores_ = monitor.scores
             self.best_validation_score_ = monitor.best_score
             self.product_counts_["validation"] = monitor.engine.n_products
+            # As MLP: with early stopping the validation score is what counts.
+            self.best_loss_ = None
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
+            finite = [value for value in self.loss_curve_ if np.isfinite(value)]
+            self.best_loss_ = min([*finite, self.loss_])
         task.end()
         return self
 
-    def _initial_parameters(self, n_features, n_outputs, rng, warm_ok):
+    def _initial_parameters(self, n_features, n_hidden, n_outputs, rng, warm):
         """Flat parameters in the model's layout ``[W1, b1, W2, b2]``."""
-        r = self.hidden_units
-        shapes = [(n_features, r), (r, n_outputs)]
-        if (
-            self.warm_start
-            and warm_ok
-            and hasattr(self, "coefs_")
-            and [c.shape for c in self.coefs_] == shapes
+        if not warm:
+            W1, b1 = _glorot_uniform(rng, n_features, n_hidden, self.activation)
+            W2, b2 = _glorot_uniform(rng, n_hidden, n_outputs, self.activation)
+            return np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+        shapes = [(n_features, n_hidden), (n_hidden, n_outputs)]
+        previous = [c.shape for c in self.coefs_]
+        if previous != shapes:
+            raise ValueError(
+                f"warm_start=True reuses the previous fit's weights, of shapes "
+                f"{previous}, but this fit needs {shapes} ({n_features} features, "
+                f"hidden_units={n_hidden}, {n_outputs} outputs). Set "
+                "warm_start=False to fit from scratch."
+            )
+        layers = [self.coefs_[0], self.intercepts_[0]]
+        layers += [self.coefs_[1], self.intercepts_[1]]
+        full = getattr(self, "_full_precision", None)
+        if full is not None and all(
+            np.array_equal(kept.astype(given.dtype), given)
+            for kept, given in zip(full, layers, strict=True)
         ):
-            (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
-        else:
-            W1, b1 = _glorot_uniform(rng, n_features, r, self.activation)
-            W2, b2 = _glorot_uniform(rng, r, n_outputs, self.activation)
-        return np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+            # float32 weights are a rounding of the float64 ones the fit
+            # reached: restart from those (unless the weights were changed).
+            layers = full
+        return np.concatenate([np.ravel(part) for part in layers]).astype(np.float64)
 
     def _raw_output(self, X):
         """The network's raw output (logits or predictions) for X."""
@@ -367,7 +456,11 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, BaseEstimator):
         )
         act = ACTIVATIONS[self.activation][0]
         (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
-        hidden = np.asarray(X @ W1.astype(X.dtype, copy=False), dtype=float) + b1
+        # The product in X's precision (no float64 copy of float32 X), the
+        # rest in the wider of X's and the weights' (as MLP: float32 X and
+        # weights give float32 outputs).
+        dtype = np.result_type(X.dtype, W1.dtype)
+        hidden = np.asarray(X @ W1.astype(X.dtype, copy=False), dtype=dtype) + b1
         return act(hidden) @ W2 + b2
 
     def __sklearn_tags__(self):
@@ -383,15 +476,30 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         + _SHARED_DOC
         + """
     Binary problems use one logistic output, multiclass ones a softmax over
-    ``n_classes`` outputs, as MLPClassifier does. Standardise X first (e.g.
+    ``n_classes`` outputs, as MLPClassifier does. A label indicator matrix
+    (multilabel) gets one independent logistic output per label, and the
+    loss is the sum over the labels of their binary log-losses, averaged
+    over the samples: MLPClassifier's objective for multilabel targets;
+    ``predict`` then returns the indicator matrix and ``predict_proba`` each
+    label's probability.
+
+    A target with a single class is fitted as MLPClassifier fits it (one
+    logistic output trained towards "another class", which gets a vanishing
+    probability) and that class is always predicted. ``predict_proba`` then
+    returns one column of ones, matching ``classes_``; MLPClassifier returns
+    two columns there (``1 - p`` and ``p``) for its one class.
+    (SOLogisticRegression raises a ValueError for one class, as
+    LogisticRegression does.) Standardise X first (e.g.
     ``make_pipeline(StandardScaler(), SOTwoLayerClassifier())``): on raw
     features the hidden units can saturate and the fit stall, which ends
     with a ConvergenceWarning saying so.
 
     Parameters
     ----------
-    hidden_units : int, default=100
-        Width r of the hidden layer.
+    hidden_units : int or tuple of one int, default=100
+        Width r of the hidden layer; ``(r,)`` (MLP's ``hidden_layer_sizes``
+        for one hidden layer) means the same. Longer tuples raise a
+        ValueError: there is one hidden layer.
     activation : {"tanh", "logistic", "relu", "identity"}, default="tanh"
         Hidden activation.
     alpha : float, default=1e-4
@@ -414,7 +522,9 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
         Search direction: L-BFGS, minus the gradient, or Adam's direction.
     max_iter : int, default=500
-        Maximum number of iterations.
+        Maximum number of iterations. ``0`` returns the starting network
+        (Glorot weights, or the previous fit's with ``warm_start``) with a
+        ConvergenceWarning (MLP requires at least 1).
     tol : float, default=1e-5
         Stop when the largest absolute entry of the objective's gradient is at
         most ``tol``; also the improvement early stopping asks for.
@@ -437,11 +547,18 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         Seeds the Glorot initialisation (drawn as MLPClassifier draws it) and
         the validation split.
     warm_start : bool, default=False
-        Start from the previous fit's weights when their shapes match.
+        Start from the previous fit's weights (from their float64 values
+        after a float32 fit, unless the weights were changed since). A refit
+        whose weights would have other shapes (other features, outputs or
+        ``hidden_units``) raises a ValueError and keeps the previous model,
+        as does, in the classifier, one with another set of classes (as in
+        MLPClassifier).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data (stratified) and stop
-        when its accuracy has not improved by ``tol`` for
-        ``n_iter_no_change`` iterations; the best-scoring network is kept.
+        Hold out ``validation_fraction`` of the data (stratified, except for
+        multilabel targets, as in MLP) and stop when its accuracy (for
+        multilabel targets the subset accuracy, as MLP's) has not improved
+        by ``tol`` for ``n_iter_no_change`` iterations; the best-scoring
+        network is kept.
     validation_fraction : float, default=0.1
         Share of the data held out for early stopping, in [0, 1) as in MLP.
         With ``early_stopping=True`` it must hold out at least two samples;
@@ -460,15 +577,20 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    classes_ : ndarray of shape (n_classes,) or (n_labels,)
+        Class labels; for multilabel targets ``0 .. n_labels - 1``, as in
+        MLPClassifier.
     coefs_ : list of two ndarrays
         ``W1`` of shape (n_features, hidden_units) and ``W2`` of shape
-        (hidden_units, ``n_outputs_``).
+        (hidden_units, ``n_outputs_``), in the dtype of the training X
+        (float32 or float64), as MLP's stochastic solvers keep it; the
+        optimisation itself runs in float64. Outputs and probabilities for
+        float32 X are float32 too.
     intercepts_ : list of two ndarrays
-        ``b1`` and ``b2``.
+        ``b1`` and ``b2``, in the same dtype.
     n_outputs_ : int
-        1 for binary problems, n_classes otherwise.
+        1 for binary problems (and a single class), n_classes for
+        multiclass ones, n_labels for multilabel ones.
     out_activation_ : {"logistic", "softmax"}
         Output function, as MLPClassifier names it.
     n_layers_ : int
@@ -486,6 +608,18 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         included.
     n_iter_ : int
         Iterations run.
+    best_loss_ : float or None
+        The lowest objective reached: the smallest finite value of
+        ``loss_curve_`` and ``loss_`` (every solver but "fixed" decreases
+        the objective monotonically, so it is ``loss_`` up to rounding).
+        None with early stopping, as in MLP, whose ``best_validation_score_``
+        counts instead.
+    t_ : int
+        Training samples seen by the solver: ``n_iter_`` times the number of
+        training samples (without the validation set), since every iteration
+        uses all of them -- MLP's ``t_`` for its stochastic solvers, with an
+        iteration as an epoch (MLP's lbfgs leaves it at 0). It restarts with
+        every fit, as ``n_iter_`` does.
     learning_rates_, momentum_rates_ : ndarray of shape (``n_iter_``, 2)
         The rates chosen on every iteration for each layer.
     memory_ : int
@@ -500,7 +634,9 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         ``"unused"`` (images of directions not taken) and, with early
         stopping, ``"validation"`` (with the held-out matrix, not X).
     validation_scores_ : list of float or None
-        Held-out accuracy after every iteration (early stopping only).
+        Held-out accuracy after every iteration (early stopping only). A fit
+        that ran no iteration (the start met the gradient criterion, or
+        ``max_iter=0``) holds one score, the starting network's.
     best_validation_score_ : float or None
         The best of them.
     stop_reason_ : str
@@ -534,8 +670,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (binary or multiclass).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (binary or multiclass; a single class is accepted,
+            see the class docstring), or a label indicator matrix
+            (multilabel: one independent logistic output per label).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
 
@@ -544,39 +682,75 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         self : SOTwoLayerClassifier
             The fitted estimator.
         """
+        warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            multi_output=True,
+            # A warm start needs the features of the previous fit; checking
+            # without resetting keeps the previous model intact if they differ.
+            reset=not warm,
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # as MLPClassifier
         check_classification_targets(y)
         target_type = type_of_target(y)
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"SOTwoLayerClassifier supports binary and multiclass targets, "
-                f"got {target_type!r}."
-            )
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
-        if len(classes) < 2:
-            raise ValueError(
-                "The classifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
-            )
-        index = encoder.transform(y)
-        if len(classes) == 2:
-            Y, loss = index[:, None].astype(np.float64), BinaryLogLoss()
-            out_activation = "logistic"
+        stratify = None
+        if target_type == "multilabel-indicator":
+            # As MLPClassifier: one logistic output per label, the labels
+            # numbered 0 .. n_labels - 1, no stratified validation split.
+            Y = (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(np.float64)
+            classes = np.arange(Y.shape[1])
+            loss, out_activation = MultilabelLogLoss(), "logistic"
+        elif target_type in ("binary", "multiclass"):
+            encoder = LabelEncoder().fit(y)
+            classes = encoder.classes_
+            stratify = encoder.transform(y)
+            if len(classes) <= 2:
+                # One class: MLPClassifier's encoding too, every target 0 (the
+                # network learns to give "another class" a vanishing
+                # probability) and the one class always predicted.
+                Y = stratify[:, None].astype(np.float64)
+                loss, out_activation = BinaryLogLoss(), "logistic"
+            else:
+                Y, loss = np.eye(len(classes))[stratify], MultinomialLogLoss()
+                out_activation = "softmax"
         else:
-            Y, loss = np.eye(len(classes))[index], MultinomialLogLoss()
-            out_activation = "softmax"
+            raise ValueError(
+                "SOTwoLayerClassifier supports binary, multiclass and "
+                f"multilabel-indicator targets, got {target_type!r}."
+            )
+        if warm and (
+            not np.array_equal(self.classes_, classes)
+            or (self._y_type == "multilabel-indicator")
+            != (target_type == "multilabel-indicator")
+        ):
+            # MLPClassifier raises too; a silent cold start would hide it.
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes "
+                "(and is multilabel or not, as) in the previous call to fit. "
+                f"Previously got {self.classes_} ({self._y_type}), `y` has "
+                f"{classes} ({target_type}). Set warm_start=False to fit from "
+                "scratch."
+            )
+        multilabel = target_type == "multilabel-indicator"
         return self._fit_network(
             X,
             y,
             Y,
             sample_weight,
             loss,
-            stratify=index,
-            fitted={"classes_": classes, "out_activation_": out_activation},
-            warm_ok=np.array_equal(getattr(self, "classes_", None), classes),
+            stratify=stratify,
+            fitted={
+                "classes_": classes,
+                "out_activation_": out_activation,
+                "_y_type": target_type,
+            },
+            warm=warm,
+            score=self._multilabel_score if multilabel else None,
         )
 
     def _validation_score(self, out, Y_val, weight_val):
@@ -584,6 +758,13 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             self._labels_of(Y_val - 0.5),
             self._labels_of(out),
             sample_weight=weight_val,
+        )
+
+    @staticmethod
+    def _multilabel_score(out, Y_val, weight_val):
+        """Subset accuracy, MLPClassifier's validation score for multilabel y."""
+        return accuracy_score(
+            Y_val.astype(int), (out > 0).astype(int), sample_weight=weight_val
         )
 
     @staticmethod
@@ -601,14 +782,16 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The logit of the positive class (binary) or of every class.
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The logit of the positive class (binary; for a single class, of
+            "another class"), of every class (multiclass) or of every label
+            (multilabel).
         """
         out = self._raw_output(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict(self, X):
-        """Most probable class.
+        """Most probable class, or the labels whose probability exceeds 1/2.
 
         Parameters
         ----------
@@ -617,14 +800,51 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels.
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels; for multilabel targets the indicator matrix
+            (integers 0 and 1, as MLPClassifier).
         """
-        labels = self._labels_of(self._raw_output(X))
-        return self.classes_[labels]
+        out = self._raw_output(X)
+        if self._y_type == "multilabel-indicator":
+            return (out > 0).astype(int)
+        if len(self.classes_) == 1:
+            return np.full(out.shape[0], self.classes_[0])
+        return self.classes_[self._labels_of(out)]
+
+    def predict_proba(self, X):
+        """Class probabilities, or each label's probability (multilabel).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            Probabilities in the order of ``classes_``: the softmax of the
+            logits (multiclass), their logistic function (binary, and each
+            label of a multilabel target, independently), or a column of
+            ones for a single class.
+        """
+        check_is_fitted(self)
+        if self._y_type == "multilabel-indicator":
+            return expit(self._raw_output(X))
+        if len(self.classes_) == 1:
+            out = self._raw_output(X)
+            return np.ones((out.shape[0], 1), dtype=out.dtype)
+        return super().predict_proba(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
 class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
+    _foreign_keywords = MLP_REGRESSOR_KEYWORDS
+    _replaces = "MLPRegressor"
+
     __doc__ = (
         """Two-layer network regressor with per-layer rates chosen exactly.
 """
@@ -645,8 +865,10 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
 
     Parameters
     ----------
-    hidden_units : int, default=100
-        Width r of the hidden layer.
+    hidden_units : int or tuple of one int, default=100
+        Width r of the hidden layer; ``(r,)`` (MLP's ``hidden_layer_sizes``
+        for one hidden layer) means the same. Longer tuples raise a
+        ValueError: there is one hidden layer.
     activation : {"tanh", "logistic", "relu", "identity"}, default="tanh"
         Hidden activation.
     alpha : float, default=1e-4
@@ -657,7 +879,9 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
         Search direction.
     max_iter : int, default=500
-        Maximum number of iterations.
+        Maximum number of iterations. ``0`` returns the starting network
+        (Glorot weights, or the previous fit's with ``warm_start``) with a
+        ConvergenceWarning (MLP requires at least 1).
     tol : float, default=1e-5
         Gradient tolerance; also the improvement early stopping asks for.
     memory : int or "auto", default=10
@@ -674,7 +898,12 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot initialisation and the validation split.
     warm_start : bool, default=False
-        Start from the previous fit's weights when their shapes match.
+        Start from the previous fit's weights (from their float64 values
+        after a float32 fit, unless the weights were changed since). A refit
+        whose weights would have other shapes (other features, outputs or
+        ``hidden_units``) raises a ValueError and keeps the previous model,
+        as does, in the classifier, one with another set of classes (as in
+        MLPClassifier).
     early_stopping : bool, default=False
         Stop on the held-out R^2, keeping the best network.
     validation_fraction : float, default=0.1
@@ -696,7 +925,9 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     Attributes
     ----------
     coefs_, intercepts_ : lists of two ndarrays
-        Weights and biases of the two layers.
+        Weights and biases of the two layers, in the dtype of the training X
+        (float32 or float64; see SOTwoLayerClassifier), and so are the
+        predictions for float32 X.
     n_outputs_ : int
         Number of regression targets.
     out_activation_ : str
@@ -705,6 +936,12 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         3.
     loss_, loss_curve_, n_iter_ : float, list, int
         Final objective, objective per iteration, iterations run.
+    best_loss_ : float or None
+        The lowest objective reached (None with early stopping, as in MLP;
+        see SOTwoLayerClassifier).
+    t_ : int
+        Training samples seen: ``n_iter_`` times the number of training
+        samples (see SOTwoLayerClassifier).
     loss_times_ : list of float
         Seconds since the first iteration began, after every iteration (see
         SOTwoLayerClassifier).
@@ -718,7 +955,8 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
     product_counts_ : dict
         Products by purpose (see SOTwoLayerClassifier).
     validation_scores_, best_validation_score_ : list, float or None
-        Held-out R^2 per iteration and its best (early stopping only).
+        Held-out R^2 per iteration and its best (early stopping only; a fit
+        that ran no iteration holds the starting network's score).
     stop_reason_ : str
         Why the fit stopped.
     n_features_in_ : int
@@ -763,6 +1001,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         self : SOTwoLayerRegressor
             The fitted estimator.
         """
+        warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
             self,
             X,
@@ -771,6 +1010,9 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
             dtype=[np.float64, np.float32],
             multi_output=True,
             y_numeric=True,
+            # A warm start needs the features of the previous fit; checking
+            # without resetting keeps the previous model intact if they differ.
+            reset=not warm,
         )
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         return self._fit_network(
@@ -781,7 +1023,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
             HalfSquaredLoss(),
             stratify=None,
             fitted={"out_activation_": "identity", "_single_output": y.ndim == 1},
-            warm_ok=True,
+            warm=warm,
         )
 
     @staticmethod

@@ -18,7 +18,12 @@ from sklearn_so._contracts import (
 )
 from sklearn_so._directions import DIRECTIONS, make_direction
 from sklearn_so._engine import ProductEngine
-from sklearn_so._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
+from sklearn_so._losses import (
+    BinaryLogLoss,
+    HalfSquaredLoss,
+    MultilabelLogLoss,
+    MultinomialLogLoss,
+)
 from sklearn_so._models import LinearModel, TwoLayerNetwork
 from sklearn_so._optimizer import SubspaceSolver
 from sklearn_so._strategies import SOLVERS, make_strategy
@@ -37,7 +42,8 @@ def _linear(loss, q=1):
 
 
 def test_the_package_parts_satisfy_their_protocols():
-    for loss in (BinaryLogLoss(), MultinomialLogLoss(), HalfSquaredLoss()):
+    losses = (BinaryLogLoss(), MultinomialLogLoss(), MultilabelLogLoss())
+    for loss in (*losses, HalfSquaredLoss()):
         assert isinstance(loss, PreconditionedLoss)
     y = np.zeros((20, 1))
     network = TwoLayerNetwork(3, 4, 1, "tanh", HalfSquaredLoss(), y, np.ones(20), 0)

@@ -10,32 +10,45 @@ SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["gd", "lbfgs", "adam"]
 
 
+DENSE = "check_sample_weight_equivalence_on_dense_data"
+SPARSE = "check_sample_weight_equivalence_on_sparse_data"
+# The configurations whose sample-weight equivalence checks fail, measured:
+# the checks want equal predictions (rtol=1e-7) after a fit with integer
+# weights and one on repeated rows. Both fits minimise the same objective,
+# but they stop at tol on the gradient, and where the iterates depend on
+# rounding-level differences between the two data layouts (Adam's moments,
+# the per-layer rates of "ps"/"so" on the non-convex networks, a fixed step
+# with Adam) they stop at points whose predictions differ by more. Every
+# other configuration passes (most by a factor 1e3 or more; the closest are
+# the logistic "so"/"adam" dense check, at about half of rtol, and the
+# classifier's "ls"/"lbfgs" dense one, at a seventh), so an expected failure
+# that passes fails the suite (strict): the marks cannot go stale silently.
+# scikit-learn marks these checks as expected failures of LogisticRegression
+# for the same reason.
+SAMPLE_WEIGHT_FAILURES = {
+    ("SOLogisticRegression", "ps", "adam"): (DENSE, SPARSE),
+    ("SOLogisticRegression", "so", "adam"): (SPARSE,),
+    ("SOTwoLayerClassifier", "ls", "adam"): (DENSE, SPARSE),
+    ("SOTwoLayerClassifier", "ps", "gd"): (DENSE, SPARSE),
+    ("SOTwoLayerClassifier", "so", "gd"): (DENSE, SPARSE),
+    ("SOTwoLayerClassifier", "so", "lbfgs"): (DENSE, SPARSE),
+    ("SOTwoLayerClassifier", "so", "adam"): (DENSE, SPARSE),
+    ("SOTwoLayerRegressor", "ps", "adam"): (DENSE, SPARSE),
+    ("SOTwoLayerRegressor", "so", "gd"): (DENSE, SPARSE),
+    ("SOTwoLayerRegressor", "so", "lbfgs"): (DENSE, SPARSE),
+    ("SOTwoLayerRegressor", "so", "adam"): (DENSE, SPARSE),
+    ("SOTwoLayerRegressor", "fixed", "adam"): (DENSE, SPARSE),
+}
+
+
 def expected_failed_checks(estimator):
     """Checks expected to fail, each with its reason."""
-    if isinstance(estimator, (SOTwoLayerClassifier, SOTwoLayerRegressor)):
-        # The check wants predictions equal to rtol=1e-7 after fitting with
-        # integer weights and with repeated rows. Both fits minimise the same
-        # objective, but it is non-convex and the fits stop at tol=1e-5 on
-        # the gradient: rounding differences between the two data layouts
-        # move the final weights by about 1e-5, far above 1e-7.
-        reason = "non-convex fits agree to tol, not to rtol=1e-7"
-        return {
-            "check_sample_weight_equivalence_on_dense_data": reason,
-            "check_sample_weight_equivalence_on_sparse_data": reason,
-        }
-    if estimator.direction == "adam" and estimator.solver in ("ps", "so"):
-        # The check compares a fit with integer sample weights to a fit on
-        # repeated rows at rtol=1e-7. Both minimise the same objective, but
-        # at the default tol=1e-4 the Adam direction (whose moments react to
-        # rounding-level differences in the gradient) stops the two fits at
-        # different iterates. scikit-learn marks this check as an expected
-        # failure of LogisticRegression for the same reason.
-        reason = "fits stop at different iterates within tol (as LogisticRegression)"
-        return {
-            "check_sample_weight_equivalence_on_dense_data": reason,
-            "check_sample_weight_equivalence_on_sparse_data": reason,
-        }
-    return {}
+    key = (type(estimator).__name__, estimator.solver, estimator.direction)
+    reason = (
+        "the weighted and repeated fits stop within tol at iterates whose "
+        "predictions differ by more than rtol=1e-7"
+    )
+    return {check: reason for check in SAMPLE_WEIGHT_FAILURES.get(key, ())}
 
 
 @parametrize_with_checks(
@@ -44,6 +57,7 @@ def expected_failed_checks(estimator):
         for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
     ],
     expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -65,6 +79,7 @@ def test_sklearn_compatible(estimator, check):
         for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
     ],
     expected_failed_checks=expected_failed_checks,
+    xfail_strict=True,
 )
 def test_two_layer_sklearn_compatible(estimator, check):
     check(estimator)
