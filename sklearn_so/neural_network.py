@@ -27,6 +27,7 @@ from ._base import (
 from ._engine import make_engine
 from ._losses import BinaryLogLoss, HalfSquaredLoss, MultinomialLogLoss
 from ._models import TwoLayerNetwork
+from ._namespace import require_numpy
 
 # A stuck fit (see _warn_if_degenerate): activations whose slope is below
 # SATURATED_SLOPE times the activation's largest slope count as saturated
@@ -544,6 +545,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         self : SOTwoLayerClassifier
             The fitted estimator.
         """
+        require_numpy(X, type(self).__name__)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
@@ -763,6 +765,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         self : SOTwoLayerRegressor
             The fitted estimator.
         """
+        require_numpy(X, type(self).__name__)
         X, y = validate_data(
             self,
             X,
