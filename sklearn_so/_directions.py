@@ -155,7 +155,10 @@ class LBFGSDirection:
             # positive definite.
             if sy > 1e-10 * np.sqrt(ss * yy):
                 self._add_pair(s, y)
-        self._previous = (_copy(theta), _copy(grad))
+        if on_host:
+            self._previous = (theta.copy(), grad.copy())
+        else:
+            self._previous = (_copy(theta), _copy(grad))
         count = self._count
         if count == 0:
             return -self._scale(grad)

@@ -278,7 +278,10 @@ class SubspaceSolver:
         Reads ``grad``. Sets ``grad_max`` and, when met, the result's
         ``converged`` and the stop reason.
         """
-        self.grad_max = self._max_abs(self.grad)
+        if self.xp is np:
+            self.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        else:
+            self.grad_max = self._max_abs(self.grad)
         if self.grad_max <= self.tol:
             self.result.converged = True
             self.stop(f"gradient criterion max|g| <= tol={self.tol:g} met")
@@ -305,7 +308,8 @@ class SubspaceSolver:
         """
         restrict = self.model.restrict_direction
         D = restrict(self.direction(self.theta, self.grad))
-        if not ns.to_float(self.grad @ D) < 0:
+        slope = self.grad @ D
+        if not (slope if self.xp is np else ns.to_float(slope)) < 0:
             self.direction.reset()
             D = -self.grad if self.scaling is None else -self.scaling * self.grad
             D = restrict(D)
@@ -320,7 +324,12 @@ class SubspaceSolver:
         Every trial point is evaluated from cached images: no product. An
         image that overflowed gives a step whose value is not finite.
         """
-        if not self._all(self.xp.all(self.xp.isfinite(image))):
+        xp = self.xp
+        if xp is np:
+            finite = np.all(np.isfinite(image))
+        else:
+            finite = ns.to_bool(xp.all(xp.isfinite(image)))
+        if not finite:
             # The product overflowed: no trial point can be finite.
             return StepResult(None, None, np.nan, 0)
         model, theta, point = self.model, self.theta, self.point

@@ -56,6 +56,8 @@ class Basis:
 
     def step(self, a):
         """Return the parameter step for rates ``a``."""
+        if isinstance(self.P, np.ndarray):
+            return a @ self.P
         return ns.from_host(a, self.P) @ self.P
 
     def image(self, a, image_shape):
@@ -102,10 +104,10 @@ class Basis:
         return learning, momentum
 
 
-def _nonzero(x):
-    if isinstance(x, np.ndarray):
+def _nonzero(x, xp):
+    if xp is np:
         return np.any(x)
-    return ns.to_bool(ns.namespace(x).any(x != 0))
+    return ns.to_bool(xp.any(x != 0))
 
 
 def build_basis(D, VD, moves, model, per_block):
@@ -122,7 +124,7 @@ def build_basis(D, VD, moves, model, per_block):
     P, V, kinds, blocks = [], [], [], []
     if not per_block:
         for direction, image, kind in candidates:
-            if _nonzero(direction):
+            if _nonzero(direction, xp):
                 P.append(direction)
                 V.append(image)
                 kinds.append(kind)
@@ -132,7 +134,7 @@ def build_basis(D, VD, moves, model, per_block):
             for direction, image, kind in candidates:
                 restricted = xp.zeros_like(direction)
                 restricted[part] = direction[part]
-                if _nonzero(restricted):
+                if _nonzero(restricted, xp):
                     P.append(restricted)
                     V.append(image if block == model.first_block else None)
                     kinds.append(kind)
@@ -254,7 +256,8 @@ class LineSearch(Strategy):
 
     def solve(self, phi, basis, f0, grad, fits):
         D = basis.P[0, :]
-        slope = ns.to_float(grad @ D)
+        slope = grad @ D
+        slope = float(slope) if isinstance(D, np.ndarray) else ns.to_float(slope)
         if self.direction_name == "lbfgs":
             start = 1.0
         elif "lr" in self._last:

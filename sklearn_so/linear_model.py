@@ -21,8 +21,13 @@ from ._base import (
     LogitProbabilityMixin,
     SubspaceOptimizerMixin,
 )
-from ._losses import BinaryLogLoss, MultinomialLogLoss
-from ._models import LinearModel
+from ._losses import (
+    ArrayAPIBinaryLogLoss,
+    ArrayAPIMultinomialLogLoss,
+    BinaryLogLoss,
+    MultinomialLogLoss,
+)
+from ._models import ArrayAPILinearModel, LinearModel
 
 
 class SOLogisticRegression(
@@ -440,12 +445,13 @@ class SOLogisticRegression(
             raise ValueError("The sample weights sum to zero.")
         n_outputs = 1 if n_classes == 2 else n_classes
         if n_classes == 2:
-            loss, Y = BinaryLogLoss(), xp.astype(y_index == 1, X.dtype)[:, None]
+            loss = ArrayAPIBinaryLogLoss()
+            Y = xp.astype(y_index == 1, X.dtype)[:, None]
         else:
             labels = xp.arange(n_classes, dtype=y_index.dtype, device=device)
-            loss = MultinomialLogLoss()
+            loss = ArrayAPIMultinomialLogLoss()
             Y = xp.astype(y_index[:, None] == labels[None, :], X.dtype)
-        model = LinearModel(
+        model = ArrayAPILinearModel(
             n_features=X.shape[1],
             n_outputs=n_outputs,
             loss=loss,
