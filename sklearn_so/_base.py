@@ -13,6 +13,7 @@ from ._callbacks import FitTask
 from ._compat import external_stacklevel
 from ._directions import DIRECTIONS, make_direction
 from ._engine import make_engine
+from ._namespace import n_bytes, namespace
 from ._optimizer import SubspaceSolver
 from ._strategies import SOLVERS, make_strategy
 
@@ -58,10 +59,7 @@ def resolve_memory(memory, X, n_params):
     """
     if memory != "auto":
         return int(memory)
-    if hasattr(X, "nnz"):
-        x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    else:
-        x_bytes = X.nbytes
+    x_bytes = n_bytes(X)
     fraction, floor = AUTO_MEMORY_BUDGET
     affordable = int(max(fraction * x_bytes, floor) // (16 * n_params))
     return max(AUTO_MEMORY_MIN, min(AUTO_MEMORY, affordable))
@@ -177,6 +175,14 @@ class LogitProbabilityMixin:
             Probabilities in the order of ``classes_``.
         """
         scores = self.decision_function(X)
+        xp = namespace(scores)
+        if xp is not np:
+            # Another array library (array_api_dispatch): in its namespace.
+            if scores.ndim == 1:
+                positive = 1.0 / (1.0 + xp.exp(-scores))
+                return xp.stack([1.0 - positive, positive], axis=1)
+            exp = xp.exp(scores - xp.max(scores, axis=1, keepdims=True))
+            return exp / xp.sum(exp, axis=1, keepdims=True)
         if scores.ndim == 1:
             positive = expit(scores)
             return np.column_stack([1.0 - positive, positive])
@@ -196,5 +202,8 @@ class LogitProbabilityMixin:
             ``log(predict_proba(X))``, as scikit-learn's classifiers define it
             (so a probability that underflows to 0 gives ``-inf``).
         """
+        proba = self.predict_proba(X)
+        if namespace(proba) is not np:
+            return namespace(proba).log(proba)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return np.log(proba)

@@ -16,6 +16,12 @@ The outer loop (``_optimizer.SubspaceSolver``) combines five parts:
 :func:`check_solver_parts` checks them once, when a fit starts, so that a
 part lacking what another needs is a clear error naming both, not an
 AttributeError in the middle of a fit.
+
+Arrays: every n-row and parameter-sized array a part receives or returns is
+in the engine's namespace and on its device (plain numpy unless X is an
+array of another array API library under ``array_api_dispatch``; see
+``_namespace``); rates, trial values, subspace gradients and Hessians are
+numpy arrays and floats on the host.
 """
 
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +34,9 @@ class Engine(Protocol):
     """Performs and counts the products with X.
 
     ``purpose`` labels each product in ``counts`` (see ``_engine.PURPOSES``).
+    Products are returned in X's namespace, on X's device; an engine may say
+    which with ``xp``, ``device`` and ``dtype`` attributes (the outer loop
+    assumes float64 numpy when it has none).
     """
 
     shape: tuple
@@ -52,7 +61,9 @@ class Loss(Protocol):
 
     ``targets`` is a ``_losses.Targets`` (encoded targets and normalised
     weights); ``terms`` is what ``terms(raw, targets)`` returned, or None to
-    have it computed.
+    have it computed. The value is a float; the ``ArrayAPI*`` losses of
+    ``_losses`` compute in ``raw``'s namespace and return it as a 0-d array,
+    left on the device.
     """
 
     def terms(self, raw: np.ndarray, targets) -> Any:
@@ -91,6 +102,12 @@ class Model(Protocol):
         The loss on the model's raw output.
     required_loss_methods : tuple of str
         The loss methods the model calls.
+
+    A model may also have ``eps``, the machine epsilon of its working
+    precision (float64 when it has none), which sets the objective's
+    rounding level in the searches. Its parameters and forward states are
+    in the engine's namespace; ``subspace`` returns trials whose numbers are
+    on the host.
     """
 
     n_params: int

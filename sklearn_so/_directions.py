@@ -4,10 +4,24 @@ A direction object sees the flat parameter vector and its gradient once per
 iteration and returns the new direction ``D``; its state (curvature pairs,
 moments) lives in the object. Directions never touch X: the image ``X D`` is
 the one forward product the outer loop performs per iteration.
+
+The parameter-sized state (the curvature pairs, the moments) lives in the
+namespace and on the device of the parameters (see ``_namespace``); the
+L-BFGS compact form's small ``memory x memory`` matrices and its triangular
+solves are on the host, in float64, and ``O(memory)`` numbers cross per
+iteration.
 """
 
 import numpy as np
 from scipy.linalg.lapack import dtrtrs
+
+from . import _namespace as ns
+
+
+def _copy(x):
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return ns.namespace(x).asarray(x, copy=True)
 
 
 class GradientDirection:
@@ -87,27 +101,40 @@ class LBFGSDirection:
         """Use a new diagonal preconditioner; the curvature pairs are kept."""
         self.scaling = scaling
         if self._count:
-            Y = self._y[: self._count]
-            self._ysy[: self._count, : self._count] = Y @ self._scale(Y).T
+            Y = self._y[: self._count, :]
+            self._ysy[: self._count, : self._count] = ns.to_host(Y @ self._scale(Y).T)
 
     def _add_pair(self, s, y):
+        xp = ns.namespace(s)
         if self._s is None:
             # Rows are filled in order until the buffer is full, and only
             # filled rows are ever read: np.empty leaves the memory of a
             # large, unfilled buffer untouched.
-            self._s = np.empty((self.memory, s.size))
-            self._y = np.empty((self.memory, s.size))
+            if xp is np:
+                self._s = np.empty((self.memory, s.size))
+                self._y = np.empty((self.memory, s.size))
+            else:
+                shape, device = (self.memory, s.shape[0]), ns.device(s)
+                self._s = xp.empty(shape, dtype=s.dtype, device=device)
+                self._y = xp.empty(shape, dtype=s.dtype, device=device)
             # s_i'y_j and y_i'S y_j for every pair of filled slots.
             self._sy = np.zeros((self.memory, self.memory))
             self._ysy = np.zeros((self.memory, self.memory))
         slot = self._next
-        self._s[slot] = s
-        self._y[slot] = y
+        self._s[slot, :] = s
+        self._y[slot, :] = y
         filled = min(self._count + 1, self.memory)
-        S, Y = self._s[:filled], self._y[:filled]
-        self._sy[slot, :filled] = Y @ s
-        self._sy[:filled, slot] = S @ y
-        scaled = Y @ self._scale(y)
+        S, Y = self._s[:filled, :], self._y[:filled, :]
+        if xp is np:
+            self._sy[slot, :filled] = Y @ s
+            self._sy[:filled, slot] = S @ y
+            scaled = Y @ self._scale(y)
+        else:
+            # The 3 * memory inner products cross to the host together.
+            host = ns.to_host(xp.concat([Y @ s, S @ y, Y @ self._scale(y)]))
+            self._sy[slot, :filled] = host[:filled]
+            self._sy[:filled, slot] = host[filled : 2 * filled]
+            scaled = host[2 * filled :]
         self._ysy[slot, :filled] = scaled
         self._ysy[:filled, slot] = scaled
         self._next = (slot + 1) % self.memory
@@ -115,20 +142,30 @@ class LBFGSDirection:
 
     def __call__(self, theta, grad):
         """Return ``-H_k grad`` with ``H_k`` the L-BFGS inverse Hessian model."""
+        on_host = isinstance(grad, np.ndarray)
         if self._previous is not None:
             s = theta - self._previous[0]
             y = grad - self._previous[1]
-            sy = s @ y
+            if on_host:
+                sy, ss, yy = s @ y, s @ s, y @ y
+            else:
+                xp = ns.namespace(s)
+                sy, ss, yy = ns.to_host(xp.stack([s @ y, s @ s, y @ y]))
             # Keep only pairs with clearly positive curvature, so H_k stays
             # positive definite.
-            if sy > 1e-10 * np.sqrt((s @ s) * (y @ y)):
+            if sy > 1e-10 * np.sqrt(ss * yy):
                 self._add_pair(s, y)
-        self._previous = (theta.copy(), grad.copy())
+        if on_host:
+            self._previous = (theta.copy(), grad.copy())
+        else:
+            self._previous = (_copy(theta), _copy(grad))
         count = self._count
         if count == 0:
             return -self._scale(grad)
 
-        S, Y = self._s[:count], self._y[:count]
+        S, Y = self._s[:count, :], self._y[:count, :]
+        if not on_host:
+            return self._array_api_direction(S, Y, grad, count)
         # Slots from the oldest pair to the newest; np.take is cheaper than
         # fancy indexing for these few entries.
         order = (self._next - count + np.arange(count)) % count
@@ -146,6 +183,28 @@ class LBFGSDirection:
         in_slots[0, order] = r1
         in_slots[1, order] = t1
         return -(gamma * self._scale(grad - in_slots[0] @ Y) + in_slots[1] @ S)
+
+    def _array_api_direction(self, S, Y, grad, count):
+        """:meth:`__call__`'s direction for pairs and gradient on a device.
+
+        The same algebra: the two memory-sized products cross to the host,
+        the small triangular solves run there, and their results (2 *
+        memory numbers) come back as the coefficients of S and Y.
+        """
+        xp = ns.namespace(grad)
+        order = (self._next - count + np.arange(count)) % count
+        sy = self._sy[:count, :count].take(order, 0).take(order, 1)
+        ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+        gamma = float(sy[-1, -1] / ysy[-1, -1])
+        host = ns.to_host(xp.concat([S @ grad, Y @ self._scale(grad)]))
+        r1, _ = dtrtrs(sy, host[:count].take(order))
+        rhs = sy.diagonal() * r1 + gamma * (ysy @ r1 - host[count:].take(order))
+        t1, _ = dtrtrs(sy, rhs, trans=1)
+        in_slots = np.empty((2, count))
+        in_slots[0, order] = r1
+        in_slots[1, order] = t1
+        in_slots = ns.from_host(in_slots, grad)
+        return -(gamma * self._scale(grad - in_slots[0, :] @ Y) + in_slots[1, :] @ S)
 
 
 class AdamDirection:
@@ -179,15 +238,16 @@ class AdamDirection:
 
     def __call__(self, theta, grad):
         """Update the moments with ``grad`` and return the direction."""
+        xp = ns.namespace(grad)
         if self._m is None:
-            self._m = np.zeros_like(grad)
-            self._v = np.zeros_like(grad)
+            self._m = xp.zeros_like(grad)
+            self._v = xp.zeros_like(grad)
         self._t += 1
         self._m = self.beta1 * self._m + (1 - self.beta1) * grad
         self._v = self.beta2 * self._v + (1 - self.beta2) * grad**2
         m_hat = self._m / (1 - self.beta1**self._t)
         v_hat = self._v / (1 - self.beta2**self._t)
-        return -m_hat / (np.sqrt(v_hat) + self.epsilon)
+        return -m_hat / (xp.sqrt(v_hat) + self.epsilon)
 
 
 DIRECTIONS = ("gd", "lbfgs", "adam")

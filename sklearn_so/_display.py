@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._namespace import to_host
+
 X_OPTIONS = ("iteration", "time")
 Y_OPTIONS = ("objective", "suboptimality")
 # What a fitted sklearn-so estimator records per iteration.
@@ -245,5 +247,7 @@ class ConvergenceDisplay:
 
 def _as_columns(rates):
     """Rates as an (n_iter, n_layers) float array (1-D: one layer)."""
+    if hasattr(rates, "__array_namespace__") and not isinstance(rates, np.ndarray):
+        rates = to_host(rates)  # fitted on another array library's device
     rates = np.asarray(rates, dtype=np.float64)
     return rates[:, None] if rates.ndim == 1 else rates

@@ -9,15 +9,19 @@ pre-activation ``Z + sum_j a_j V_j`` without a product.
 
 Every product is counted where it is performed, under the purpose the caller
 names (:data:`PURPOSES`); the estimators' ``product_counts_`` are these
-counters. Another array back end (dask, GPU arrays) only needs an engine
-class with the same methods (the ``Engine`` protocol in ``_contracts``);
-models and strategies never see X.
+counters. Another array back end only needs an engine class with the same
+methods (the ``Engine`` protocol in ``_contracts``); models and strategies
+never see X. :class:`ArrayAPIEngine` is the one for a dense X of any array
+API library (``array_api_dispatch``): its products stay in X's namespace, on
+X's device, in X's dtype.
 """
 
 from collections import Counter, deque
 
 import numpy as np
 import scipy.sparse as sp
+
+from ._namespace import namespace_and_device
 
 # The purposes of the products a fit performs, as ``product_counts_`` reports
 # them: the starting gradient, preconditioner and pre-activation; two per
@@ -46,6 +50,12 @@ class ProductEngine:
         Products performed so far, by purpose (a key of :data:`PURPOSES`, or
         any other label a caller gives, such as ``"validation"``).
     """
+
+    # The namespace, device and dtype of the products (see ``_namespace``):
+    # plain numpy on the host, in float64.
+    xp = np
+    device = "cpu"
+    dtype = np.float64
 
     def __init__(self, X):
         self.X = X
@@ -123,20 +133,77 @@ class ProductEngine:
         return out
 
 
+class ArrayAPIEngine(ProductEngine):
+    """The products with a dense X of any array API library, on its device.
+
+    Unlike :class:`ProductEngine`, results stay in X's namespace, on X's
+    device and in X's dtype: float32 X gives float32 products (GPUs are much
+    faster there), and nothing is copied to the host.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        The training matrix (float32 or float64).
+    xp : module
+        X's array namespace.
+    device : object
+        X's device.
+    """
+
+    def __init__(self, X, xp, device):
+        super().__init__(X)
+        self.xp = xp
+        self.device = device
+        self.dtype = X.dtype
+
+    def forward(self, M, purpose):
+        """Return ``X @ M`` for a (n_features, q) matrix M; one product."""
+        self.counts[purpose] += 1
+        return self.X @ self.xp.astype(M, self.dtype, copy=False)
+
+    def backward(self, R, purpose):
+        """Return ``X.T @ R`` for a (n_samples, q) matrix R; one product."""
+        self.counts[purpose] += 1
+        return self.X.T @ self.xp.astype(R, self.dtype, copy=False)
+
+    def pre_activation(self, W, b, purpose):
+        """``X W + b`` (``b`` may be None): one forward product."""
+        Z = self.forward(W, purpose)
+        return Z if b is None else Z + b
+
+    def squared_backward(self, H, purpose, chunk_bytes=2**20):
+        """Return ``(X * X).T @ H``, squaring X in row chunks; one product."""
+        self.counts[purpose] += 1
+        xp, X = self.xp, self.X
+        out = xp.zeros((X.shape[1], H.shape[1]), dtype=self.dtype, device=self.device)
+        itemsize = xp.finfo(self.dtype).bits // 8
+        chunk_rows = max(1, chunk_bytes // (itemsize * X.shape[1]))
+        n = X.shape[0]
+        for start in range(0, n, chunk_rows):
+            stop = min(start + chunk_rows, n)
+            rows = X[start:stop, :]
+            out += (rows * rows).T @ H[start:stop, :]
+        return out
+
+
 def make_engine(X):
     """Return the engine for X's array type.
 
     Parameters
     ----------
-    X : ndarray or sparse matrix
-        The validated training matrix.
+    X : ndarray, sparse matrix or array of an array API library
+        The validated training matrix; another library's array only with
+        ``array_api_dispatch`` on (see ``_namespace``).
 
     Returns
     -------
-    engine : ProductEngine
+    engine : ProductEngine or ArrayAPIEngine
     """
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return ProductEngine(X)
+    xp, device = namespace_and_device(X)
+    if xp is not np:
+        return ArrayAPIEngine(X, xp, device)
     raise TypeError(f"no product engine for arrays of type {type(X).__name__}")
 
 

@@ -19,11 +19,17 @@ matrix ``sum_i w_i J_i^T H_i J_i``: the exact Hessian of the loss in a
 k-dimensional subspace when the raw prediction is affine in the rates (linear
 models), its Gauss-Newton matrix otherwise (networks). The three share the
 terms, whose exponentials dominate the cost of a trial point.
+
+The ``ArrayAPI*`` subclasses at the end compute the logistic losses in the
+namespace of their arrays, on their device (``array_api_dispatch``, see
+``_namespace``); the classes above are the numpy code.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._namespace import namespace
 
 
 def _curvature(J, weighted_hessian_diag):
@@ -265,3 +271,87 @@ class HalfSquaredLoss:
     def hessian_diagonal(self, raw, targets, terms=None):
         """Each sample's weighted curvature ``w_i / n_outputs``, shape (n, q)."""
         return np.repeat(targets.w[:, None] / raw.shape[1], raw.shape[1], axis=1)
+
+
+# -- the same losses on another array API library (array_api_dispatch) -------
+
+
+def _array_api_curvature(xp, J, weighted_hessian_diag):
+    """:func:`_curvature` in namespace ``xp``."""
+    k = J.shape[0]
+    flat = xp.reshape(J, (k, -1))
+    return (flat * xp.reshape(weighted_hessian_diag, (1, -1))) @ flat.T
+
+
+class ArrayAPIBinaryLogLoss(BinaryLogLoss):
+    """:class:`BinaryLogLoss` in the namespace of its arrays, on their device.
+
+    The same formulas in the arrays' own functions; the value is a 0-d array
+    left on the device, for the caller to move to the host together with the
+    rest of a trial's numbers.
+    """
+
+    def terms(self, raw, targets):
+        """``(softplus(z), e^{-|z|})`` of the single logit, each of shape (n,)."""
+        xp = namespace(raw)
+        z = raw[:, 0]
+        tail = xp.exp(-xp.abs(z))
+        return xp.clip(z, min=0.0) + xp.log1p(tail), tail
+
+    def value(self, raw, targets, terms=None):
+        """Weighted mean of ``log(1 + exp(z)) - y z`` (a 0-d array)."""
+        softplus, _ = self.terms(raw, targets) if terms is None else terms
+        return targets.w @ (softplus - targets.y[:, 0] * raw[:, 0])
+
+    def evaluate(self, raw, targets, J=None, terms=None):
+        """Value (0-d), gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
+        xp = namespace(raw)
+        z = raw[:, 0]
+        w = targets.w
+        softplus, tail = self.terms(raw, targets) if terms is None else terms
+        value = w @ (softplus - targets.y[:, 0] * z)
+        p = xp.where(z >= 0, xp.ones_like(tail), tail) / (1.0 + tail)
+        R = (w * p - targets.weighted[:, 0])[:, None]
+        if J is None:
+            return value, R, None
+        slope = (w * _sigmoid_slope(tail))[:, None]
+        return value, R, _array_api_curvature(xp, J, slope)
+
+
+class ArrayAPIMultinomialLogLoss(MultinomialLogLoss):
+    """:class:`MultinomialLogLoss` in the namespace of its arrays, on their device.
+
+    Every row's shift is computed without a branch on the data (the rows
+    whose logits are far above the target's are shifted by their maximum,
+    the others by zero), so no boolean crosses to the host; the values are
+    those of the numpy code. The value is a 0-d array.
+    """
+
+    def terms(self, raw, targets):
+        """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
+        xp = namespace(raw)
+        ones = xp.ones(raw.shape[1], dtype=raw.dtype, device=raw.device)
+        target = (raw * targets.y) @ ones
+        shifted = raw - target[:, None]
+        top = xp.max(shifted, axis=1)
+        shift = xp.where(top <= MAX_EXPONENT, xp.zeros_like(top), top)
+        shifted = xp.exp(shifted - shift[:, None])
+        total = shifted @ ones
+        return xp.log(total) + shift, shifted * (1.0 / total)[:, None]
+
+    def value(self, raw, targets, terms=None):
+        """Weighted mean of ``logsumexp(z) - z_y`` (a 0-d array)."""
+        losses, _ = self.terms(raw, targets) if terms is None else terms
+        return targets.w @ losses
+
+    def evaluate(self, raw, targets, J=None, terms=None):
+        """Value (0-d), gradient (n, K) and, if ``J`` is given, subspace Hessian."""
+        xp = namespace(raw)
+        w = targets.w
+        losses, p = self.terms(raw, targets) if terms is None else terms
+        R = p * w[:, None] - targets.weighted
+        if J is None:
+            return w @ losses, R, None
+        Jp = xp.sum(J * p[None, :, :], axis=2)
+        hess = _array_api_curvature(xp, J, w[:, None] * p) - (Jp * w) @ Jp.T
+        return w @ losses, R, hess

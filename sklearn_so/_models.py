@@ -18,12 +18,20 @@ once -- and returns
 
 The methods the outer loop needs are the ``Model`` protocol of
 ``_contracts``.
+
+:class:`ArrayAPILinearModel` is the linear model on another array API
+library (``array_api_dispatch``, see ``_namespace``): its targets, weights,
+parameters, cached pre-activations and trial points live in X's namespace
+on X's device, in X's dtype, and only a trial's k + k^2 + 1 numbers (and the
+penalty's coefficients, once per basis) cross to the host, where the inner
+solvers run. The networks are numpy only so far.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._losses import Targets
 from ._trial import Trial
@@ -47,6 +55,29 @@ class _QuadraticPenalty:
         self.base = weights @ weights
         self.cross = directions @ weights
         self.gram = directions @ directions.T
+
+    @classmethod
+    def from_device(cls, l2, weights, directions):
+        """The penalty for parameters on a device, its coefficients on the host.
+
+        Its k + k^2 + 1 coefficients cross to the host in one go; the
+        quadratic is then evaluated there.
+        """
+        xp = ns.namespace(weights)
+        k = directions.shape[0]
+        coefficients = xp.concat(
+            [
+                xp.reshape(weights @ weights, (1,)),
+                directions @ weights,
+                xp.reshape(directions @ directions.T, (k * k,)),
+            ]
+        )
+        host = ns.to_host(coefficients)
+        penalty = cls.__new__(cls)
+        penalty.l2 = l2
+        penalty.base, penalty.cross = host[0], host[1 : k + 1]
+        penalty.gram = host[k + 1 :].reshape(k, k)
+        return penalty
 
     def value(self, a):
         return 0.5 * self.l2 * (self.base + 2 * (a @ self.cross) + a @ self.gram @ a)
@@ -170,7 +201,7 @@ class LinearModel(_HoldsTargets):
         self.n_weights = n_features * n_outputs
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
-        self._ones = np.ones(len(weights))
+        self._ones = np.ones(weights.shape[0])
         # A loss unchanged by a shift common to every output (the softmax)
         # leaves the sum of W's columns to the penalty alone: the minimiser
         # has columns summing to zero, and directions are kept there.
@@ -285,6 +316,114 @@ class LinearModel(_HoldsTargets):
                 return penalty.trial(a, trial_point, value)
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
             return penalty.trial(a, trial_point, value, flat_V @ R.ravel(), hess)
+
+        return phi
+
+
+class ArrayAPILinearModel(LinearModel):
+    """:class:`LinearModel` on another array API library, on X's device.
+
+    The same model and objective, in the namespace, on the device and in the
+    dtype of the targets and weights (X's). Values and trials reach the
+    host through ``_namespace``: one scalar per objective, a trial's k + k^2
+    + 1 numbers in one crossing.
+
+    Parameters
+    ----------
+    n_features, n_outputs, loss, y, weights, l2, fit_intercept
+        As for :class:`LinearModel`; ``y`` and ``weights`` are arrays of X's
+        namespace on X's device, ``loss`` an ``ArrayAPI*`` loss of
+        ``_losses``.
+    """
+
+    def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
+        super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
+        self.xp = ns.namespace(weights)
+        # The working precision's epsilon: the searches treat changes of the
+        # objective below its rounding as noise.
+        self.eps = float(self.xp.finfo(weights.dtype).eps)
+        self._ones = self.xp.ones_like(weights)
+
+    def unpack(self, theta):
+        """Return ``(W, b)``; ``b`` is None without an intercept."""
+        W = self.xp.reshape(theta[: self.n_weights], (self.d, self.q))
+        b = theta[self.n_weights :] if self.fit_intercept else None
+        return W, b
+
+    first_layer = unpack
+
+    def restrict_direction(self, D):
+        """Project a direction onto the subspace that holds the minimiser.
+
+        As :meth:`LinearModel.restrict_direction`, building a new vector
+        (writing through a reshaped view is not part of the standard).
+        """
+        if not self._centre_columns:
+            return D
+        xp, n = self.xp, self.n_weights
+        W = xp.reshape(D[:n], (self.d, self.q))
+        W = W - xp.mean(W, axis=1, keepdims=True)
+        return xp.concat([xp.reshape(W, (n,)), D[n:]])
+
+    def objective(self, theta, point):
+        """Objective value at ``theta`` (a float: one scalar to the host)."""
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        value = self.loss.value(Z, self.targets, terms) + self._penalty(theta)
+        return ns.to_float(value)
+
+    def objective_and_gradient(self, theta, point):
+        """Return ``f`` (a float), ``R = df/dZ`` and the gradient sans ``X.T R``."""
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
+        grad = self.xp.empty_like(theta)
+        grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
+        if self.fit_intercept:
+            grad[self.n_weights :] = self._ones @ R
+        return ns.to_float(value + self._penalty(theta)), R, grad
+
+    def diagonal_scaling(self, engine, point, purpose):
+        """Inverse of the Hessian's diagonal at ``point``; one pass over X."""
+        xp = self.xp
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
+        diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
+        diagonal[: self.n_weights] = xp.reshape(
+            engine.squared_backward(curvature, purpose) + self.l2, (self.n_weights,)
+        )
+        if self.fit_intercept:
+            diagonal[self.n_weights :] = self._ones @ curvature
+        tiny = xp.finfo(diagonal.dtype).smallest_normal
+        floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
+        return 1.0 / xp.maximum(diagonal, floor)
+
+    def subspace(self, theta, point, basis):
+        """Return ``phi(a, derivatives)`` for the directions of ``basis``.
+
+        As :meth:`LinearModel.subspace`: the rates cross to the device (k
+        numbers), the trial's value, subspace gradient and Hessian back to
+        the host in one crossing (k + k^2 + 1 numbers).
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        V = xp.stack([xp.zeros_like(Z) if v is None else v for v in basis.V])
+        flat_V = xp.reshape(V, (V.shape[0], -1))
+        n = self.n_weights
+        penalty = _QuadraticPenalty.from_device(self.l2, theta[:n], basis.P[:, :n])
+        loss, targets = self.loss, self.targets
+
+        def phi(a, derivatives=True):
+            raw = Z + xp.reshape(ns.from_host(a, Z) @ flat_V, Z.shape)
+            trial_point = LinearPoint(raw, loss.terms(raw, targets))
+            if not derivatives:
+                value = loss.value(raw, targets, trial_point.loss_terms)
+                return penalty.trial(a, trial_point, ns.to_float(value))
+            value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
+            gradient = flat_V @ xp.reshape(R, (-1,))
+            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
+            return penalty.trial(a, trial_point, value, gradient, hess)
 
         return phi
 

@@ -22,6 +22,11 @@ performed, under its purpose::
 where an unused product is the image of a direction that was not taken: it
 gave no decrease (the direction's memory is then forgotten and the iteration
 tried once more, or the fit ends) or a non-finite objective.
+
+The parameters, the gradient, the directions and every n-row array live in
+the engine's namespace, on its device (see ``_namespace``); the loop itself
+reads a few scalars per iteration on the host (the objective, max|gradient|,
+the descent and finiteness tests).
 """
 
 import time
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _namespace as ns
 from ._contracts import check_solver_parts
 from ._engine import PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
@@ -218,12 +224,21 @@ class SubspaceSolver:
         self.preconditioned = check_solver_parts(
             model, engine, self.direction, self.strategy
         )
-        self.theta = np.array(theta0, dtype=np.float64)
-        W1, b1 = model.first_layer(self.theta)
-        if np.any(W1):
-            Z = engine.pre_activation(W1, b1, "setup")
+        xp = self.xp = getattr(engine, "xp", np)
+        if xp is np:
+            self.theta = np.array(theta0, dtype=np.float64)
         else:
+            self.theta = xp.asarray(theta0, dtype=engine.dtype, copy=True)
+        W1, b1 = model.first_layer(self.theta)
+        if self._all(xp.any(W1 != 0)):
+            Z = engine.pre_activation(W1, b1, "setup")
+        elif xp is np:
             Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
+        else:
+            Z = xp.zeros(
+                (engine.shape[0], W1.shape[1]), dtype=engine.dtype, device=engine.device
+            )
+            Z = Z if b1 is None else Z + b1
         self.point = model.point(self.theta, Z)
         self.scaling = None
         if self.preconditioned:
@@ -234,9 +249,9 @@ class SubspaceSolver:
         self.evaluate_gradient(purpose="setup")
         finite = (
             np.isfinite(self.value)
-            and np.all(np.isfinite(self.grad))
-            and np.all(np.isfinite(Z))
-            and (self.scaling is None or np.all(self.scaling > 0))
+            and self._all(xp.all(xp.isfinite(self.grad)))
+            and self._all(xp.all(xp.isfinite(Z)))
+            and (self.scaling is None or self._all(xp.all(self.scaling > 0)))
         )
         if not finite:
             raise ValueError(
@@ -262,7 +277,10 @@ class SubspaceSolver:
         Reads ``grad``. Sets ``grad_max`` and, when met, the result's
         ``converged`` and the stop reason.
         """
-        self.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        if self.xp is np:
+            self.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        else:
+            self.grad_max = self._max_abs(self.grad)
         if self.grad_max <= self.tol:
             self.result.converged = True
             self.stop(f"gradient criterion max|g| <= tol={self.tol:g} met")
@@ -289,7 +307,8 @@ class SubspaceSolver:
         """
         restrict = self.model.restrict_direction
         D = restrict(self.direction(self.theta, self.grad))
-        if not self.grad @ D < 0:
+        slope = self.grad @ D
+        if not (slope if self.xp is np else ns.to_float(slope)) < 0:
             self.direction.reset()
             D = -self.grad if self.scaling is None else -self.scaling * self.grad
             D = restrict(D)
@@ -304,7 +323,12 @@ class SubspaceSolver:
         Every trial point is evaluated from cached images: no product. An
         image that overflowed gives a step whose value is not finite.
         """
-        if not np.all(np.isfinite(image)):
+        xp = self.xp
+        if xp is np:
+            finite = np.all(np.isfinite(image))
+        else:
+            finite = ns.to_bool(xp.all(xp.isfinite(image)))
+        if not finite:
             # The product overflowed: no trial point can be finite.
             return StepResult(None, None, np.nan, 0)
         model, theta, point = self.model, self.theta, self.point
@@ -351,7 +375,8 @@ class SubspaceSolver:
                 self.undecided_decrease, self.predicted_decrease()
             )
             if self.retrying:
-                rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(self.value)
+                eps = getattr(self.model, "eps", np.finfo(float).eps)
+                rounding = ROUNDING_ULPS * eps * abs(self.value)
                 if self.undecided_decrease <= rounding:
                     self.result.converged = True
                     self.stop(
@@ -413,8 +438,15 @@ class SubspaceSolver:
         Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
         """
         value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
-        W1_grad, _ = self.model.first_layer(grad)
-        W1_grad += self.engine.backward(R, purpose)
+        if self.xp is np:
+            W1_grad, _ = self.model.first_layer(grad)
+            W1_grad += self.engine.backward(R, purpose)
+        else:
+            # Writing through a reshaped view is not part of the array API
+            # standard: add to W1's slot, the first entries of the vector.
+            XtR = self.engine.backward(R, purpose)
+            size = XtR.shape[0] * XtR.shape[1]
+            grad[:size] += self.xp.reshape(XtR, (size,))
         self.value, self.grad = value, grad
 
     def record(self, step):
@@ -452,7 +484,8 @@ class SubspaceSolver:
             return
         previous = self.scaling
         scaling = self.model.diagonal_scaling(self.engine, self.point, "preconditioner")
-        if not np.all(np.isfinite(scaling) & (scaling > 0)):
+        xp = self.xp
+        if not self._all(xp.all(xp.isfinite(scaling) & (scaling > 0))):
             # A diagonal that overflowed says nothing: keep the last one.
             self.schedule.update(previous, previous)
             return
@@ -491,7 +524,7 @@ class SubspaceSolver:
         if self.stop_reason is None:
             self.stop(f"max_iter={self.max_iter} iterations reached")
         result.n_iter = len(result.loss_curve)
-        result.grad_max = float(np.max(np.abs(self.grad), initial=0.0))
+        result.grad_max = self._max_abs(self.grad)
         theta, refreshed = self.theta, self.refreshed_last
         if not result.converged and not self.diverged and result.grad_max <= self.tol:
             # The last iteration reached the criterion the loop had no turn to test.
@@ -539,6 +572,19 @@ class SubspaceSolver:
         """Record why the loop stops."""
         self.stop_reason = reason
 
+    @staticmethod
+    def _all(flag):
+        """A boolean reduction (numpy, or 0-d on the device) on the host."""
+        return bool(flag) if isinstance(flag, np.generic | bool) else ns.to_bool(flag)
+
+    def _max_abs(self, v):
+        """``max |v|`` on the host (0 for an empty vector)."""
+        if self.xp is np:
+            return float(np.max(np.abs(v), initial=0.0))
+        if v.shape[0] == 0:
+            return 0.0
+        return ns.to_float(self.xp.max(self.xp.abs(v)))
+
     def _print_progress(self, learning):
         momentum = self.result.momentum_rates[-1]
         rates = ", ".join(
@@ -546,6 +592,6 @@ class SubspaceSolver:
         )
         print(
             f"[sklearn-so] iter {self.iteration:5d}  objective {self.value:.10g}  "
-            f"max|g| {np.max(np.abs(self.grad)):.3e}  {rates}  "
+            f"max|g| {self._max_abs(self.grad):.3e}  {rates}  "
             f"products {self.engine.n_products}"
         )

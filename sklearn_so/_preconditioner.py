@@ -9,6 +9,8 @@ diagonal changed by at most a factor ``exp(settled_change)`` in every entry.
 
 import numpy as np
 
+from . import _namespace as ns
+
 # One pass over X (two to three products' time on dense X, where X is
 # squared chunk by chunk) per 20 iterations costs at most about 6% more; on
 # the raw digits and breast-cancer data (10 L-BFGS pairs) the refreshed
@@ -48,7 +50,12 @@ class PreconditionerSchedule:
 
     def update(self, previous, scaling):
         """Schedule the next re-estimate after one from ``previous`` to ``scaling``."""
-        if np.max(np.abs(np.log(scaling / previous))) <= self.settled_change:
+        if isinstance(scaling, np.ndarray):
+            change = np.max(np.abs(np.log(scaling / previous)))
+        else:
+            xp = ns.namespace(scaling)
+            change = ns.to_float(xp.max(xp.abs(xp.log(scaling / previous))))
+        if change <= self.settled_change:
             # The diagonal has settled: re-estimate it half as often.
             self.period *= 2
         self.next_iteration += self.period

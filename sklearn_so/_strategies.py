@@ -14,12 +14,17 @@ choosing a basis and an inner solver, nothing else.
            (2 + memory_directions) rates); Newton in k dimensions.
 ``fixed``  ``[D, theta_k - theta_{k-1}]`` with the user's constant rates.
 =========  ===================================================================
+
+The directions of a basis and their images live in the namespace and on the
+device of the parameters (see ``_namespace``); the rates are numpy arrays on
+the host, and cross to the device (k numbers) to form a step.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _namespace as ns
 from ._subspace import armijo_backtracking, subspace_newton
 from ._trial import Trial
 
@@ -51,14 +56,21 @@ class Basis:
 
     def step(self, a):
         """Return the parameter step for rates ``a``."""
-        return a @ self.P
+        if isinstance(self.P, np.ndarray):
+            return a @ self.P
+        return ns.from_host(a, self.P) @ self.P
 
     def image(self, a, image_shape):
         """Return the image of the step for rates ``a`` (its pre-activation change)."""
-        image = np.zeros(image_shape)
+        if isinstance(self.P, np.ndarray):
+            image = np.zeros(image_shape)
+        else:
+            image = ns.namespace(self.P).zeros(
+                image_shape, dtype=self.P.dtype, device=ns.device(self.P)
+            )
         for coef, direction_image in zip(a, self.V, strict=True):
             if direction_image is not None and coef != 0.0:
-                image += coef * direction_image
+                image += float(coef) * direction_image
         return image
 
     def within(self, limits, blocks):
@@ -67,7 +79,7 @@ class Basis:
         ``limits`` bounds the Euclidean norm of each block's parameter change;
         the per-block Gram matrices of the directions make the check O(k^2).
         """
-        grams = [self.P[:, part] @ self.P[:, part].T for part in blocks]
+        grams = [ns.to_host(self.P[:, part] @ self.P[:, part].T) for part in blocks]
 
         def fits(a):
             return all(
@@ -92,6 +104,12 @@ class Basis:
         return learning, momentum
 
 
+def _nonzero(x, xp):
+    if xp is np:
+        return np.any(x)
+    return ns.to_bool(xp.any(x != 0))
+
+
 def build_basis(D, VD, moves, model, per_block):
     """Assemble the subspace basis from the direction and the recent moves.
 
@@ -99,13 +117,14 @@ def build_basis(D, VD, moves, model, per_block):
     the direction leaves alone) are dropped, so the inner problem stays
     non-degenerate.
     """
+    xp = ns.namespace(D)
     candidates = [(D, VD, "lr")]
     for index, (move, image) in enumerate(moves):
         candidates.append((move, image, "momentum" if index == 0 else "memory"))
     P, V, kinds, blocks = [], [], [], []
     if not per_block:
         for direction, image, kind in candidates:
-            if np.any(direction):
+            if _nonzero(direction, xp):
                 P.append(direction)
                 V.append(image)
                 kinds.append(kind)
@@ -113,14 +132,14 @@ def build_basis(D, VD, moves, model, per_block):
     else:
         for block, part in enumerate(model.blocks):
             for direction, image, kind in candidates:
-                restricted = np.zeros_like(direction)
+                restricted = xp.zeros_like(direction)
                 restricted[part] = direction[part]
-                if np.any(restricted):
+                if _nonzero(restricted, xp):
                     P.append(restricted)
                     V.append(image if block == model.first_block else None)
                     kinds.append(kind)
                     blocks.append(block)
-    return Basis(np.array(P), V, kinds, blocks)
+    return Basis(np.array(P) if xp is np else xp.stack(P), V, kinds, blocks)
 
 
 @dataclass
@@ -202,6 +221,8 @@ class Strategy:
         StepResult
         """
         basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
+        # The working precision's epsilon sets the objective's rounding level.
+        self.eps = getattr(model, "eps", np.finfo(float).eps)
         phi = phi_factory(basis)
         fits = None if limits is None else basis.within(limits, model.blocks)
         trial, n_evals = self.solve(phi, basis, f0, grad, fits)
@@ -234,18 +255,24 @@ class LineSearch(Strategy):
     """``ls``: Armijo backtracking along D."""
 
     def solve(self, phi, basis, f0, grad, fits):
-        D = basis.P[0]
-        slope = float(grad @ D)
+        D = basis.P[0, :]
+        slope = grad @ D
+        slope = float(slope) if isinstance(D, np.ndarray) else ns.to_float(slope)
         if self.direction_name == "lbfgs":
             start = 1.0
         elif "lr" in self._last:
             start = 2.0 * self._last["lr"]
         else:
-            start = 1.0 / max(np.linalg.norm(D), np.finfo(float).tiny)
+            norm = (
+                np.linalg.norm(D)
+                if isinstance(D, np.ndarray)
+                else ns.to_float(ns.namespace(D).linalg.vector_norm(D))
+            )
+            start = 1.0 / max(norm, np.finfo(float).tiny)
         if fits is not None:
             while start > 0 and not fits(np.array([start])):
                 start *= 0.5
-        trial, n_evals = armijo_backtracking(phi, f0, slope, start)
+        trial, n_evals = armijo_backtracking(phi, f0, slope, start, eps=self.eps)
         if trial is not None:
             self._last["lr"] = float(trial.rates[0])
         return trial, n_evals
@@ -261,7 +288,7 @@ class SubspaceNewton(Strategy):
         if fits is not None and not fits(start):
             start = np.zeros_like(start)
         trial, n_evals = subspace_newton(
-            phi, start, value_at_zero=f0, fits=fits, **self.inner_options
+            phi, start, value_at_zero=f0, fits=fits, eps=self.eps, **self.inner_options
         )
         if not trial.value < f0:
             return None, n_evals

@@ -19,11 +19,15 @@ CONDITION_FLOOR = 1e-8
 # Changes of the objective below this many units in the last place of its
 # value are treated as rounding noise.
 ROUNDING_ULPS = 64
+# Machine epsilon of float64, the working precision of numpy fits.
+FLOAT64_EPS = float(np.finfo(np.float64).eps)
 # Halvings of a Newton step tried when its trials are all at rounding level.
 ROUNDING_HALVINGS = 3
 
 
-def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
+def armijo_backtracking(
+    phi, f0, slope, step, *, shrink=0.5, max_trials=60, eps=FLOAT64_EPS
+):
     """Backtrack along one direction until Armijo's condition holds.
 
     Near the optimum the objective changes by less than its rounding error and
@@ -48,6 +52,8 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
         Factor applied to the step after each failed trial.
     max_trials : int
         Trials before giving up.
+    eps : float
+        Machine epsilon of the precision the objective is computed in.
 
     Returns
     -------
@@ -57,7 +63,7 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
     n_trials : int
         Number of step lengths tried.
     """
-    rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(f0)
+    rounding = ROUNDING_ULPS * eps * abs(f0)
     for n_trials in range(1, max_trials + 1):
         trial = phi(np.array([step]), derivatives=False)
         value = trial.value
@@ -73,7 +79,14 @@ def armijo_backtracking(phi, f0, slope, step, *, shrink=0.5, max_trials=60):
 
 
 def subspace_newton(
-    phi, a_start, *, value_at_zero=None, rtol=1e-10, max_iter=30, fits=None
+    phi,
+    a_start,
+    *,
+    value_at_zero=None,
+    rtol=1e-10,
+    max_iter=30,
+    fits=None,
+    eps=FLOAT64_EPS,
 ):
     """Minimise ``phi`` by a safeguarded Newton method.
 
@@ -104,6 +117,9 @@ def subspace_newton(
         ``fits(a)`` tells whether the parameter change for rates ``a`` is
         within the safeguard's bounds; trial steps are halved until it holds
         (the bounded set is convex and contains ``a = 0``). None for no bound.
+    eps : float
+        Machine epsilon of the precision the objective is computed in: its
+        changes below ``ROUNDING_ULPS * eps * |value|`` are rounding.
 
     Returns
     -------
@@ -136,7 +152,7 @@ def subspace_newton(
         decrement = -(grad @ delta)
         if not decrement > 0:
             break
-        rounding = ROUNDING_ULPS * np.finfo(float).eps * abs(value)
+        rounding = ROUNDING_ULPS * eps * abs(value)
         # Newton's decrement measures the remaining progress; stop once it is
         # negligible against the progress made in this outer iteration, or
         # below what the objective's value can resolve at all.

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -16,6 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _namespace as ns
 from ._base import (
     SOLVER_PARAMETER_CONSTRAINTS,
     LogitProbabilityMixin,
@@ -27,8 +29,13 @@ from ._compat import (
     external_stacklevel,
     refuse_keywords,
 )
-from ._losses import BinaryLogLoss, MultinomialLogLoss
-from ._models import LinearModel
+from ._losses import (
+    ArrayAPIBinaryLogLoss,
+    ArrayAPIMultinomialLogLoss,
+    BinaryLogLoss,
+    MultinomialLogLoss,
+)
+from ._models import ArrayAPILinearModel, LinearModel
 
 
 class SOLogisticRegression(
@@ -327,16 +334,22 @@ class SOLogisticRegression(
         """
         C = self._penalty_strength()
         warm = self.warm_start and hasattr(self, "coef_")
+        # With array_api_dispatch, a dense X of another array library is
+        # trained in its namespace, on its device (see _namespace); y and the
+        # weights follow X there.
+        xp, device = ns.namespace_and_device(X)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=[xp.float64, xp.float32],
             # A warm start needs the features of the previous fit; checking
             # without resetting keeps the previous model intact if they differ.
             reset=not warm,
         )
+        if xp is not np:
+            return self._fit_array_api(X, y, sample_weight, C, xp, device)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         classes = encoder.classes_
@@ -487,6 +500,131 @@ class SOLogisticRegression(
                 stacklevel=external_stacklevel(),
             )
         return np.inf
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples, in the namespace and on the device of the fit.
+
+        Returns
+        -------
+        proba : array of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        check_same_namespace(X, self, attribute="coef_", method="predict_proba")
+        return super().predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples, in the namespace and on the device of the fit.
+
+        Returns
+        -------
+        log_proba : array of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
+        return super().predict_log_proba(X)
+
+    def _fit_array_api(self, X, y, sample_weight, C, xp, device):
+        """:meth:`fit` for a dense X of another array library, on its device.
+
+        The same model and objective as the numpy path, in X's dtype; the
+        fitted ``coef_``, ``intercept_`` and ``classes_`` are arrays of X's
+        namespace on X's device.
+        """
+        from sklearn.utils._array_api import move_to
+
+        if self.class_weight is not None:
+            raise ValueError(
+                "class_weight is not supported yet with array API inputs "
+                "(array_api_dispatch=True); multiply it into sample_weight."
+            )
+        y = move_to(y, xp=xp, device=device)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        n_classes = classes.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, "
+                "but the data contains only one class."
+            )
+        y_index = encoder.transform(y)
+        sample_weight_given = sample_weight
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
+        )
+        total_weight = ns.to_float(xp.sum(sample_weight))
+        if not total_weight > 0:
+            raise ValueError("The sample weights sum to zero.")
+        n_outputs = 1 if n_classes == 2 else n_classes
+        if n_classes == 2:
+            loss = ArrayAPIBinaryLogLoss()
+            Y = xp.astype(y_index == 1, X.dtype)[:, None]
+        else:
+            labels = xp.arange(n_classes, dtype=y_index.dtype, device=device)
+            loss = ArrayAPIMultinomialLogLoss()
+            Y = xp.astype(y_index[:, None] == labels[None, :], X.dtype)
+        model = ArrayAPILinearModel(
+            n_features=X.shape[1],
+            n_outputs=n_outputs,
+            loss=loss,
+            y=Y,
+            weights=sample_weight / total_weight,
+            l2=1.0 / (C * total_weight),
+            fit_intercept=self.fit_intercept,
+        )
+        theta0 = xp.zeros(model.n_params, dtype=X.dtype, device=device)
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and tuple(self.coef_.shape) == (n_outputs, X.shape[1])
+            and ns.namespace(self.coef_) is xp
+            and self.classes_.shape == classes.shape
+            and ns.to_bool(xp.all(self.classes_ == classes))
+        ):
+            W0 = xp.reshape(xp.astype(self.coef_.T, X.dtype), (model.n_weights,))
+            b0 = xp.astype(self.intercept_, X.dtype)
+            theta0 = xp.concat([W0, b0]) if self.fit_intercept else W0
+
+        def fitted_attributes(theta):
+            W, b = model.unpack(theta)
+            if b is None:
+                intercept = xp.zeros(n_outputs, dtype=X.dtype, device=device)
+            elif n_outputs > 1:
+                # The symmetric intercepts, as on the numpy path.
+                intercept = b - xp.mean(b)
+            else:
+                intercept = xp.asarray(b, copy=True)
+            return {
+                "classes_": classes,
+                "coef_": xp.asarray(W.T, copy=True),
+                "intercept_": intercept,
+                "_full_precision": None,
+            }
+
+        task = self._begin_fit_task(X, y, sample_weight_given)
+        self.classes_ = classes
+        result = self._run_optimizer(
+            model, X, theta0, task=task, reconstruct=fitted_attributes
+        )
+        for name, value in fitted_attributes(result.theta).items():
+            setattr(self, name, value)
+        # scikit-learn's convention: every fitted array in X's namespace (the
+        # per-iteration records cross once, at the end of the fit).
+        self.n_iter_ = xp.asarray([result.n_iter], dtype=xp.int32, device=device)
+        for name in ("learning_rates_", "momentum_rates_"):
+            setattr(self, name, xp.asarray(getattr(self, name), device=device))
+        task.end()
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

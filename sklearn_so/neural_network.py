@@ -42,6 +42,7 @@ from ._losses import (
     MultinomialLogLoss,
 )
 from ._models import TwoLayerNetwork
+from ._namespace import require_numpy
 
 # A stuck fit (see _warn_if_degenerate): activations whose slope is below
 # SATURATED_SLOPE times the activation's largest slope count as saturated
@@ -682,6 +683,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         self : SOTwoLayerClassifier
             The fitted estimator.
         """
+        require_numpy(X, type(self).__name__)
         warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
             self,
@@ -1001,6 +1003,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         self : SOTwoLayerRegressor
             The fitted estimator.
         """
+        require_numpy(X, type(self).__name__)
         warm = self.warm_start and hasattr(self, "coefs_")
         X, y = validate_data(
             self,

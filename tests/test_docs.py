@@ -30,10 +30,15 @@ USER_GUIDE = [
     "choosing",
     "objectives",
     "limitations",
+    "array_api",
 ]
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("plot_*.py"))
 # Pages with doctest examples; the docstrings' are run by --doctest-modules.
-DOCTEST_PAGES = ["getting_started.rst", "user_guide/objectives.rst"]
+DOCTEST_PAGES = [
+    "getting_started.rst",
+    "user_guide/objectives.rst",
+    "user_guide/array_api.rst",
+]
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +151,10 @@ def _words(text):
 
 
 @pytest.mark.parametrize("page", DOCTEST_PAGES)
-def test_doc_page_examples(page):
+def test_doc_page_examples(page, monkeypatch):
+    # scikit-learn's array_api_dispatch (user_guide/array_api.rst) checks
+    # that SciPy's array API support is requested; numpy code is unaffected.
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
     failures, tests = doctest.testfile(
         str(DOC / page),
         module_relative=False,

@@ -48,7 +48,21 @@ def expected_failed_checks(estimator):
         "the weighted and repeated fits stop within tol at iterates whose "
         "predictions differ by more than rtol=1e-7"
     )
-    return {check: reason for check in SAMPLE_WEIGHT_FAILURES.get(key, ())}
+    failed = {check: reason for check in SAMPLE_WEIGHT_FAILURES.get(key, ())}
+    if (
+        isinstance(estimator, SOLogisticRegression)
+        and estimator.direction == "adam"
+        and estimator.solver in ("ls", "ps", "so")
+    ):
+        # Run only with SCIPY_ARRAY_API=1. On float32 input the array API fit
+        # runs in float32 and the numpy fit in float64: here they take a
+        # different number of iterations, so learning_rates_ and
+        # momentum_rates_ (one row per iteration) differ in shape.
+        failed["check_array_api_input"] = (
+            "float32 array API fits run in float32, numpy fits in float64: "
+            "the per-iteration records differ in length"
+        )
+    return failed
 
 
 @parametrize_with_checks(

@@ -1,0 +1,183 @@
+"""Where the arrays of a fit live: X's array namespace, and the host crossings.
+
+With scikit-learn's ``array_api_dispatch`` on, a dense X from another array
+API library (PyTorch, CuPy, ``array_api_strict``) is trained in its own
+namespace and on its own device: every n-row and parameter-sized array of
+the fit is created there. Otherwise -- and always for numpy and scipy.sparse
+X -- the namespace is plain ``numpy`` (no wrapper), so the numpy path is
+exactly the code it was.
+
+Only small quantities cross to the host, and only through :func:`to_host`
+(device to host) and :func:`from_host` (host to device): a trial's value,
+subspace gradient and Hessian (k + k^2 + 1 numbers, one crossing), a few
+scalars per iteration (the objective, max|gradient|, the descent test) and
+the L-BFGS compact form's small vectors (``memory`` numbers). The tests
+count the bytes by wrapping these two functions, so every crossing goes
+through them (no ``float()`` on a device array).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
+
+
+def is_numpy(xp):
+    """Whether ``xp`` is plain numpy (the path without array API dispatch)."""
+    return xp is np
+
+
+def namespace_and_device(X):
+    """The namespace and device a fit on X runs in.
+
+    Parameters
+    ----------
+    X : array or sparse matrix
+        The training (or prediction) matrix.
+
+    Returns
+    -------
+    xp : module
+        Plain ``numpy`` for numpy or scipy.sparse X, and whenever
+        ``array_api_dispatch`` is off; X's array API namespace otherwise.
+    device : object
+        X's device (``"cpu"`` for numpy).
+
+    Raises
+    ------
+    TypeError
+        For a sparse array of another library (only scipy.sparse is
+        supported, on the host).
+    """
+    if (
+        isinstance(X, np.ndarray)
+        or sp.issparse(X)
+        or not get_config()["array_api_dispatch"]
+    ):
+        return np, "cpu"
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(X)
+    layout = getattr(X, "layout", None)
+    if getattr(X, "is_sparse", False) or (
+        layout is not None and "strided" not in str(layout)
+    ):
+        raise TypeError(
+            "Sparse X is supported as a scipy.sparse matrix on the host only; "
+            f"a sparse {type(X).__module__}.{type(X).__name__} is not supported "
+            "yet with array_api_dispatch. Pass a dense array or a scipy.sparse "
+            "matrix."
+        )
+    return xp, array_api_compat.device(X)
+
+
+def require_numpy(X, estimator):
+    """Raise if X would be trained outside numpy (networks: not supported yet).
+
+    Parameters
+    ----------
+    X : array or sparse matrix
+        The training matrix.
+    estimator : str
+        The estimator's name, for the message.
+    """
+    if namespace_and_device(X)[0] is not np:
+        raise NotImplementedError(
+            f"{estimator} does not support array API inputs yet: with "
+            "array_api_dispatch=True, pass a numpy array (or use "
+            "SOLogisticRegression, which supports them)."
+        )
+
+
+def namespace(x):
+    """The namespace of an array created during a fit (numpy: plain numpy)."""
+    if isinstance(x, np.ndarray):
+        return np
+    import array_api_compat
+
+    return array_api_compat.array_namespace(x)
+
+
+def device(x):
+    """The device of an array (``"cpu"`` for numpy)."""
+    if isinstance(x, np.ndarray):
+        return "cpu"
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def to_host(x):
+    """Copy a small device array (or 0-d array) to a float64 numpy array.
+
+    The one way device data reaches the host during a fit; it is only ever
+    called on k-sized quantities.
+    """
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float64, copy=False)
+    from sklearn.utils._array_api import _convert_to_numpy
+
+    return np.asarray(_convert_to_numpy(x, namespace(x)), dtype=np.float64)
+
+
+def to_float(x):
+    """A device scalar (0-d array) as a Python float, through :func:`to_host`."""
+    if isinstance(x, float | np.generic):
+        return float(x)
+    return float(to_host(x))
+
+
+def to_bool(x):
+    """A device boolean (0-d array) as a Python bool, through :func:`to_host`."""
+    if isinstance(x, bool | np.generic | np.ndarray):
+        return bool(x)
+    return bool(to_host(x))
+
+
+def from_host(a, like):
+    """A small numpy array ``a`` in ``like``'s namespace, dtype and device.
+
+    Returns ``a`` itself when ``like`` is a numpy array.
+    """
+    if isinstance(like, np.ndarray):
+        return a
+    xp = namespace(like)
+    return xp.asarray(
+        np.asarray(a, dtype=np.float64).tolist(), dtype=like.dtype, device=device(like)
+    )
+
+
+def trial_to_host(value, gradient=None, hessian=None):
+    """A trial's value, subspace gradient and Hessian on the host, in one crossing.
+
+    Parameters
+    ----------
+    value : float or 0-d array
+    gradient : array of shape (k,) or None
+    hessian : array of shape (k, k) or None
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of shape (k,) or None
+    hessian : ndarray of shape (k, k) or None
+    """
+    if isinstance(value, float | np.generic):
+        return value, gradient, hessian
+    if gradient is None:
+        return to_float(value), None, None
+    xp = namespace(gradient)
+    k = gradient.shape[0]
+    host = to_host(
+        xp.concat([xp.reshape(value, (1,)), gradient, xp.reshape(hessian, (k * k,))])
+    )
+    return float(host[0]), host[1 : k + 1], host[k + 1 :].reshape(k, k)
+
+
+def n_bytes(X):
+    """Memory held by a dense array of any namespace, or a scipy.sparse matrix."""
+    if hasattr(X, "nnz"):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    if hasattr(X, "nbytes"):
+        return X.nbytes
+    xp = namespace(X)
+    return int(np.prod(X.shape)) * (xp.finfo(X.dtype).bits // 8)
