@@ -125,8 +125,9 @@ class ForeignValuesMixin:
     """
 
     def _validate_params(self):
-        params = self.get_params(deep=False)
-        solver = params.get("solver")
+        # The attributes directly: get_params inspects the signature, which
+        # costs as much as a small fit's iteration.
+        solver = getattr(self, "solver", None)
         if isinstance(solver, str) and solver in FOREIGN_SOLVERS:
             raise InvalidParameterError(
                 f"The 'solver' parameter of {type(self).__name__} must be a str "
@@ -135,7 +136,7 @@ class ForeignValuesMixin:
                 f"iteration and `direction` the search direction: for "
                 f"solver={solver!r} use {FOREIGN_SOLVERS[solver]}."
             )
-        rate = params.get("learning_rate")
+        rate = getattr(self, "learning_rate", None)
         if isinstance(rate, str) and rate in FOREIGN_LEARNING_RATES:
             raise InvalidParameterError(
                 f"The 'learning_rate' parameter of {type(self).__name__} must be a "
