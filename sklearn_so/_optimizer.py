@@ -549,8 +549,27 @@ class SubspaceSolver:
                 result.grad_max = np.nan
         point = self.point
         if not refreshed:
-            W1, b1 = model.first_layer(theta)
-            point = model.point(theta, engine.pre_activation(W1, b1, "refresh"))
+            point = self._exact_point(theta)
+        if not self._all(self.xp.all(self.xp.isfinite(point.pre_activation))):
+            # The exact product overflowed where the cached one had not: with
+            # float32 X, first-layer weights beyond float32's range (a
+            # diverging fixed step) keep a saturated objective finite, but
+            # such a model predicts nothing. Fall back to the best iterate.
+            theta = self.best[1]
+            point = self._exact_point(theta)
+            if not self._all(self.xp.all(self.xp.isfinite(point.pre_activation))):
+                raise ValueError(
+                    "The product of X with the first layer's weights overflowed "
+                    "X's precision. Scale the data first (e.g. with "
+                    "make_pipeline(StandardScaler(), ...)); with solver='fixed', "
+                    "lower learning_rate."
+                )
+            result.converged = False
+            result.grad_max = np.nan
+            self.stop_reason += (
+                "; the product with X overflowed at the last iterate, the best "
+                "finite iterate was kept"
+            )
         result.theta = theta
         result.pre_activation = point.pre_activation
         result.value = model.objective(theta, point)
@@ -567,6 +586,11 @@ class SubspaceSolver:
         return result
 
     # -- helpers -----------------------------------------------------------
+
+    def _exact_point(self, theta):
+        """The forward state at ``theta`` from an exact product (``"refresh"``)."""
+        W1, b1 = self.model.first_layer(theta)
+        return self.model.point(theta, self.engine.pre_activation(W1, b1, "refresh"))
 
     def stop(self, reason):
         """Record why the loop stops."""

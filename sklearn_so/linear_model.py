@@ -365,9 +365,13 @@ class SOLogisticRegression(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
         )
         if self.class_weight is not None:
-            class_weight = compute_class_weight(
-                self.class_weight, classes=classes, y=y, sample_weight=sample_weight
-            )
+            # "balanced" divides by each class's total weight; a class whose
+            # weights are all zero is reported just below, so numpy's
+            # division warning would only repeat it.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                class_weight = compute_class_weight(
+                    self.class_weight, classes=classes, y=y, sample_weight=sample_weight
+                )
             if not np.all(np.isfinite(class_weight)):
                 empty = classes[~np.isfinite(class_weight)]
                 raise ValueError(

@@ -142,3 +142,40 @@ def test_no_decrease_far_from_the_optimum_still_warns(iris, monkeypatch):
         est = SOLogisticRegression().fit(X, y)
     assert est.n_iter_[0] == 0
     assert est.product_counts_["unused"] == 2
+
+
+def test_float32_first_layer_beyond_float32_range_is_not_returned():
+    # A diverging fixed step on float32 X grows W1 to about 1e42: the cached
+    # pre-activation (float64) stays finite and tanh keeps the objective
+    # finite, but X @ W1 in X's precision overflows, so the returned network
+    # had infinite coefs_ and predicted NaN. The fit keeps the best iterate.
+    X = np.array([[0.12573022, -0.13210486]], dtype=np.float32)
+    y = np.array([[0.64042265, 0.10490012]])
+    est = SOTwoLayerRegressor(
+        1,
+        solver="fixed",
+        learning_rate=1e4,
+        max_iter=11,
+        memory=1,
+        alpha=0.0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(ConvergenceWarning, match="overflowed"):
+            est.fit(X, y)
+        prediction = est.predict(X)
+    assert all(np.all(np.isfinite(W)) for W in est.coefs_ + est.intercepts_)
+    assert np.all(np.isfinite(prediction))
+    assert np.isfinite(est.loss_)
+
+
+def test_balanced_class_weight_with_an_unweighted_class_warns_nothing():
+    # compute_class_weight divides by the class's total weight (zero here):
+    # numpy warned before the package's ValueError said the same.
+    X, y = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0, 1, 1])
+    est = SOLogisticRegression(class_weight="balanced")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="these classes have none"):
+            est.fit(X, y, sample_weight=[0.0, 1.0, 1.0])
