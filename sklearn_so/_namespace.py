@@ -21,11 +21,6 @@ import scipy.sparse as sp
 from sklearn import get_config
 
 
-def is_numpy(xp):
-    """Whether ``xp`` is plain numpy (the path without array API dispatch)."""
-    return xp is np
-
-
 def namespace_and_device(X):
     """The namespace and device a fit on X runs in.
 
