@@ -185,9 +185,13 @@ class Strategy(Protocol):
     ----------
     n_moves : int
         How many past moves (with their images) the strategy uses.
+    descends : bool
+        Whether it accepts only rates that decrease the objective (a step
+        whose decrease turns out to be rounding is then refused).
     """
 
     n_moves: int
+    descends: bool
 
     def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None) -> Any:
         """A ``_strategies.StepResult`` for the direction ``D``."""

@@ -228,15 +228,32 @@ class MoveHistory:
 
     def __init__(self, n_moves):
         self._moves = deque(maxlen=max(n_moves, 1))
+        self._accuracies = deque(maxlen=max(n_moves, 1))
 
-    def push(self, step, image):
-        """Record the newest move and its image."""
+    def push(self, step, image, accuracy=None):
+        """Record the newest move, its image and the image's rounding error.
+
+        ``accuracy`` is the image's :class:`~sklearn_so._rounding.ImageError`.
+        """
         self._moves.appendleft((step, image))
+        self._accuracies.appendleft(accuracy)
 
     def recent(self, count):
         """Return up to ``count`` newest moves as ``(step, image)`` pairs."""
         return list(self._moves)[:count]
 
+    def accuracy(self, index):
+        """The rounding error of the ``index``-th newest move's image (0: newest).
+
+        A :class:`~sklearn_so._rounding.ImageError`, or None if not tracked.
+        """
+        return self._accuracies[index]
+
+    def accuracies(self):
+        """The rounding errors of every move's image, newest first."""
+        return list(self._accuracies)
+
     def clear(self):
         """Forget every move (a restart)."""
         self._moves.clear()
+        self._accuracies.clear()

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _namespace as ns
+from . import _rounding
 from ._contracts import check_solver_parts
 from ._engine import PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
@@ -240,6 +241,14 @@ class SubspaceSolver:
             )
             Z = Z if b1 is None else Z + b1
         self.point = model.point(self.theta, Z)
+        # Products round in X's precision, the cached updates in the engine's.
+        self.eps = float(xp.finfo(engine.X.dtype).eps)
+        # The fitted attributes are returned in X's precision.
+        self.largest = float(xp.finfo(engine.X.dtype).max)
+        self.ledger = _rounding.RoundingLedger(
+            self.eps, float(xp.finfo(engine.dtype).eps)
+        )
+        self.z_error = self.ledger.product(self._max_abs(Z))
         self.scaling = None
         if self.preconditioned:
             self.scaling = model.diagonal_scaling(engine, self.point, "setup")
@@ -261,6 +270,7 @@ class SubspaceSolver:
                 "with make_pipeline(StandardScaler(), ...)."
             )
         self.best = (self.value, self.theta)
+        self.start_value = self.value
         self.result = OptimizeResult(self.theta, self.value, 0, False, "", 0, {})
         self.iteration = 0
         self.grad_max = np.nan
@@ -314,6 +324,8 @@ class SubspaceSolver:
             D = restrict(D)
         W1_D, b1_D = self.model.first_layer(D)
         self.D, self.D_image = D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+        if self.strategy.n_moves:
+            self.D_error = self.ledger.product(self._max_abs(self.D_image))
         return self.D, self.D_image
 
     def search(self, D, image):
@@ -346,18 +358,14 @@ class SubspaceSolver:
     def accept(self, step):
         """Move to the accepted trial point; return whether the iterate moved.
 
-        Reads ``step``. When the objective there is not finite, or no rates
-        decreased it a second time running, sets the stop reason (and
-        ``diverged``); after the first failure, forgets the direction's state
-        and the moves and sets ``retrying``. In each case the direction's
-        image is written off as ``"unused"``. A second failure where the
-        decrease the quadratic model still promises along both failed
-        directions (:meth:`predicted_decrease`) is below the objective's
-        rounding error is convergence: the objective is at its minimum to
-        floating-point precision. On success sets ``theta``,
-        ``point`` (the trial's own forward state, with everything computed
-        there), pushes the move and its image to the history (strategies
-        that keep moves) and advances ``iteration``.
+        Reads ``step``. When the objective there is not finite, sets the stop
+        reason and ``diverged``. When no rates decreased it (:meth:`no_decrease`),
+        forgets the direction's state and the moves and retries once, or
+        stops. A trial whose cached pre-activation may have drifted too far
+        to trust (:meth:`verify`) is checked with an exact product first. On
+        success sets ``theta``, ``point`` (the trial's own forward state,
+        with everything computed there), pushes the move and its image to
+        the history (strategies that keep moves) and advances ``iteration``.
         """
         if not np.isfinite(step.value):
             self.engine.write_off("iterations")
@@ -368,41 +376,93 @@ class SubspaceSolver:
             self.diverged = True
             return False
         if not step.moved:
-            self.engine.write_off("iterations")
-            # What the quadratic model promises along the direction that
-            # failed: below the objective's rounding, there is nothing left.
-            self.undecided_decrease = max(
-                self.undecided_decrease, self.predicted_decrease()
-            )
-            if self.retrying:
-                eps = getattr(self.model, "eps", np.finfo(float).eps)
-                rounding = ROUNDING_ULPS * eps * abs(self.value)
-                if self.undecided_decrease <= rounding:
-                    self.result.converged = True
-                    self.stop(
-                        "the objective is at its minimum to floating-point "
-                        "precision (the decrease still possible along the "
-                        f"last directions, {self.undecided_decrease:.2g}, is "
-                        "below its rounding error)"
-                    )
-                else:
-                    self.stop("no further decrease of the objective was possible")
-            else:
-                self.direction.reset()
-                self.history.clear()
-                self.retrying = True
-            return False
+            return self.no_decrease()
+        delta = step.basis.step(step.a)
+        theta = self.theta + delta
+        point = step.trial.point
+        # Sizes are measured where the arrays exist (one pass over the n x r
+        # entries), so that only the errors are bounds.
+        z_size = self._max_abs(point.pre_activation)
+        if self.strategy.n_moves:
+            step_error = self._step_error(step)
+            z_error = self.ledger.plus(self.z_error, step_error, z_size)
+        else:
+            z_error = self.ledger.add_unkept(self.z_error, z_size)
+        point, z_error = self.verify(theta, point, z_error)
+        if point is None:
+            return self.no_decrease()
         self.retrying = False
         self.undecided_decrease = 0.0
-        delta = step.basis.step(step.a)
-        self.theta = self.theta + delta
-        self.point = step.trial.point
+        self.theta, self.point, self.z_error = theta, point, z_error
         if self.strategy.n_moves:
             # The step's image is an n x r pass: built only when kept.
             shape = self.point.pre_activation.shape
-            self.history.push(delta, step.basis.image(step.a, shape))
+            image = step.basis.image(step.a, shape)
+            step_error = step_error.with_size(self._max_abs(image))
+            self.history.push(delta, image, step_error)
+        # Roundings no move carries any more can no longer cancel in Z.
+        self.z_error = self.ledger.settle(self.z_error, self.history.accuracies())
         self.iteration += 1
         return True
+
+    def no_decrease(self):
+        """No rates decreased the objective: retry once, or stop; return False.
+
+        Writes the direction's image off as ``"unused"``. After the first
+        failure forgets the direction's state and the moves and sets
+        ``retrying``. A second failure where the decrease the quadratic
+        model still promises along both failed directions
+        (:meth:`predicted_decrease`) is below the objective's rounding error
+        is convergence: the objective is at its minimum to floating-point
+        precision.
+        """
+        self.engine.write_off("iterations")
+        # What the quadratic model promises along the direction that
+        # failed: below the objective's rounding, there is nothing left.
+        self.undecided_decrease = max(
+            self.undecided_decrease, self.predicted_decrease()
+        )
+        if self.retrying:
+            eps = getattr(self.model, "eps", np.finfo(float).eps)
+            rounding = ROUNDING_ULPS * eps * abs(self.value)
+            if self.undecided_decrease <= rounding:
+                self.result.converged = True
+                self.stop(
+                    "the objective is at its minimum to floating-point "
+                    "precision (the decrease still possible along the "
+                    f"last directions, {self.undecided_decrease:.2g}, is "
+                    "below its rounding error)"
+                )
+            else:
+                self.stop("no further decrease of the objective was possible")
+        else:
+            self.direction.reset()
+            self.history.clear()
+            self.retrying = True
+        return False
+
+    def verify(self, theta, point, z_error):
+        """Check a step whose cached objective may have drifted; return the point.
+
+        Reads ``sensitivity`` (``sum |dF/dZ|`` at the current point) and
+        ``value``. When the objective's uncertainty from the cached ``Z``'s
+        estimated error (see ``_rounding``) exceeds the digits the loop
+        trusts, ``Z`` is recomputed exactly at ``theta`` (one product,
+        ``"refresh"``); if the strategy descends and the objective there is
+        not below the current one, the decrease was rounding: returns
+        ``(None, None)``. Otherwise returns the point to move to (constant
+        rates move whatever the objective does) and the error of its ``Z``.
+        """
+        error = self.ledger.error(z_error)
+        uncertainty = _rounding.objective_uncertainty(self.sensitivity, error)
+        if not uncertainty > _rounding.trusted_digits(self.value, self.eps):
+            return point, z_error
+        point = self._exact_point(theta)
+        if self.strategy.descends:
+            value = self.model.objective(theta, point)
+            if not value < self.value:
+                return None, None
+        return point, self._exact_error(point)
 
     def predicted_decrease(self):
         """The decrease the quadratic model promises along ``D``.
@@ -428,9 +488,8 @@ class SubspaceSolver:
         """
         self.refreshed_last = self.iteration % self.refresh_every == 0
         if self.refreshed_last:
-            W1, b1 = self.model.first_layer(self.theta)
-            Z = self.engine.pre_activation(W1, b1, "refresh")
-            self.point = self.model.point(self.theta, Z)
+            self.point = self._exact_point(self.theta)
+            self.z_error = self._exact_error(self.point)
 
     def evaluate_gradient(self, purpose="iterations"):
         """Objective and full gradient at ``theta``: one backward product.
@@ -438,6 +497,11 @@ class SubspaceSolver:
         Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
         """
         value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
+        # How much an error in the cached Z moves the objective (``verify``).
+        if self.xp is np:
+            self.sensitivity = float(np.abs(R).sum())
+        else:
+            self.sensitivity = ns.to_float(self.xp.sum(self.xp.abs(R)))
         if self.xp is np:
             W1_grad, _ = self.model.first_layer(grad)
             W1_grad += self.engine.backward(R, purpose)
@@ -550,29 +614,51 @@ class SubspaceSolver:
         point = self.point
         if not refreshed:
             point = self._exact_point(theta)
-        if not self._all(self.xp.all(self.xp.isfinite(point.pre_activation))):
-            # The exact product overflowed where the cached one had not: with
-            # float32 X, first-layer weights beyond float32's range (a
-            # diverging fixed step) keep a saturated objective finite, but
-            # such a model predicts nothing. Fall back to the best iterate.
+        if not self._representable(theta, point):
+            # With float32 X, weights beyond float32's range (a diverging
+            # fixed step) keep a saturated objective finite, but the model
+            # cannot be returned in X's precision, or its product with X
+            # overflows there. Fall back to the best iterate.
             theta = self.best[1]
             point = self._exact_point(theta)
-            if not self._all(self.xp.all(self.xp.isfinite(point.pre_activation))):
+            if not self._representable(theta, point):
                 raise ValueError(
-                    "The product of X with the first layer's weights overflowed "
-                    "X's precision. Scale the data first (e.g. with "
+                    "The weights, or their product with X, overflowed X's "
+                    "precision. Scale the data first (e.g. with "
                     "make_pipeline(StandardScaler(), ...)); with solver='fixed', "
                     "lower learning_rate."
                 )
             result.converged = False
             result.grad_max = np.nan
             self.stop_reason += (
-                "; the product with X overflowed at the last iterate, the best "
-                "finite iterate was kept"
+                "; the weights or their product with X overflowed X's precision "
+                "at the last iterate, the best finite iterate was kept"
+            )
+        value = model.objective(theta, point)
+        best_theta = self.best[1]
+        climbed = (
+            not self.strategy.descends
+            and value > self.start_value
+            and best_theta is not theta
+            and self.choose_final is None
+        )
+        if climbed:
+            # Constant rates (solver="fixed") too large for the problem
+            # oscillate outwards; the searches only ever descend. A model
+            # worse than the starting point is no model: keep the best
+            # iterate (early stopping's validated choice stands).
+            theta = best_theta
+            point = self._exact_point(theta)
+            value = model.objective(theta, point)
+            result.converged = False
+            result.grad_max = np.nan
+            self.stop_reason += (
+                "; the objective rose above its starting value (the rates are "
+                "too large), the best iterate was kept"
             )
         result.theta = theta
         result.pre_activation = point.pre_activation
-        result.value = model.objective(theta, point)
+        result.value = value
         result.stop_reason = self.stop_reason
         result.product_counts = {
             purpose: engine.counts[purpose] for purpose in PURPOSES
@@ -587,10 +673,34 @@ class SubspaceSolver:
 
     # -- helpers -----------------------------------------------------------
 
+    def _representable(self, theta, point):
+        """Whether ``theta`` and its exact ``Z`` are finite in X's precision."""
+        xp = self.xp
+        return self._max_abs(theta) <= self.largest and self._all(
+            xp.all(xp.isfinite(point.pre_activation))
+        )
+
     def _exact_point(self, theta):
         """The forward state at ``theta`` from an exact product (``"refresh"``)."""
         W1, b1 = self.model.first_layer(theta)
         return self.model.point(theta, self.engine.pre_activation(W1, b1, "refresh"))
+
+    def _exact_error(self, point):
+        """The error of an exactly computed ``Z``."""
+        return self.ledger.product(self._max_abs(point.pre_activation))
+
+    def _step_error(self, step):
+        """The error of the step's image, from the rates and their sources."""
+        basis = step.basis
+        errors = [
+            None
+            if image is None
+            else self.D_error
+            if source == 0
+            else self.history.accuracy(source - 1)
+            for image, source in zip(basis.V, basis.sources, strict=True)
+        ]
+        return self.ledger.combine(step.a, errors)
 
     def stop(self, reason):
         """Record why the loop stops."""
@@ -602,10 +712,10 @@ class SubspaceSolver:
         return bool(flag) if isinstance(flag, np.generic | bool) else ns.to_bool(flag)
 
     def _max_abs(self, v):
-        """``max |v|`` on the host (0 for an empty vector)."""
+        """``max |v|`` on the host (0 for an empty array)."""
         if self.xp is np:
-            return float(np.max(np.abs(v), initial=0.0))
-        if v.shape[0] == 0:
+            return float(np.abs(v).max()) if v.size else 0.0
+        if 0 in v.shape:
             return 0.0
         return ns.to_float(self.xp.max(self.xp.abs(v)))
 

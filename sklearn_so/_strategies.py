@@ -47,12 +47,17 @@ class Basis:
         ``"memory"`` (older moves), per direction.
     blocks : list of (int or None)
         The block each direction is restricted to; None if it spans all.
+    sources : list of int or None
+        Where each direction came from: 0 for the new direction ``D``, ``j``
+        for the ``j``-th newest move (the loop tracks their images'
+        rounding by it).
     """
 
     P: np.ndarray
     V: list
     kinds: list
     blocks: list
+    sources: list | None = None
 
     def step(self, a):
         """Return the parameter step for rates ``a``."""
@@ -121,17 +126,18 @@ def build_basis(D, VD, moves, model, per_block):
     candidates = [(D, VD, "lr")]
     for index, (move, image) in enumerate(moves):
         candidates.append((move, image, "momentum" if index == 0 else "memory"))
-    P, V, kinds, blocks = [], [], [], []
+    P, V, kinds, blocks, sources = [], [], [], [], []
     if not per_block:
-        for direction, image, kind in candidates:
+        for source, (direction, image, kind) in enumerate(candidates):
             if _nonzero(direction, xp):
                 P.append(direction)
                 V.append(image)
                 kinds.append(kind)
                 blocks.append(None)
+                sources.append(source)
     else:
         for block, part in enumerate(model.blocks):
-            for direction, image, kind in candidates:
+            for source, (direction, image, kind) in enumerate(candidates):
                 restricted = xp.zeros_like(direction)
                 restricted[part] = direction[part]
                 if _nonzero(restricted, xp):
@@ -139,7 +145,9 @@ def build_basis(D, VD, moves, model, per_block):
                     V.append(image if block == model.first_block else None)
                     kinds.append(kind)
                     blocks.append(block)
-    return Basis(np.array(P) if xp is np else xp.stack(P), V, kinds, blocks)
+                    sources.append(source)
+    P = np.array(P) if xp is np else xp.stack(P)
+    return Basis(P, V, kinds, blocks, sources)
 
 
 @dataclass
@@ -188,6 +196,8 @@ class Strategy:
 
     per_block = False
     n_moves = 0
+    # Whether the strategy only accepts rates that decrease the objective.
+    descends = True
 
     def __init__(self, direction_name, inner_options=None):
         self.direction_name = direction_name
@@ -320,6 +330,7 @@ class FixedRates(Strategy):
     """``fixed``: the user's constant learning rate and momentum."""
 
     n_moves = 1
+    descends = False
 
     def __init__(self, direction_name, learning_rate, momentum):
         super().__init__(direction_name)

@@ -207,7 +207,15 @@ def _positive_definite_solve(hess, grad):
     diag = np.abs(np.diag(hess))
     scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
     scaled = hess * np.outer(scale, scale)
-    eigval, eigvec = np.linalg.eigh(scaled)
+    if not (np.all(np.isfinite(scaled)) and np.all(np.isfinite(scale * grad))):
+        # Curvature beyond floating point (saturated, overflowing terms):
+        # no Newton step can be trusted from here.
+        return np.zeros_like(grad)
+    try:
+        eigval, eigvec = np.linalg.eigh(scaled)
+    except np.linalg.LinAlgError:
+        # LAPACK's eigensolver did not converge: take no step.
+        return np.zeros_like(grad)
     top = max(eigval.max(initial=0.0), np.finfo(float).tiny)
     eigval = np.maximum(np.abs(eigval), CONDITION_FLOOR * top)
     return -scale * (eigvec @ ((eigvec.T @ (scale * grad)) / eigval))

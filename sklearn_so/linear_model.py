@@ -217,7 +217,8 @@ class SOLogisticRegression(
         iteration; ``"setup"``, the starting gradient, the first estimate of
         the "gd" and "lbfgs" directions' diagonal preconditioner and, for a
         warm start, the starting ``X W``; ``"refresh"``, the exact
-        recomputations of the cached ``X W`` (every 50 iterations and once at
+        recomputations of the cached ``X W`` (every 50 iterations, when a
+        step's rounding may cost the objective half its digits, and once at
         the end, so the fitted model carries no drift); ``"preconditioner"``,
         the passes over X that re-estimate the preconditioner (after 20
         iterations, then with a period that doubles each time the diagonal

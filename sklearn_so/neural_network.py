@@ -631,8 +631,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         ``"validation"``).
     product_counts_ : dict
         Products by purpose: ``"iterations"`` (two per iteration),
-        ``"setup"`` (starting gradient and pre-activation), ``"refresh"``,
-        ``"unused"`` (images of directions not taken) and, with early
+        ``"setup"`` (starting gradient and pre-activation), ``"refresh"``
+        (exact recomputations of ``X W1``: every 50 iterations, when a
+        step's rounding may cost the objective half its digits, and at the
+        end), ``"unused"`` (images of directions not taken) and, with early
         stopping, ``"validation"`` (with the held-out matrix, not X).
     validation_scores_ : list of float or None
         Held-out accuracy after every iteration (early stopping only). A fit

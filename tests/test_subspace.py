@@ -6,6 +6,7 @@ from scipy.optimize import minimize
 
 from sklearn_so._subspace import (
     ROUNDING_HALVINGS,
+    _positive_definite_solve,
     armijo_backtracking,
     subspace_newton,
 )
@@ -172,3 +173,13 @@ def test_newton_halves_a_step_too_long_at_rounding_level():
 
     a, value, _ = newton(phi, np.zeros(1))
     np.testing.assert_allclose(a, [1.0 / 0.9], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_curvature_gives_no_step_instead_of_a_lapack_error(bad):
+    # A trial whose second derivatives overflowed (saturated float32 logits
+    # without a penalty) once reached LAPACK's eigensolver, whose
+    # LinAlgError escaped the fit from deep inside numpy.
+    hess = np.array([[1.0, bad], [bad, 2.0]])
+    step = _positive_definite_solve(hess, np.array([1.0, -1.0]))
+    np.testing.assert_array_equal(step, [0.0, 0.0])

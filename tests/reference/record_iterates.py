@@ -1,13 +1,15 @@
 """Record (or compare) the iterates of every estimator x solver x direction.
 
 A refactor must keep behaviour: ``python tests/reference/record_iterates.py``
-writes ``iterates.npz`` beside this file from the code as it is, and
+writes ``iterates.npz`` beside this file from the code as it is (given
+configuration names, re-records only those), and
 ``tests/test_reference_iterates.py`` compares every later version with it
 (same ``n_iter_`` and product counts, coefficients and ``loss_curve_`` equal
 to 1e-10 relative). Re-record only on purpose, when a change is meant to
 alter the iterates, and say so in the commit.
 """
 
+import argparse
 import warnings
 from pathlib import Path
 
@@ -120,10 +122,12 @@ def fitted_arrays(estimator):
     }
 
 
-def fit_all():
-    """Fit every configuration; return ``{name: {array name: array}}``."""
+def fit_all(names=None):
+    """Fit every configuration (or those named); return ``{name: arrays}``."""
     results = {}
     for name, estimator, X, y in configurations():
+        if names is not None and name not in names:
+            continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             estimator.fit(X, y)
@@ -131,12 +135,24 @@ def fit_all():
     return results
 
 
-def main():
-    flat = {
-        f"{name}/{key}": value
-        for name, arrays in fit_all().items()
-        for key, value in arrays.items()
-    }
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help="re-record only these configurations, keeping the others",
+    )
+    names = parser.parse_args(argv).names or None
+    flat = {}
+    if names is not None:
+        with np.load(REFERENCE) as recorded:
+            flat = {key: recorded[key] for key in recorded.files}
+            unknown = set(names) - {key.split("/")[0] for key in flat}
+            if unknown:
+                parser.error(f"unknown configurations: {sorted(unknown)}")
+    for name, arrays in fit_all(names).items():
+        for key, value in arrays.items():
+            flat[f"{name}/{key}"] = value
     np.savez_compressed(REFERENCE, **flat)
     print(f"recorded {len(flat)} arrays to {REFERENCE.name}")
 
