@@ -201,13 +201,37 @@ def test_host_transfers_do_not_grow_with_n_samples(monkeypatch, n_samples):
     assert sum(crossings) / n_iter < 2000
 
 
-def test_class_weight_not_supported_yet():
-    X, y = make_classification_data(2, n_samples=30, n_features=3)
+@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.3, 1: 2.0}])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_class_weight_matches_numpy(namespace, class_weight, n_classes):
+    X, y = make_classification_data(n_classes, n_samples=60, n_features=4)
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    reference = _fit(X, y, sample_weight, class_weight=class_weight)
+    Xn = _to_namespace(namespace, X)
     with sklearn.config_context(array_api_dispatch=True):
-        with pytest.raises(ValueError, match="class_weight is not supported yet"):
+        est = _fit(
+            Xn,
+            _to_namespace(namespace, y),
+            _to_namespace(namespace, sample_weight),
+            class_weight=class_weight,
+        )
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-10)
+    assert _to_numpy(est.n_iter_)[0] == reference.n_iter_[0]
+    _assert_in_namespace(est.coef_, Xn)
+
+
+def test_class_weight_checks_on_a_device():
+    X, y = make_classification_data(2, n_samples=30, n_features=3)
+    Xs, ys = _to_namespace("array_api_strict", X), _to_namespace("array_api_strict", y)
+    weight = np.where(y == 0, 0.0, 1.0)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="these classes have none: \\[0\\]"):
             SOLogisticRegression(class_weight="balanced").fit(
-                _to_namespace("array_api_strict", X), y
+                Xs, ys, _to_namespace("array_api_strict", weight)
             )
+        with pytest.raises(ValueError, match="negative weight: \\[1\\]"):
+            SOLogisticRegression(class_weight={0: 1.0, 1: -1.0}).fit(Xs, ys)
 
 
 def test_sparse_array_of_another_library_is_refused():
