@@ -20,9 +20,11 @@ k-dimensional subspace when the raw prediction is affine in the rates (linear
 models), its Gauss-Newton matrix otherwise (networks). The three share the
 terms, whose exponentials dominate the cost of a trial point.
 
-The ``ArrayAPI*`` subclasses at the end compute the logistic losses in the
-namespace of their arrays, on their device (``array_api_dispatch``, see
-``_namespace``); the classes above are the numpy code.
+``MultilabelLogLoss`` and ``HalfSquaredLoss`` work in the namespace of
+their arrays, on their device (``array_api_dispatch``, see ``_namespace``),
+keeping numpy's own routines where they round differently. The
+``ArrayAPI*`` subclasses at the end do the same for the binary and
+multinomial log-losses, whose classes above are the numpy code.
 """
 
 from dataclasses import dataclass, field
