@@ -31,15 +31,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._namespace import namespace
+from ._namespace import namespace, reshape
 
 
 def _curvature(J, weighted_hessian_diag):
     """``sum_i J_i^T diag(h_i) J_i`` for J of shape (k, n, q), h of shape (n, q)."""
-    xp = namespace(J)
     k = J.shape[0]
-    flat = xp.reshape(J, (k, -1))
-    return (flat * xp.reshape(weighted_hessian_diag, (1, -1))) @ flat.T
+    flat = reshape(J, (k, -1))
+    return (flat * reshape(weighted_hessian_diag, (1, -1))) @ flat.T
 
 
 def _softplus_and_tail(z):

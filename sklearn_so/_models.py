@@ -507,11 +507,10 @@ class TwoLayerNetwork(_HoldsTargets):
 
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
-        xp = self.xp
         return (
-            xp.reshape(theta[self._W1], (self.d, self.r)),
+            ns.reshape(theta[self._W1], (self.d, self.r)),
             theta[self._b1],
-            xp.reshape(theta[self._W2], (self.r, self.c)),
+            ns.reshape(theta[self._W2], (self.r, self.c)),
             theta[self._b2],
         )
 
@@ -550,7 +549,9 @@ class TwoLayerNetwork(_HoldsTargets):
         (at least ``MAX_RELATIVE_STEP``) per iteration. The layers' squared
         norms cross to the host together.
         """
-        squares = ns.to_host(self.xp.stack([theta[b] @ theta[b] for b in self.blocks]))
+        squares = [theta[b] @ theta[b] for b in self.blocks]
+        if self.xp is not np:
+            squares = ns.to_host(self.xp.stack(squares))
         return MAX_RELATIVE_STEP * np.maximum(np.sqrt(squares), 1.0)
 
     def _penalty(self, theta):
@@ -590,12 +591,18 @@ class TwoLayerNetwork(_HoldsTargets):
         slope = point.slope
         R = G @ W2.T
         R *= self.act_prime(point.pre_activation, A) if slope is None else slope
+        if xp is np:
+            # ndarray methods: a fraction of the namespace functions' overhead.
+            R_sum, AG, G_sum = R.sum(axis=0), (A.T @ G).ravel(), G.sum(axis=0)
+        else:
+            R_sum, AG = xp.sum(R, axis=0), xp.reshape(A.T @ G, (-1,))
+            G_sum = xp.sum(G, axis=0)
         grad = ns.concat(
             [
                 self.l2 * theta[self._W1],
-                xp.sum(R, axis=0),
-                self.l2 * theta[self._W2] + xp.reshape(A.T @ G, (-1,)),
-                xp.sum(G, axis=0),
+                R_sum,
+                self.l2 * theta[self._W2] + AG,
+                G_sum,
             ]
         )
         return ns.to_float(value + self._penalty(theta)), R, grad
@@ -618,11 +625,14 @@ class TwoLayerNetwork(_HoldsTargets):
         Z = point.pre_activation
         k = len(basis.V)
         _, _, W2, b2 = self.unpack(theta)
-        P2W = xp.reshape(basis.P[:, self._W2], (k, self.r, self.c))
+        P2W = ns.reshape(basis.P[:, self._W2], (k, self.r, self.c))
         P2b = basis.P[:, self._b2]
         # Skip the parts a direction does not have (per-layer bases).
         second_layer = basis.P[:, self.blocks[1]]
-        touches_W2 = ns.to_host(xp.any(second_layer != 0, axis=1)) != 0
+        if on_numpy:
+            touches_W2 = second_layer.any(axis=1)
+        else:
+            touches_W2 = ns.to_host(xp.any(second_layer, axis=1)) != 0
         images = [(j, v) for j, v in enumerate(basis.V) if v is not None]
         penalty = _QuadraticPenalty.of(
             self.l2, self._weights(theta), self._weights(basis.P)
@@ -679,7 +689,7 @@ class TwoLayerNetwork(_HoldsTargets):
                 if touches_W2[j]:
                     J[j, ...] += A @ P2W[j, ...] + P2b[j, ...]
             value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
-            gradient = xp.reshape(J, (k, -1)) @ xp.reshape(G, (-1,))
+            gradient = ns.reshape(J, (k, -1)) @ ns.reshape(G, (-1,))
             value, gradient, hess = ns.trial_to_host(value, gradient, hess)
             return penalty.trial(a, trial_point, value, gradient, hess)
 

@@ -150,6 +150,17 @@ def trial_to_host(value, gradient=None, hessian=None):
     return float(host[0]), host[1 : k + 1], host[k + 1 :].reshape(k, k)
 
 
+def reshape(x, shape):
+    """``x`` reshaped; for numpy by the method, a quarter of np.reshape's overhead.
+
+    On the small problems where Python's overhead counts, a fit reshapes its
+    parameter vector several times per iteration.
+    """
+    if isinstance(x, np.ndarray):
+        return x.reshape(shape)
+    return namespace(x).reshape(x, shape)
+
+
 def concat(arrays, axis=0):
     """Concatenate arrays of one namespace (numpy: ``np.concatenate``).
 
