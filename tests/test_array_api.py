@@ -434,3 +434,22 @@ def test_network_host_transfers_do_not_grow_with_n_samples(
     # Per iteration: a few trials, the L-BFGS products and a few scalars.
     # An n-row array would be 8 * n_samples bytes at least.
     assert sum(crossings[1:]) / est.n_iter_ < 4000
+
+
+def test_network_checks_run_on_the_device():
+    """The stuck-fit warning and the validation split's checks, on device1."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)  # unscaled: tanh saturates
+    Xs = _to_namespace("array_api_strict", X[:50])
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.warns(ConvergenceWarning, match="saturated"):
+            SOTwoLayerClassifier(hidden_units=5, random_state=0, max_iter=20).fit(
+                Xs, _to_namespace("array_api_strict", y[:50])
+            )
+        y_rare = np.zeros(50, dtype=int)
+        y_rare[:20], y_rare[-1] = 1, 2
+        with pytest.raises(ValueError, match="class 2 has one"):
+            SOTwoLayerClassifier(early_stopping=True).fit(
+                Xs, _to_namespace("array_api_strict", y_rare)
+            )
