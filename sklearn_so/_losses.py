@@ -20,33 +20,49 @@ k-dimensional subspace when the raw prediction is affine in the rates (linear
 models), its Gauss-Newton matrix otherwise (networks). The three share the
 terms, whose exponentials dominate the cost of a trial point.
 
-The ``ArrayAPI*`` subclasses at the end compute the logistic losses in the
-namespace of their arrays, on their device (``array_api_dispatch``, see
-``_namespace``); the classes above are the numpy code.
+``MultilabelLogLoss`` and ``HalfSquaredLoss`` work in the namespace of
+their arrays, on their device (``array_api_dispatch``, see ``_namespace``),
+keeping numpy's own routines where they round differently. The
+``ArrayAPI*`` subclasses at the end do the same for the binary and
+multinomial log-losses, whose classes above are the numpy code.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._namespace import namespace
+from ._namespace import namespace, reshape
 
 
 def _curvature(J, weighted_hessian_diag):
     """``sum_i J_i^T diag(h_i) J_i`` for J of shape (k, n, q), h of shape (n, q)."""
     k = J.shape[0]
-    flat = J.reshape(k, -1)
-    return (flat * weighted_hessian_diag.reshape(1, -1)) @ flat.T
+    flat = reshape(J, (k, -1))
+    return (flat * reshape(weighted_hessian_diag, (1, -1))) @ flat.T
 
 
 def _softplus_and_tail(z):
     """``log(1 + e^z)`` computed stably, and ``e^{-|z|}`` for reuse.
 
     One exponential and one log1p: about twice as fast as scipy's log_expit,
-    and the tail gives the sigmoid without another exponential.
+    and the tail gives the sigmoid without another exponential. In ``z``'s
+    namespace, on its device.
     """
+    if not isinstance(z, np.ndarray):
+        xp = namespace(z)
+        tail = xp.exp(-xp.abs(z))
+        return xp.clip(z, min=0.0) + xp.log1p(tail), tail
     tail = np.exp(-np.abs(z))
     return np.maximum(z, 0.0) + np.log1p(tail), tail
+
+
+def _host_if_numpy(value):
+    """A numpy loss value as a float; another namespace's 0-d array as it is.
+
+    A device value stays on the device until the caller moves it to the host
+    together with the rest of a trial's numbers (see ``_namespace``).
+    """
+    return float(value) if isinstance(value, np.generic | np.ndarray) else value
 
 
 # Largest logit above the target's for which exp() is taken with the target's
@@ -136,6 +152,10 @@ class MultilabelLogLoss:
     outputs and averaged over the samples). With one label it is
     ``BinaryLogLoss``. Its terms are ``log(1 + e^z)`` and ``e^{-|z|}`` of
     every entry.
+
+    It works in the namespace of its arrays, on their device: the value is a
+    float for numpy arrays and a 0-d array otherwise, left on the device for
+    the caller to move to the host with the rest of a trial's numbers.
     """
 
     def terms(self, raw, targets):
@@ -147,7 +167,9 @@ class MultilabelLogLoss:
         softplus, _ = self.terms(raw, targets) if terms is None else terms
         # Per-entry differences first, as BinaryLogLoss: the sums apart would
         # lose the digits of their difference near the optimum.
-        return float(targets.w @ (softplus - targets.y * raw).sum(axis=1))
+        return _host_if_numpy(
+            targets.w @ namespace(raw).sum(softplus - targets.y * raw, axis=1)
+        )
 
     def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, L) and, if ``J`` is given, subspace Hessian.
@@ -156,11 +178,13 @@ class MultilabelLogLoss:
         ``diag(s(z_ik) (1 - s(z_ik)))``, so the subspace Hessian is
         ``sum_i w_i J_i^T diag(...) J_i``.
         """
+        xp = namespace(raw)
         w = targets.w
         softplus, tail = self.terms(raw, targets) if terms is None else terms
-        value = float(w @ (softplus - targets.y * raw).sum(axis=1))
+        value = _host_if_numpy(w @ xp.sum(softplus - targets.y * raw, axis=1))
         # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
-        p = np.where(raw >= 0, 1.0, tail) / (1.0 + tail)
+        one = 1.0 if xp is np else xp.ones_like(tail)
+        p = xp.where(raw >= 0, one, tail) / (1.0 + tail)
         R = w[:, None] * p
         R -= targets.weighted
         if J is None:
@@ -247,6 +271,9 @@ class HalfSquaredLoss:
     gradient of that same value (see scikit-learn issue #8349 for the lbfgs
     solver's inconsistency with multiple outputs). It has no terms worth
     keeping: every quantity is one cheap pass over the residual.
+
+    It works in the namespace of its arrays, on their device: the value is a
+    float for numpy arrays and a 0-d array otherwise.
     """
 
     def terms(self, raw, targets):
@@ -256,17 +283,22 @@ class HalfSquaredLoss:
     def value(self, raw, targets, terms=None):
         """``0.5 * sum_i w_i ||z_i - y_i||^2 / n_outputs``."""
         r = raw - targets.y
-        return float(0.5 * (targets.w @ np.einsum("ij,ij->i", r, r)) / raw.shape[1])
+        if isinstance(r, np.ndarray):
+            squares = np.einsum("ij,ij->i", r, r)
+        else:
+            squares = namespace(r).sum(r * r, axis=1)
+        return _host_if_numpy(0.5 * (targets.w @ squares) / raw.shape[1])
 
     def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, q) and, if ``J`` is given, subspace Hessian."""
+        xp = namespace(raw)
         scaled_w = targets.w[:, None] / raw.shape[1]
         residual = raw - targets.y
-        value = float(0.5 * np.sum(scaled_w * residual**2))
+        value = _host_if_numpy(0.5 * xp.sum(scaled_w * residual**2))
         R = scaled_w * residual
         if J is None:
             return value, R, None
-        return value, R, _curvature(J, np.broadcast_to(scaled_w, raw.shape))
+        return value, R, _curvature(J, xp.broadcast_to(scaled_w, raw.shape))
 
     def hessian_diagonal(self, raw, targets, terms=None):
         """Each sample's weighted curvature ``w_i / n_outputs``, shape (n, q)."""
@@ -274,13 +306,6 @@ class HalfSquaredLoss:
 
 
 # -- the same losses on another array API library (array_api_dispatch) -------
-
-
-def _array_api_curvature(xp, J, weighted_hessian_diag):
-    """:func:`_curvature` in namespace ``xp``."""
-    k = J.shape[0]
-    flat = xp.reshape(J, (k, -1))
-    return (flat * xp.reshape(weighted_hessian_diag, (1, -1))) @ flat.T
 
 
 class ArrayAPIBinaryLogLoss(BinaryLogLoss):
@@ -315,7 +340,7 @@ class ArrayAPIBinaryLogLoss(BinaryLogLoss):
         if J is None:
             return value, R, None
         slope = (w * _sigmoid_slope(tail))[:, None]
-        return value, R, _array_api_curvature(xp, J, slope)
+        return value, R, _curvature(J, slope)
 
 
 class ArrayAPIMultinomialLogLoss(MultinomialLogLoss):
@@ -353,5 +378,5 @@ class ArrayAPIMultinomialLogLoss(MultinomialLogLoss):
         if J is None:
             return w @ losses, R, None
         Jp = xp.sum(J * p[None, :, :], axis=2)
-        hess = _array_api_curvature(xp, J, w[:, None] * p) - (Jp * w) @ Jp.T
+        hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
         return w @ losses, R, hess

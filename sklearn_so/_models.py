@@ -24,7 +24,9 @@ library (``array_api_dispatch``, see ``_namespace``): its targets, weights,
 parameters, cached pre-activations and trial points live in X's namespace
 on X's device, in X's dtype, and only a trial's k + k^2 + 1 numbers (and the
 penalty's coefficients, once per basis) cross to the host, where the inner
-solvers run. The networks are numpy only so far.
+solvers run. :class:`TwoLayerNetwork` does the same with one class for every
+namespace: its code is written against the namespace of its arrays, which for
+numpy is plain numpy (numpy-only routines are kept where they are faster).
 """
 
 from dataclasses import dataclass
@@ -78,6 +80,13 @@ class _QuadraticPenalty:
         penalty.base, penalty.cross = host[0], host[1 : k + 1]
         penalty.gram = host[k + 1 :].reshape(k, k)
         return penalty
+
+    @classmethod
+    def of(cls, l2, weights, directions):
+        """The penalty for parameters of any namespace (see :meth:`from_device`)."""
+        if isinstance(weights, np.ndarray):
+            return cls(l2, weights, directions)
+        return cls.from_device(l2, weights, directions)
 
     def value(self, a):
         return 0.5 * self.l2 * (self.base + 2 * (a @ self.cross) + a @ self.gram @ a)
@@ -438,6 +447,12 @@ class TwoLayerNetwork(_HoldsTargets):
     ``W1`` meets X, so the cached pre-activation ``Z = X W1 + b1`` (n x r) is
     all the outer loop has to keep, and every trial point costs O(n r c k).
 
+    The model works in the namespace of its targets and weights, on their
+    device and in their dtype (X's; see ``_namespace``): for numpy, plain
+    numpy in float64. Values reach the host as floats (one scalar per
+    objective), a trial's value, subspace gradient and Hessian in one
+    crossing of k + k^2 + 1 numbers, its rates the other way (k numbers).
+
     Parameters
     ----------
     n_features, n_hidden, n_outputs : int
@@ -445,10 +460,11 @@ class TwoLayerNetwork(_HoldsTargets):
     activation : str
         Hidden activation, a key of ``ACTIVATIONS``.
     loss : loss object
-        Output loss on the raw output (logits or predictions).
-    y : ndarray of shape (n_samples, c)
+        Output loss on the raw output (logits or predictions), working in
+        the namespace of the targets.
+    y : array of shape (n_samples, c)
         Encoded targets.
-    weights : ndarray of shape (n_samples,)
+    weights : array of shape (n_samples,)
         Normalised sample weights.
     l2 : float
         Penalty strength on the weights (biases are not penalised).
@@ -472,6 +488,12 @@ class TwoLayerNetwork(_HoldsTargets):
         self.loss = loss
         self.targets = Targets(y, weights)
         self.l2 = l2
+        self.xp = ns.namespace(weights)
+        if self.xp is not np:
+            # The working precision's epsilon (numpy fits run in float64,
+            # the default): the searches treat changes of the objective
+            # below its rounding as noise.
+            self.eps = float(self.xp.finfo(weights.dtype).eps)
         d, r, c = n_features, n_hidden, n_outputs
         self._W1 = slice(0, d * r)
         self._b1 = slice(d * r, d * r + r)
@@ -486,15 +508,27 @@ class TwoLayerNetwork(_HoldsTargets):
     def unpack(self, theta):
         """Return views ``(W1, b1, W2, b2)``."""
         return (
-            theta[self._W1].reshape(self.d, self.r),
+            ns.reshape(theta[self._W1], (self.d, self.r)),
             theta[self._b1],
-            theta[self._W2].reshape(self.r, self.c),
+            ns.reshape(theta[self._W2], (self.r, self.c)),
             theta[self._b2],
         )
 
     def first_layer(self, theta):
         """Return the views ``(W1, b1)`` that meet X."""
         return self.unpack(theta)[:2]
+
+    def _weights(self, v):
+        """The penalised entries (W1, then W2) of a parameter vector, or of rows.
+
+        numpy selects them with a boolean mask: its result's memory layout
+        (column-major for rows) fixes the rounding of the products formed
+        with it. Elsewhere the two slices are concatenated: a mask's
+        data-dependent shape would synchronise a GPU.
+        """
+        if isinstance(v, np.ndarray):
+            return v[..., self._weight_mask]
+        return ns.concat([v[..., self._W1], v[..., self._W2]], axis=-1)
 
     def restrict_direction(self, D):
         """Return ``D``: every direction is admissible.
@@ -512,17 +546,16 @@ class TwoLayerNetwork(_HoldsTargets):
         problem the subspace minimiser can lie far out along a direction
         whose curvature the Gauss-Newton model underestimates. A layer may
         move by at most ``MAX_RELATIVE_STEP`` times the norm of its parameters
-        (at least ``MAX_RELATIVE_STEP``) per iteration.
+        (at least ``MAX_RELATIVE_STEP``) per iteration. The layers' squared
+        norms cross to the host together.
         """
-        return np.array(
-            [
-                MAX_RELATIVE_STEP * max(np.linalg.norm(theta[b]), 1.0)
-                for b in self.blocks
-            ]
-        )
+        squares = [theta[b] @ theta[b] for b in self.blocks]
+        if self.xp is not np:
+            squares = ns.to_host(self.xp.stack(squares))
+        return MAX_RELATIVE_STEP * np.maximum(np.sqrt(squares), 1.0)
 
     def _penalty(self, theta):
-        weights = theta[self._weight_mask]
+        weights = self._weights(theta)
         return 0.5 * self.l2 * (weights @ weights)
 
     def output(self, theta, Z):
@@ -536,19 +569,21 @@ class TwoLayerNetwork(_HoldsTargets):
         return NetworkPoint(Z, *self.output(theta, Z))
 
     def objective(self, theta, point):
-        """Objective value at ``theta``, whose forward state is ``point``."""
+        """Objective value at ``theta`` (a float), whose forward state is ``point``."""
         out = point.output
         terms = _loss_terms(self.loss, out, self.targets, point)
-        return self.loss.value(out, self.targets, terms) + self._penalty(theta)
+        value = self.loss.value(out, self.targets, terms) + self._penalty(theta)
+        return ns.to_float(value)
 
     def objective_and_gradient(self, theta, point):
-        """Return ``f``, ``R = df/dZ`` and the gradient without ``X.T R``.
+        """Return ``f`` (a float), ``R = df/dZ`` and the gradient without ``X.T R``.
 
         A point taken from an accepted trial carries the activations and
         output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the same
         second layer as ``theta``'s up to rounding) and, when the trial was
         evaluated with derivatives, the activation's slope.
         """
+        xp = self.xp
         _, _, W2, _ = self.unpack(theta)
         A, out = point.hidden, point.output
         terms = _loss_terms(self.loss, out, self.targets, point)
@@ -556,11 +591,21 @@ class TwoLayerNetwork(_HoldsTargets):
         slope = point.slope
         R = G @ W2.T
         R *= self.act_prime(point.pre_activation, A) if slope is None else slope
-        grad = np.where(self._weight_mask, self.l2 * theta, 0.0)
-        grad[self._b1] = R.sum(axis=0)
-        grad[self._W2] += (A.T @ G).ravel()
-        grad[self._b2] = G.sum(axis=0)
-        return value + self._penalty(theta), R, grad
+        if xp is np:
+            # ndarray methods: a fraction of the namespace functions' overhead.
+            R_sum, AG, G_sum = R.sum(axis=0), (A.T @ G).ravel(), G.sum(axis=0)
+        else:
+            R_sum, AG = xp.sum(R, axis=0), xp.reshape(A.T @ G, (-1,))
+            G_sum = xp.sum(G, axis=0)
+        grad = ns.concat(
+            [
+                self.l2 * theta[self._W1],
+                R_sum,
+                self.l2 * theta[self._W2] + AG,
+                G_sum,
+            ]
+        )
+        return ns.to_float(value + self._penalty(theta)), R, grad
 
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
@@ -575,16 +620,22 @@ class TwoLayerNetwork(_HoldsTargets):
         pre-activation, activations, output, loss terms and (with
         derivatives) activation slope.
         """
+        xp = self.xp
+        on_numpy = xp is np
         Z = point.pre_activation
         k = len(basis.V)
         _, _, W2, b2 = self.unpack(theta)
-        P2W = basis.P[:, self._W2].reshape(k, self.r, self.c)
+        P2W = ns.reshape(basis.P[:, self._W2], (k, self.r, self.c))
         P2b = basis.P[:, self._b2]
         # Skip the parts a direction does not have (per-layer bases).
-        touches_W2 = [bool(np.any(P2W[j]) or np.any(P2b[j])) for j in range(k)]
+        second_layer = basis.P[:, self.blocks[1]]
+        if on_numpy:
+            touches_W2 = second_layer.any(axis=1)
+        else:
+            touches_W2 = ns.to_host(xp.any(second_layer, axis=1)) != 0
         images = [(j, v) for j, v in enumerate(basis.V) if v is not None]
-        penalty = _QuadraticPenalty(
-            self.l2, theta[self._weight_mask], basis.P[:, self._weight_mask]
+        penalty = _QuadraticPenalty.of(
+            self.l2, self._weights(theta), self._weights(basis.P)
         )
         loss, targets = self.loss, self.targets
 
@@ -594,16 +645,20 @@ class TwoLayerNetwork(_HoldsTargets):
             Za = scaled = None
             for j, v in images:
                 if a[j] != 0.0:
+                    coef = float(a[j])
                     if Za is None:
-                        Za = np.multiply(v, a[j])
+                        Za = v * coef
                         Za += Z
-                    else:
-                        scaled = np.multiply(v, a[j], out=scaled)
+                    elif on_numpy:
+                        scaled = np.multiply(v, coef, out=scaled)
                         Za += scaled
+                    else:
+                        Za += v * coef
             if Za is None:
-                Za = Z.copy()
-            W2a = W2 + np.tensordot(a, P2W, axes=1)
-            b2a = b2 + a @ P2b
+                Za = Z.copy() if on_numpy else xp.asarray(Z, copy=True)
+            rates = ns.from_host(a, Z)
+            W2a = W2 + xp.tensordot(rates, P2W, axes=1)
+            b2a = b2 + rates @ P2b
             A = self.act(Za)
             out = A @ W2a + b2a
             trial_point = NetworkPoint(Za, A, out)
@@ -615,21 +670,27 @@ class TwoLayerNetwork(_HoldsTargets):
             A, out = trial_point.hidden, trial_point.output
             if not derivatives:
                 value = loss.value(out, targets, trial_point.loss_terms)
-                return penalty.trial(a, trial_point, value)
-            J = np.zeros((k,) + out.shape)
+                return penalty.trial(a, trial_point, ns.to_float(value))
+            if on_numpy:
+                J = np.zeros((k,) + out.shape)
+            else:
+                J = xp.zeros((k,) + out.shape, dtype=out.dtype, device=ns.device(out))
             if images:
                 slope = self.act_prime(trial_point.pre_activation, A)
                 trial_point.slope = slope
                 scratch = None
                 for j, v in images:
-                    scratch = np.multiply(slope, v, out=scratch)
-                    J[j] = scratch @ W2a
+                    if on_numpy:
+                        scratch = np.multiply(slope, v, out=scratch)
+                        J[j] = scratch @ W2a
+                    else:
+                        J[j, ...] = (slope * v) @ W2a
             for j in range(k):
                 if touches_W2[j]:
-                    J[j] += A @ P2W[j] + P2b[j]
+                    J[j, ...] += A @ P2W[j, ...] + P2b[j, ...]
             value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
-            return penalty.trial(
-                a, trial_point, value, J.reshape(k, -1) @ G.ravel(), hess
-            )
+            gradient = ns.reshape(J, (k, -1)) @ ns.reshape(G, (-1,))
+            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
+            return penalty.trial(a, trial_point, value, gradient, hess)
 
         return phi

@@ -65,24 +65,6 @@ def namespace_and_device(X):
     return xp, array_api_compat.device(X)
 
 
-def require_numpy(X, estimator):
-    """Raise if X would be trained outside numpy (networks: not supported yet).
-
-    Parameters
-    ----------
-    X : array or sparse matrix
-        The training matrix.
-    estimator : str
-        The estimator's name, for the message.
-    """
-    if namespace_and_device(X)[0] is not np:
-        raise NotImplementedError(
-            f"{estimator} does not support array API inputs yet: with "
-            "array_api_dispatch=True, pass a numpy array (or use "
-            "SOLogisticRegression, which supports them)."
-        )
-
-
 def namespace(x):
     """The namespace of an array created during a fit (numpy: plain numpy)."""
     if isinstance(x, np.ndarray):
@@ -166,6 +148,27 @@ def trial_to_host(value, gradient=None, hessian=None):
         xp.concat([xp.reshape(value, (1,)), gradient, xp.reshape(hessian, (k * k,))])
     )
     return float(host[0]), host[1 : k + 1], host[k + 1 :].reshape(k, k)
+
+
+def reshape(x, shape):
+    """``x`` reshaped; for numpy by the method, a quarter of np.reshape's overhead.
+
+    On the small problems where Python's overhead counts, a fit reshapes its
+    parameter vector several times per iteration.
+    """
+    if isinstance(x, np.ndarray):
+        return x.reshape(shape)
+    return namespace(x).reshape(x, shape)
+
+
+def concat(arrays, axis=0):
+    """Concatenate arrays of one namespace (numpy: ``np.concatenate``).
+
+    ``concat`` is the standard's name, which numpy has only since 2.0.
+    """
+    if isinstance(arrays[0], np.ndarray):
+        return np.concatenate(arrays, axis=axis)
+    return namespace(arrays[0]).concat(arrays, axis=axis)
 
 
 def n_bytes(X):

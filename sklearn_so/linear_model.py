@@ -38,6 +38,56 @@ from ._losses import (
 from ._models import ArrayAPILinearModel, LinearModel
 
 
+def _device_class_weights(class_weight, classes, y, sample_weight):
+    """The weight of every class for labels ``y`` on a device, checked.
+
+    "balanced" sums the sample weights of each class on the device (one
+    number per class crosses, for the checks); a dict's weights are looked up
+    on the host for the classes (as many numbers) and cross in float64, so
+    they are not rounded to the library's default float dtype.
+
+    Parameters
+    ----------
+    class_weight : dict or "balanced"
+        The ``class_weight`` parameter.
+    classes, y, sample_weight : arrays of X's namespace, on X's device
+        The sorted class labels, the labels and the sample weights.
+
+    Returns
+    -------
+    array of shape (n_classes,)
+        In the namespace and on the device of ``y``.
+    """
+    from sklearn.utils._array_api import _convert_to_numpy
+
+    xp = ns.namespace(sample_weight)
+    if class_weight == "balanced":
+        # A class without weight is reported just below, so the division's
+        # warning would only repeat it.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weights = compute_class_weight(
+                "balanced", classes=classes, y=y, sample_weight=sample_weight
+            )
+        host = ns.to_host(weights)
+    else:
+        labels = _convert_to_numpy(classes, xp)
+        host = compute_class_weight(class_weight, classes=labels, y=labels)
+        weights = ns.from_host(host, sample_weight)
+    if not np.all(np.isfinite(host)):
+        empty = _convert_to_numpy(classes, xp)[~np.isfinite(host)]
+        raise ValueError(
+            f"class_weight='balanced' needs a positive total sample weight "
+            f"in every class; these classes have none: {empty.tolist()}."
+        )
+    if np.any(host < 0):
+        negative = _convert_to_numpy(classes, xp)[host < 0]
+        raise ValueError(
+            "class_weight must not be negative; these classes have a "
+            f"negative weight: {negative.tolist()}."
+        )
+    return weights
+
+
 class SOLogisticRegression(
     LogitProbabilityMixin,
     LinearClassifierMixin,
@@ -547,11 +597,6 @@ class SOLogisticRegression(
         """
         from sklearn.utils._array_api import move_to
 
-        if self.class_weight is not None:
-            raise ValueError(
-                "class_weight is not supported yet with array API inputs "
-                "(array_api_dispatch=True); multiply it into sample_weight."
-            )
         y = move_to(y, xp=xp, device=device)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -567,9 +612,14 @@ class SOLogisticRegression(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True, copy=True
         )
+        if self.class_weight is not None:
+            class_weight = _device_class_weights(
+                self.class_weight, classes, y, sample_weight
+            )
+            sample_weight *= xp.astype(xp.take(class_weight, y_index), X.dtype)
         total_weight = ns.to_float(xp.sum(sample_weight))
         if not total_weight > 0:
-            raise ValueError("The sample weights sum to zero.")
+            raise ValueError("The sample weights (times class weights) sum to zero.")
         n_outputs = 1 if n_classes == 2 else n_classes
         if n_classes == 2:
             loss = ArrayAPIBinaryLogLoss()

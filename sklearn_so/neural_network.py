@@ -5,13 +5,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import _convert_to_numpy, check_same_namespace, move_to
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._base import (
     SOLVER_PARAMETER_CONSTRAINTS,
@@ -36,13 +37,14 @@ from ._compat import (
 )
 from ._engine import make_engine
 from ._losses import (
+    ArrayAPIBinaryLogLoss,
+    ArrayAPIMultinomialLogLoss,
     BinaryLogLoss,
     HalfSquaredLoss,
     MultilabelLogLoss,
     MultinomialLogLoss,
 )
 from ._models import TwoLayerNetwork
-from ._namespace import require_numpy
 
 # A stuck fit (see _warn_if_degenerate): activations whose slope is below
 # SATURATED_SLOPE times the activation's largest slope count as saturated
@@ -146,7 +148,7 @@ class _EarlyStopping:
         W1, b1 = self.model.first_layer(theta)
         Z_val = self.engine.pre_activation(W1, b1, "validation")
         _, out = self.model.output(theta, Z_val)
-        score = float(self.score(out))
+        score = ns.to_float(self.score(out))
         self.scores.append(score)
         improved = np.isfinite(score) and score >= self.best_score + self.tol
         self._no_improvement = 0 if improved else self._no_improvement + 1
@@ -170,16 +172,30 @@ def _warn_if_degenerate(name, model, result):
     would have learned (uninformative features) is not flagged.
     """
     Z = result.pre_activation
-    if model.activation not in SATURATING or Z is None or not Z.size:
+    if model.activation not in SATURATING or Z is None or not _size(Z):
         return
-    if not np.any(np.ptp(model.y, axis=0)):
-        return  # constant targets: a constant output is the right answer
+    xp = model.xp
     A, out = model.output(result.theta, Z)
     slope = model.act_prime(Z, A)
-    saturated = np.mean(slope < SATURATED_SLOPE * SATURATING[model.activation])
-    spread = np.max(np.ptp(out, axis=0))
+    # Four scalars, in one crossing to the host.
+    saturated, spread, largest, target_spread = ns.to_host(
+        xp.stack(
+            [
+                xp.mean(
+                    xp.astype(
+                        slope < SATURATED_SLOPE * SATURATING[model.activation], Z.dtype
+                    )
+                ),
+                xp.max(_ptp(out)),
+                xp.max(xp.abs(out)),
+                xp.max(_ptp(model.y)),
+            ]
+        )
+    )
+    if not target_spread:
+        return  # constant targets: a constant output is the right answer
     if saturated >= SATURATED_FRACTION and spread <= CONSTANT_OUTPUT * max(
-        1.0, np.max(np.abs(out))
+        1.0, largest
     ):
         warnings.warn(
             f"{name}: {saturated:.0%} of the hidden activations are saturated "
@@ -191,6 +207,34 @@ def _warn_if_degenerate(name, model, result):
             ConvergenceWarning,
             stacklevel=external_stacklevel(),
         )
+
+
+def _size(array):
+    """Number of entries of an array of any namespace."""
+    return int(np.prod(array.shape))
+
+
+def _ptp(array):
+    """Range of every column (``np.ptp(array, axis=0)``) in the array's namespace."""
+    xp = ns.namespace(array)
+    return xp.max(array, axis=0) - xp.min(array, axis=0)
+
+
+def _as_int(array):
+    """A boolean or float array as int64, in its namespace (numpy: ``int``)."""
+    if isinstance(array, np.ndarray):
+        return array.astype(int)
+    xp = ns.namespace(array)
+    return xp.astype(array, xp.int64)
+
+
+def _equal_labels(a, b):
+    """Whether two small label arrays, of any namespaces, are equal."""
+    a, b = (
+        x if isinstance(x, np.ndarray) else _convert_to_numpy(x, ns.namespace(x))
+        for x in (a, b)
+    )
+    return np.array_equal(a, b)
 
 
 def _check_validation_split(n_samples, fraction, stratify):
@@ -207,7 +251,14 @@ def _check_validation_split(n_samples, fraction, stratify):
     if n_val < 2:
         problems.append(f"it holds out {n_val}, and early stopping needs 2")
     if stratify is not None:
-        classes, counts = np.unique(stratify, return_counts=True)
+        if isinstance(stratify, np.ndarray):
+            classes, counts = np.unique(stratify, return_counts=True)
+        else:
+            # The labels stay on the device; the counts (one per class) and
+            # the classes, for the message, cross.
+            xp = ns.namespace(stratify)
+            classes, counts = xp.unique_counts(stratify)
+            classes, counts = _convert_to_numpy(classes, xp), ns.to_host(counts)
         if min(n_val, n_train) < len(classes):
             problems.append(
                 f"the stratified split needs at least {len(classes)} samples "
@@ -321,14 +372,22 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
         """
         sample_weight_given = sample_weight
         rng = check_random_state(self.random_state)
+        # numpy fits run in float64 whatever X's dtype; another namespace's
+        # (array_api_dispatch) in X's dtype, on X's device.
+        xp = ns.namespace(X) if not sp.issparse(X) else np
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight,
+            X,
+            dtype=np.float64 if xp is np else X.dtype,
+            ensure_non_negative=True,
         )
         n_hidden = self._n_hidden()
         n_features, n_outputs = X.shape[1], Y.shape[1]
         # Draw the initial weights before the validation split, as MLP does,
         # so that the same random_state gives the same starting network.
-        theta0 = self._initial_parameters(n_features, n_hidden, n_outputs, rng, warm)
+        theta0 = self._initial_parameters(
+            n_features, n_hidden, n_outputs, rng, warm, like=X
+        )
         validation = None
         X_given = X
         if self.early_stopping:
@@ -345,7 +404,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
                 stratify=stratify,
             )
             validation = (X_val, Y_val, weight_val)
-        total_weight = sample_weight.sum()
+        total_weight = ns.to_float(xp.sum(sample_weight))
         if not total_weight > 0:
             raise ValueError("The sample weights sum to zero.")
         model = TwoLayerNetwork(
@@ -374,6 +433,17 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             return array.astype(X.dtype, copy=False)
 
         def fitted_attributes(theta):
+            if xp is not np:
+                # Another namespace: the fit ran in X's dtype, on X's device.
+                layers = [xp.asarray(part, copy=True) for part in model.unpack(theta)]
+                return {
+                    **fitted,
+                    "coefs_": [layers[0], layers[2]],
+                    "intercepts_": [layers[1], layers[3]],
+                    "n_layers_": 3,
+                    "n_outputs_": n_outputs,
+                    "_full_precision": None,
+                }
             layers = [np.array(part) for part in model.unpack(theta)]
             return {
                 **fitted,
@@ -395,6 +465,12 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
         for name, value in fitted_attributes(result.theta).items():
             setattr(self, name, value)
         self.n_iter_ = result.n_iter
+        if xp is not np:
+            # scikit-learn's convention: fitted arrays in X's namespace (the
+            # per-iteration records cross once, at the end of the fit).
+            device = ns.device(X)
+            for name in ("learning_rates_", "momentum_rates_"):
+                setattr(self, name, xp.asarray(getattr(self, name), device=device))
         # Each iteration uses every training sample, as an epoch of MLP's
         # stochastic solvers, whose t_ counts the samples seen.
         self.t_ = result.n_iter * X.shape[0]
@@ -418,14 +494,20 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
         task.end()
         return self
 
-    def _initial_parameters(self, n_features, n_hidden, n_outputs, rng, warm):
-        """Flat parameters in the model's layout ``[W1, b1, W2, b2]``."""
+    def _initial_parameters(self, n_features, n_hidden, n_outputs, rng, warm, like):
+        """Flat parameters in the model's layout ``[W1, b1, W2, b2]``.
+
+        In the namespace, on the device and in the dtype of the training
+        matrix ``like`` for another namespace than numpy (the Glorot draw
+        crosses from the host once); float64 numpy otherwise.
+        """
         if not warm:
             W1, b1 = _glorot_uniform(rng, n_features, n_hidden, self.activation)
             W2, b2 = _glorot_uniform(rng, n_hidden, n_outputs, self.activation)
-            return np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+            theta0 = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
+            return theta0 if sp.issparse(like) else ns.from_host(theta0, like)
         shapes = [(n_features, n_hidden), (n_hidden, n_outputs)]
-        previous = [c.shape for c in self.coefs_]
+        previous = [tuple(c.shape) for c in self.coefs_]
         if previous != shapes:
             raise ValueError(
                 f"warm_start=True reuses the previous fit's weights, of shapes "
@@ -435,6 +517,13 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             )
         layers = [self.coefs_[0], self.intercepts_[0]]
         layers += [self.coefs_[1], self.intercepts_[1]]
+        xp = np if sp.issparse(like) else ns.namespace(like)
+        if any(ns.namespace(part) is not xp for part in layers):
+            # The previous fit ran in another namespace or on another device.
+            layers = move_to(*layers, xp=xp, device=ns.device(like))
+        if xp is not np:
+            flat = [xp.reshape(xp.astype(part, like.dtype), (-1,)) for part in layers]
+            return xp.concat(flat)
         full = getattr(self, "_full_precision", None)
         if full is not None and all(
             np.array_equal(kept.astype(given.dtype), given)
@@ -445,18 +534,30 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             layers = full
         return np.concatenate([np.ravel(part) for part in layers]).astype(np.float64)
 
-    def _raw_output(self, X):
+    @property
+    def _first_weights(self):
+        """``coefs_[0]``: predictions need its namespace and device."""
+        return self.coefs_[0]
+
+    def _raw_output(self, X, method="predict"):
         """The network's raw output (logits or predictions) for X."""
         check_is_fitted(self)
+        xp, _ = ns.namespace_and_device(X)
         X = validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=[xp.float64, xp.float32],
             reset=False,
         )
+        check_same_namespace(X, self, attribute="_first_weights", method=method)
         act = ACTIVATIONS[self.activation][0]
         (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
+        if xp is not np:
+            dtype = xp.result_type(X.dtype, W1.dtype)
+            hidden = xp.astype(X @ xp.astype(W1, X.dtype), dtype)
+            hidden = hidden + xp.astype(b1, dtype)
+            return act(hidden) @ xp.astype(W2, dtype) + xp.astype(b2, dtype)
         # The product in X's precision (no float64 copy of float32 X), the
         # rest in the wider of X's and the weights' (as MLP: float32 X and
         # weights give float32 outputs).
@@ -685,19 +786,24 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         self : SOTwoLayerClassifier
             The fitted estimator.
         """
-        require_numpy(X, type(self).__name__)
         warm = self.warm_start and hasattr(self, "coefs_")
+        # With array_api_dispatch, a dense X of another array library is
+        # trained in its namespace, on its device (see _namespace); y and the
+        # weights follow X there.
+        xp, device = ns.namespace_and_device(X)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=[xp.float64, xp.float32],
             multi_output=True,
             # A warm start needs the features of the previous fit; checking
             # without resetting keeps the previous model intact if they differ.
             reset=not warm,
         )
+        if xp is not np:
+            y = move_to(y, xp=xp, device=device)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as MLPClassifier
         check_classification_targets(y)
@@ -706,21 +812,37 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         if target_type == "multilabel-indicator":
             # As MLPClassifier: one logistic output per label, the labels
             # numbered 0 .. n_labels - 1, no stratified validation split.
-            Y = (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(np.float64)
-            classes = np.arange(Y.shape[1])
+            if xp is np:
+                Y = (y.toarray() if sp.issparse(y) else np.asarray(y)).astype(
+                    np.float64
+                )
+                classes = np.arange(Y.shape[1])
+            else:
+                Y = xp.astype(y, X.dtype)
+                classes = xp.arange(Y.shape[1], device=device)
             loss, out_activation = MultilabelLogLoss(), "logistic"
         elif target_type in ("binary", "multiclass"):
             encoder = LabelEncoder().fit(y)
             classes = encoder.classes_
             stratify = encoder.transform(y)
-            if len(classes) <= 2:
+            n_classes = classes.shape[0]
+            if n_classes <= 2:
                 # One class: MLPClassifier's encoding too, every target 0 (the
                 # network learns to give "another class" a vanishing
                 # probability) and the one class always predicted.
-                Y = stratify[:, None].astype(np.float64)
-                loss, out_activation = BinaryLogLoss(), "logistic"
+                if xp is np:
+                    Y, loss = stratify[:, None].astype(np.float64), BinaryLogLoss()
+                else:
+                    Y = xp.astype(stratify[:, None], X.dtype)
+                    loss = ArrayAPIBinaryLogLoss()
+                out_activation = "logistic"
             else:
-                Y, loss = np.eye(len(classes))[stratify], MultinomialLogLoss()
+                if xp is np:
+                    Y, loss = np.eye(n_classes)[stratify], MultinomialLogLoss()
+                else:
+                    labels = xp.arange(n_classes, dtype=stratify.dtype, device=device)
+                    Y = xp.astype(stratify[:, None] == labels[None, :], X.dtype)
+                    loss = ArrayAPIMultinomialLogLoss()
                 out_activation = "softmax"
         else:
             raise ValueError(
@@ -728,7 +850,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
                 f"multilabel-indicator targets, got {target_type!r}."
             )
         if warm and (
-            not np.array_equal(self.classes_, classes)
+            not _equal_labels(self.classes_, classes)
             or (self._y_type == "multilabel-indicator")
             != (target_type == "multilabel-indicator")
         ):
@@ -768,13 +890,15 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
     def _multilabel_score(out, Y_val, weight_val):
         """Subset accuracy, MLPClassifier's validation score for multilabel y."""
         return accuracy_score(
-            Y_val.astype(int), (out > 0).astype(int), sample_weight=weight_val
+            _as_int(Y_val), _as_int(out > 0), sample_weight=weight_val
         )
 
     @staticmethod
     def _labels_of(out):
         """Class indices from raw outputs (or from centred encoded targets)."""
-        return out.argmax(axis=1) if out.shape[1] > 1 else (out[:, 0] > 0).astype(int)
+        if out.shape[1] > 1:
+            return ns.namespace(out).argmax(out, axis=1)
+        return _as_int(out[:, 0] > 0)
 
     def decision_function(self, X):
         """Raw network output (logits).
@@ -791,7 +915,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             "another class"), of every class (multiclass) or of every label
             (multilabel).
         """
-        out = self._raw_output(X)
+        out = self._raw_output(X, "decision_function")
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict(self, X):
@@ -810,10 +934,17 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         """
         out = self._raw_output(X)
         if self._y_type == "multilabel-indicator":
-            return (out > 0).astype(int)
-        if len(self.classes_) == 1:
-            return np.full(out.shape[0], self.classes_[0])
-        return self.classes_[self._labels_of(out)]
+            return _as_int(out > 0)
+        if isinstance(out, np.ndarray):
+            if len(self.classes_) == 1:
+                return np.full(out.shape[0], self.classes_[0])
+            return self.classes_[self._labels_of(out)]
+        xp = ns.namespace(out)
+        if self.classes_.shape[0] == 1:
+            labels = xp.zeros(out.shape[0], dtype=xp.int64, device=ns.device(out))
+        else:
+            labels = self._labels_of(out)
+        return xp.take(self.classes_, labels, axis=0)
 
     def predict_proba(self, X):
         """Class probabilities, or each label's probability (multilabel).
@@ -833,10 +964,13 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         """
         check_is_fitted(self)
         if self._y_type == "multilabel-indicator":
-            return expit(self._raw_output(X))
-        if len(self.classes_) == 1:
-            out = self._raw_output(X)
-            return np.ones((out.shape[0], 1), dtype=out.dtype)
+            return ACTIVATIONS["logistic"][0](self._raw_output(X, "predict_proba"))
+        if self.classes_.shape[0] == 1:
+            out = self._raw_output(X, "predict_proba")
+            xp = ns.namespace(out)
+            if xp is np:
+                return np.ones((out.shape[0], 1), dtype=out.dtype)
+            return xp.ones((out.shape[0], 1), dtype=out.dtype, device=ns.device(out))
         return super().predict_proba(X)
 
     def __sklearn_tags__(self):
@@ -1005,21 +1139,27 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         self : SOTwoLayerRegressor
             The fitted estimator.
         """
-        require_numpy(X, type(self).__name__)
         warm = self.warm_start and hasattr(self, "coefs_")
+        # As SOTwoLayerClassifier: another library's X (array_api_dispatch)
+        # is trained in its namespace, on its device, and y follows it.
+        xp, device = ns.namespace_and_device(X)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
+            dtype=[xp.float64, xp.float32],
             multi_output=True,
             y_numeric=True,
             # A warm start needs the features of the previous fit; checking
             # without resetting keeps the previous model intact if they differ.
             reset=not warm,
         )
-        Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if xp is np:
+            Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        else:
+            y = move_to(y, xp=xp, device=device)
+            Y = xp.reshape(xp.astype(y, X.dtype), (y.shape[0], -1))
         return self._fit_network(
             X,
             y,
