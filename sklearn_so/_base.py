@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._callbacks import FitTask
 from ._compat import external_stacklevel
-from ._directions import DIRECTIONS, make_direction
+from ._directions import DIRECTIONS, LINEAR_DIRECTIONS, make_direction
 from ._engine import make_engine
 from ._namespace import n_bytes, namespace
 from ._optimizer import SubspaceSolver
@@ -38,6 +38,11 @@ SOLVER_PARAMETER_CONSTRAINTS = {
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
+}
+# The linear model also takes the directions that need its exact Hessian.
+LINEAR_SOLVER_PARAMETER_CONSTRAINTS = {
+    **SOLVER_PARAMETER_CONSTRAINTS,
+    "direction": [StrOptions(set(LINEAR_DIRECTIONS))],
 }
 
 

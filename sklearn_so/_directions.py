@@ -1,4 +1,4 @@
-"""Search directions: gradient descent, L-BFGS and Adam.
+"""Search directions: gradient descent, L-BFGS, Adam and Newton.
 
 A direction object sees the flat parameter vector and its gradient once per
 iteration and returns the new direction ``D``; its state (curvature pairs,
@@ -13,7 +13,7 @@ iteration.
 """
 
 import numpy as np
-from scipy.linalg.lapack import dtrtrs
+from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 
 from . import _namespace as ns
 
@@ -250,7 +250,97 @@ class AdamDirection:
         return -m_hat / (xp.sqrt(v_hat) + self.epsilon)
 
 
+# Eigenvalues of a Hessian that Cholesky refused below this fraction of the
+# largest are treated as zero (the pseudo-inverse's cut-off, as lstsq's).
+NEWTON_RCOND = 1e-12
+
+
+def solve_positive(H, g):
+    """Return ``H^{-1} g`` for a symmetric positive semi-definite ``H``.
+
+    Cholesky first; if it fails (``H`` singular or not positive definite to
+    rounding), the pseudo-inverse from the eigendecomposition, with
+    eigenvalues below ``NEWTON_RCOND`` times the largest (and negative
+    ones, rounding errors of a convex objective's Hessian) dropped: the
+    minimum-norm Newton step in the directions the objective curves.
+
+    Parameters
+    ----------
+    H : ndarray of shape (p, p)
+        Symmetric (not modified).
+    g : ndarray of shape (p,)
+        The right-hand side.
+
+    Returns
+    -------
+    x : ndarray of shape (p,)
+    """
+    # LAPACK's Cholesky directly: scipy.linalg's wrappers cost more than
+    # the factorisation itself for a few dozen parameters.
+    factor, info = dpotrf(H, lower=1, clean=0, overwrite_a=0)
+    if info == 0:
+        x, info = dpotrs(factor, g, lower=1)
+        if info == 0 and np.all(np.isfinite(x)):
+            return x
+    values, vectors = np.linalg.eigh(H)
+    keep = values > NEWTON_RCOND * max(values.max(initial=0.0), 0.0)
+    if not np.any(keep):
+        return g.copy()
+    vectors = vectors[:, keep]
+    return vectors @ ((vectors.T @ g) / values[keep])
+
+
+class NewtonDirection:
+    """Newton's direction ``-H^{-1} g`` from the exact Hessian at the point.
+
+    The outer loop hands the direction, before each call, the Hessian of
+    the model's objective at the current point as a function
+    (``set_curvature``): it is formed (one pass over X, counted as
+    ``"hessian"``) only when the direction is computed. The subspace
+    search then chooses the step (and the momentum rate) as for any
+    direction; ``"ls"`` tries the unit step first. After ``reset`` (the
+    direction gave no decrease) the next direction is steepest descent,
+    without a Hessian: Newton's direction at the same point would be the
+    same.
+    """
+
+    uses_scaling = False
+
+    def __init__(self):
+        self._curvature = None
+        self._steepest = False
+
+    def reset(self):
+        """Take one steepest-descent direction next (Newton's failed here)."""
+        self._steepest = True
+
+    def set_scaling(self, scaling):
+        """Ignored: the Hessian is the scaling."""
+
+    def set_curvature(self, hessian):
+        """Use ``hessian()``, the Hessian at the current point, next.
+
+        Parameters
+        ----------
+        hessian : callable
+            Returns the (n_params, n_params) Hessian, positive definite on
+            the subspace the model keeps its directions in.
+        """
+        self._curvature = hessian
+
+    def __call__(self, theta, grad):
+        """Return ``-H^{-1} grad``, or ``-grad`` after a reset."""
+        if self._steepest or self._curvature is None:
+            self._steepest = False
+            return -grad
+        hessian, self._curvature = self._curvature(), None
+        return -solve_positive(hessian, grad)
+
+
+# The directions of every model; LINEAR_DIRECTIONS adds those that need the
+# model's exact Hessian (``_contracts.CurvatureModel``), the linear model's.
 DIRECTIONS = ("gd", "lbfgs", "adam")
+LINEAR_DIRECTIONS = (*DIRECTIONS, "newton")
 
 
 def make_direction(name, memory, scaling=None):
@@ -261,4 +351,6 @@ def make_direction(name, memory, scaling=None):
         return LBFGSDirection(memory, scaling)
     if name == "adam":
         return AdamDirection()
-    raise ValueError(f"unknown direction {name!r}; expected one of {DIRECTIONS}")
+    if name == "newton":
+        return NewtonDirection()
+    raise ValueError(f"unknown direction {name!r}; expected one of {LINEAR_DIRECTIONS}")

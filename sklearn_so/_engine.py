@@ -28,6 +28,10 @@ from ._namespace import namespace_and_device
 # iteration; the exact recomputations of the cached pre-activation; the
 # periodic preconditioner passes; images of directions not taken.
 PURPOSES = ("setup", "iterations", "refresh", "preconditioner", "unused")
+# The passes that form the Hessian of the "newton" direction, one per
+# iteration; reported in ``product_counts_`` only by the fits that make them
+# (a pass costs about ``(d + 1) q (q + 1) / 2`` products' arithmetic).
+HESSIAN_PURPOSE = "hessian"
 
 
 class ProductEngine:
@@ -131,6 +135,73 @@ class ProductEngine:
             rows = np.square(X[start : start + chunk_rows], dtype=np.float64)
             out += rows.T @ H[start : start + chunk_rows]
         return out
+
+    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+        """Return ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
+
+        ``A`` is X, with a column of ones appended when ``intercept``: the
+        Hessian of a linear model's objective is assembled from such
+        matrices (``LinearModel.hessian``). Counted as one product under
+        ``purpose``, though it costs about ``n (d + 1)^2 m`` operations, the
+        arithmetic of ``(d + 1) m / q`` products with q outputs.
+
+        Dense X is read in row chunks: each chunk ``A_c`` gives all m
+        matrices in one matrix product, ``A_c.T @ (A_c * H_c)``, with the
+        scaled copies laid side by side (a temporary of about
+        ``chunk_bytes``). Sparse X forms each ``X.T @ diag(h) @ X`` sparse,
+        then dense.
+
+        Parameters
+        ----------
+        H : ndarray of shape (n_samples, m)
+            The weights, one column per matrix.
+        purpose : str
+            Label of the pass in :attr:`counts`.
+        intercept : bool, default=False
+            Whether to append a column of ones to X.
+        chunk_bytes : int, default=4 MiB
+            Size of the scaled temporary of a row chunk (dense X).
+
+        Returns
+        -------
+        grams : ndarray of shape (m, d + intercept, d + intercept)
+            Symmetric matrices, float64.
+        """
+        self.counts[purpose] += 1
+        X = self.X
+        n, d = X.shape
+        m = H.shape[1]
+        width = d + bool(intercept)
+        if sp.issparse(X):
+            grams = np.empty((m, width, width))
+            for k in range(m):
+                h = H[:, k]
+                scaled = sp.csr_matrix(X.multiply(h[:, None]))
+                grams[k, :d, :d] = (X.T @ scaled).toarray()
+                if intercept:
+                    column = np.asarray(X.T @ h, dtype=np.float64).ravel()
+                    grams[k, :d, d] = grams[k, d, :d] = column
+                    grams[k, d, d] = h.sum()
+            return grams
+        out = np.zeros((width, width * m))
+        chunk_rows = max(1, chunk_bytes // (8 * width * m))
+        if intercept or X.dtype != np.float64:
+            rows = np.empty((min(chunk_rows, n), width))
+            if intercept:
+                rows[:, d] = 1.0
+        for start in range(0, n, chunk_rows):
+            stop = min(start + chunk_rows, n)
+            if intercept or X.dtype != np.float64:
+                block = rows[: stop - start]
+                block[:, :d] = X[start:stop]
+            else:
+                block = X[start:stop]
+            if m == 1:
+                scaled = block * H[start:stop]
+            else:
+                scaled = block[:, :, None] * H[start:stop, None, :]
+            out += block.T @ scaled.reshape(stop - start, width * m)
+        return out.reshape(width, width, m).transpose(2, 0, 1)
 
 
 class ArrayAPIEngine(ProductEngine):

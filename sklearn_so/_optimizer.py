@@ -17,9 +17,11 @@ schedule of ``_preconditioner``. The engine counts every product where it is
 performed, under its purpose::
 
     n_products = setup + iterations (2 per iteration) + refresh
-                 + preconditioner + unused
+                 + preconditioner + unused [+ hessian]
 
-where an unused product is the image of a direction that was not taken: it
+where "hessian" counts the passes that form the Newton direction's Hessian
+(one per iteration, reported only by the fits that make them) and an unused
+product is the image of a direction that was not taken: it
 gave no decrease (the direction's memory is then forgotten and the iteration
 tried once more, or the fit ends) or a non-finite objective.
 
@@ -35,8 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _namespace as ns
-from ._contracts import check_solver_parts
-from ._engine import PURPOSES, MoveHistory
+from ._contracts import check_solver_parts, uses_curvature
+from ._engine import HESSIAN_PURPOSE, PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
 from ._strategies import Basis, StepResult
 from ._subspace import ROUNDING_ULPS
@@ -71,9 +73,10 @@ class OptimizeResult:
         Bottleneck products by purpose, as the engine counted them:
         ``"setup"``, ``"iterations"`` (two per iteration), ``"refresh"``,
         ``"preconditioner"`` (the periodic passes that re-estimate the
-        Hessian's diagonal) and ``"unused"`` (the image of a direction that
-        was not taken: it gave no decrease, after which the direction's state
-        is reset once or the fit ends, or it diverged).
+        Hessian's diagonal), ``"hessian"`` (only with a Newton direction:
+        the passes that form its Hessian) and ``"unused"`` (the image of a
+        direction that was not taken: it gave no decrease, after which the
+        direction's state is reset once or the fit ends, or it diverged).
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
@@ -224,6 +227,7 @@ class SubspaceSolver:
         self.preconditioned = check_solver_parts(
             model, engine, self.direction, self.strategy
         )
+        self.curved = uses_curvature(self.direction)
         xp = self.xp = getattr(engine, "xp", np)
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
@@ -303,9 +307,17 @@ class SubspaceSolver:
         minimiser (``restrict_direction``). A direction that is not a descent
         direction (Adam's, or L-BFGS's with stale memory) is replaced by
         (preconditioned) steepest descent and its state forgotten. One
-        forward product, counted as ``"iterations"``.
+        forward product, counted as ``"iterations"``. A direction that
+        needs curvature (``"newton"``) is first handed the model's Hessian
+        at the current point, formed if the direction uses it (one pass
+        over X, ``"hessian"``).
         """
         restrict = self.model.restrict_direction
+        if self.curved:
+            model, engine, point = self.model, self.engine, self.point
+            self.direction.set_curvature(
+                lambda: model.hessian(engine, point, HESSIAN_PURPOSE)
+            )
         D = restrict(self.direction(self.theta, self.grad))
         slope = self.grad @ D
         if not (slope if self.xp is np else ns.to_float(slope)) < 0:
@@ -577,6 +589,9 @@ class SubspaceSolver:
         result.product_counts = {
             purpose: engine.counts[purpose] for purpose in PURPOSES
         }
+        hessian_passes = engine.counts.get(HESSIAN_PURPOSE, 0)
+        if hessian_passes:
+            result.product_counts[HESSIAN_PURPOSE] = hessian_passes
         result.n_products = engine.n_products
         if self.print_every:
             print(

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
 
 from . import _namespace as ns
 from ._base import (
-    SOLVER_PARAMETER_CONSTRAINTS,
+    LINEAR_SOLVER_PARAMETER_CONSTRAINTS,
     LogitProbabilityMixin,
     SubspaceOptimizerMixin,
 )
@@ -269,7 +269,7 @@ class SOLogisticRegression(
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
-        **SOLVER_PARAMETER_CONSTRAINTS,
+        **LINEAR_SOLVER_PARAMETER_CONSTRAINTS,
     }
 
     _foreign_keywords = LOGISTIC_KEYWORDS
@@ -546,6 +546,11 @@ class SOLogisticRegression(
         """
         from sklearn.utils._array_api import move_to
 
+        if self.direction == "newton":
+            raise ValueError(
+                "direction='newton' is not supported yet with array API inputs "
+                "(array_api_dispatch=True); use direction='lbfgs'."
+            )
         if self.class_weight is not None:
             raise ValueError(
                 "class_weight is not supported yet with array API inputs "

@@ -96,9 +96,12 @@ def test_contributing_page_names_every_contract_member():
         _contracts.Engine,
         _contracts.Model,
         _contracts.PreconditionedModel,
+        _contracts.CurvatureModel,
         _contracts.Loss,
         _contracts.PreconditionedLoss,
+        _contracts.CurvatureLoss,
         _contracts.Direction,
+        _contracts.CurvatureDirection,
         _contracts.Strategy,
     ]
     for protocol in protocols:
