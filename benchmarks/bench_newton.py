@@ -9,9 +9,11 @@ touches all of them alike. The report gives the median, the lowest and the
 highest time of each candidate, its iterations and products, and the ratio
 of medians against the best scikit-learn solver.
 
-Problems: the benchmark's digits and breast-cancer sets (standardised and
-raw), and an image-like 10-class problem with 784 correlated,
-unstandardised features (``image_like_multiclass``).
+Problems: the benchmark's digits, breast-cancer (standardised and raw) and
+dense 5,000 x 100 sets, the raw wine data (3 classes), a dense 5,000 x 300
+binary set, and an image-like 10-class problem with 784 correlated,
+unstandardised features (``image_like_multiclass``): the shapes on which
+the rule of ``direction="auto"`` was chosen.
 
 Run from the repository root::
 
@@ -24,7 +26,12 @@ import bench_logistic as logistic
 import numpy as np
 
 from sklearn_so._harness import fits, reports
-from sklearn_so._harness.datasets import Dataset, image_like_multiclass
+from sklearn_so._harness.datasets import (
+    Dataset,
+    bundled,
+    dense_binary,
+    image_like_multiclass,
+)
 
 SO_CONFIGS = (
     ("ls", "lbfgs"),
@@ -36,6 +43,11 @@ DATASETS = {
     "breast_cancer_std": logistic.DATASETS["breast_cancer_std"],
     "breast_cancer_raw": logistic.DATASETS["breast_cancer_raw"],
     "digits": logistic.DATASETS["digits"],
+    "wine_raw": lambda: logistic.contiguous("wine_raw", *bundled("wine")),
+    "dense_5k": logistic.DATASETS["dense_5k"],
+    "dense_5k_300": lambda: logistic.contiguous(
+        "dense_5k_300", *dense_binary(5_000, 300)
+    ),
     "image_5k": lambda: Dataset("image_5k", *image_like_multiclass(5_000)),
 }
 FULL_DATASETS = tuple(DATASETS)

@@ -338,9 +338,55 @@ class NewtonDirection:
 
 
 # The directions of every model; LINEAR_DIRECTIONS adds those that need the
-# model's exact Hessian (``_contracts.CurvatureModel``), the linear model's.
+# model's exact Hessian (``_contracts.CurvatureModel``), the linear model's,
+# and "auto", which chooses between "newton" and "lbfgs" by shape.
 DIRECTIONS = ("gd", "lbfgs", "adam")
-LINEAR_DIRECTIONS = (*DIRECTIONS, "newton")
+LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "auto")
+
+# direction="auto" takes "newton" when forming and factorising the Hessian
+# costs at most this many multiply-adds (about half a millisecond at one
+# thread: the Python overhead of one or two iterations), else "lbfgs". In
+# benchmarks/results/newton.md the shapes below the bound (breast cancer,
+# raw wine: 2e5-6e5) reached the target 1.8-4.7x faster with "newton" than
+# with "lbfgs", and those above it (dense 5,000 x 100 and x 300, digits:
+# 5e7-5e8) were faster with "lbfgs"; the bound sits between the two groups.
+AUTO_NEWTON_OPERATIONS = 5e6
+
+
+def newton_operations(n_samples, n_features, n_outputs, fit_intercept):
+    """Multiply-adds of one exact Newton direction of the linear model.
+
+    The Hessian pass, ``n (d + 1)^2 q (q + 1) / 2`` (dense X; an upper
+    bound for sparse X), and its Cholesky factorisation, ``p^3 / 3`` with
+    ``p = (d + 1) q`` parameters.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_outputs : int
+        Shape of X and number of outputs q (1 for a binary problem).
+    fit_intercept : bool
+        Whether the model has an intercept (``d + 1`` columns).
+
+    Returns
+    -------
+    operations : float
+    """
+    width = n_features + bool(fit_intercept)
+    pairs = n_outputs * (n_outputs + 1) / 2
+    n_params = width * n_outputs
+    return n_samples * width**2 * pairs + n_params**3 / 3
+
+
+def resolve_direction(name, n_samples, n_features, n_outputs, fit_intercept):
+    """The direction a linear model takes for the ``direction`` parameter.
+
+    ``"auto"`` is ``"newton"`` when :func:`newton_operations` is at most
+    ``AUTO_NEWTON_OPERATIONS``, else ``"lbfgs"``; any other name is itself.
+    """
+    if name != "auto":
+        return name
+    operations = newton_operations(n_samples, n_features, n_outputs, fit_intercept)
+    return "newton" if operations <= AUTO_NEWTON_OPERATIONS else "lbfgs"
 
 
 def make_direction(name, memory, scaling=None):

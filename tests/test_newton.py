@@ -19,7 +19,14 @@ from sklearn_so._contracts import (
     CurvatureModel,
     check_solver_parts,
 )
-from sklearn_so._directions import NewtonDirection, make_direction, solve_positive
+from sklearn_so._directions import (
+    AUTO_NEWTON_OPERATIONS,
+    NewtonDirection,
+    make_direction,
+    newton_operations,
+    resolve_direction,
+    solve_positive,
+)
 from sklearn_so._engine import ProductEngine
 from sklearn_so._losses import (
     BinaryLogLoss,
@@ -270,3 +277,21 @@ def test_a_loss_without_hessian_factors_is_refused():
         check_solver_parts(
             model, ProductEngine(np.ones((60, 4))), NewtonDirection(), strategy
         )
+
+
+def test_auto_takes_newton_on_small_models_and_lbfgs_on_larger_ones():
+    small = make_classification_data(2, n_samples=500, n_features=30)
+    large = make_classification_data(10, n_samples=2000, n_features=60)
+    for (X, y), expected in ((small, "newton"), (large, "lbfgs")):
+        est = SOLogisticRegression(direction="auto").fit(X, y)
+        assert est.direction_ == expected
+        assert ("hessian" in est.product_counts_) == (expected == "newton")
+    assert SOLogisticRegression().fit(*small).direction_ == "lbfgs"
+    # The operation count the rule compares with its bound: the Hessian
+    # pass and the Cholesky factorisation.
+    assert newton_operations(500, 30, 1, True) == 500 * 31**2 + 31**3 / 3
+    assert newton_operations(100, 4, 3, False) == 100 * 16 * 6 + 12**3 / 3
+    assert resolve_direction("gd", 10**9, 10**6, 100, True) == "gd"
+    bound = AUTO_NEWTON_OPERATIONS
+    assert newton_operations(569, 30, 1, True) < bound  # breast cancer
+    assert newton_operations(1797, 64, 10, True) > bound  # digits
