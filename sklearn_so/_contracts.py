@@ -167,8 +167,12 @@ class PreconditionedModel(Model, Protocol):
 
 
 @runtime_checkable
-class CurvatureModel(Model, Protocol):
-    """A model that offers its exact Hessian (for a Newton direction)."""
+class CurvatureModel(PreconditionedModel, Protocol):
+    """A model that offers its Hessian (for the Newton directions).
+
+    Its Hessian diagonal (``diagonal_scaling``) preconditions the
+    truncated Newton direction's conjugate gradients.
+    """
 
     def hessian(self, engine: Engine, point, purpose: str) -> np.ndarray:
         """The (n_params, n_params) Hessian at ``point``; one pass over X.
@@ -178,6 +182,9 @@ class CurvatureModel(Model, Protocol):
         gradient has no component). The engine forms it with
         ``weighted_grams``.
         """
+
+    def hessian_product(self, engine: Engine, point, purpose: str) -> Any:
+        """``v -> H v`` at ``point``: two products per call."""
 
 
 @runtime_checkable
@@ -223,8 +230,13 @@ class Strategy(Protocol):
 class CurvatureDirection(Direction, Protocol):
     """A direction that needs the model's Hessian at the current point."""
 
-    def set_curvature(self, hessian) -> None:
-        """Use ``hessian()`` (a callable: formed only if needed) next."""
+    def set_curvature(self, curvature) -> None:
+        """Use ``curvature`` (an ``_optimizer.Curvature``) next.
+
+        Its ``matrix()``, ``product()`` and ``diagonal()`` form the
+        Hessian, the product with it or its inverse diagonal at the current
+        point, only when called.
+        """
 
 
 def uses_curvature(direction):

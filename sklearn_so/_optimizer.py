@@ -100,6 +100,31 @@ class OptimizeResult:
     grad_norms: list = field(default_factory=list)
 
 
+@dataclass
+class Curvature:
+    """The model's curvature at one point, formed only on request.
+
+    What the loop hands a direction that needs curvature (``"newton"``,
+    ``"newton-cg"``); the products it costs are counted as ``"hessian"``.
+    """
+
+    model: object
+    engine: object
+    point: object
+
+    def matrix(self):
+        """The Hessian (one pass over X): ``model.hessian``."""
+        return self.model.hessian(self.engine, self.point, HESSIAN_PURPOSE)
+
+    def product(self):
+        """``v -> H v`` (two products per call): ``model.hessian_product``."""
+        return self.model.hessian_product(self.engine, self.point, HESSIAN_PURPOSE)
+
+    def diagonal(self):
+        """The inverse Hessian diagonal (one pass): ``model.diagonal_scaling``."""
+        return self.model.diagonal_scaling(self.engine, self.point, HESSIAN_PURPOSE)
+
+
 class SubspaceSolver:
     """Minimise a model's objective with per-iteration subspace searches.
 
@@ -314,10 +339,7 @@ class SubspaceSolver:
         """
         restrict = self.model.restrict_direction
         if self.curved:
-            model, engine, point = self.model, self.engine, self.point
-            self.direction.set_curvature(
-                lambda: model.hessian(engine, point, HESSIAN_PURPOSE)
-            )
+            self.direction.set_curvature(Curvature(self.model, self.engine, self.point))
         D = restrict(self.direction(self.theta, self.grad))
         slope = self.grad @ D
         if not (slope if self.xp is np else ns.to_float(slope)) < 0:

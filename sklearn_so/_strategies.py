@@ -31,7 +31,7 @@ from ._trial import Trial
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
 # Directions whose natural step is 1 (quasi-Newton and Newton): the searches
 # try it first.
-UNIT_STEP_DIRECTIONS = ("lbfgs", "newton")
+UNIT_STEP_DIRECTIONS = ("lbfgs", "newton", "newton-cg")
 
 
 @dataclass

@@ -572,10 +572,10 @@ class SOLogisticRegression(
         """
         from sklearn.utils._array_api import move_to
 
-        if self.direction == "newton":
+        if self.direction in ("newton", "newton-cg"):
             raise ValueError(
-                "direction='newton' is not supported yet with array API inputs "
-                "(array_api_dispatch=True); use direction='lbfgs'."
+                f"direction={self.direction!r} is not supported yet with array "
+                "API inputs (array_api_dispatch=True); use direction='lbfgs'."
             )
         if self.class_weight is not None:
             raise ValueError(

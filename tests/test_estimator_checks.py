@@ -9,7 +9,7 @@ from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerReg
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["gd", "lbfgs", "adam"]
 # The directions that need the linear model's exact Hessian.
-LINEAR_DIRECTIONS = [*DIRECTIONS, "newton"]
+LINEAR_DIRECTIONS = [*DIRECTIONS, "newton", "newton-cg"]
 
 
 DENSE = "check_sample_weight_equivalence_on_dense_data"
@@ -64,10 +64,10 @@ def expected_failed_checks(estimator):
             "float32 array API fits run in float32, numpy fits in float64: "
             "the per-iteration records differ in length"
         )
-    if getattr(estimator, "direction", None) == "newton":
+    if getattr(estimator, "direction", None) in ("newton", "newton-cg"):
         # Run only with SCIPY_ARRAY_API=1.
         failed["check_array_api_input"] = (
-            "direction='newton' refuses array API inputs (not implemented yet)"
+            "the Newton directions refuse array API inputs (not implemented yet)"
         )
     return failed
 

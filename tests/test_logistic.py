@@ -23,7 +23,7 @@ from ._data import make_classification_data
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 SEARCHING_SOLVERS = ["ls", "lo", "ps", "so"]
-DIRECTIONS = ["gd", "lbfgs", "adam", "newton"]
+DIRECTIONS = ["gd", "lbfgs", "adam", "newton", "newton-cg"]
 
 
 def objective(estimator, X, y, sample_weight=None):
@@ -80,6 +80,10 @@ def check_preconditioner_passes(counts, n_iter, direction, engine):
     """The "gd" and "lbfgs" diagonal: once at setup, then at most every
     PRECONDITION_EVERY iterations, at least once after that many."""
     passes = counts["preconditioner"]
+    if direction == "newton-cg":
+        # Its diagonal passes are part of each direction ("hessian").
+        assert passes == 0
+        return
     if direction not in ("gd", "lbfgs"):
         assert passes == engine.squared_calls == 0
         return
@@ -118,9 +122,14 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
     # The Newton direction's Hessian: one pass per direction it computed
     # (none for the steepest-descent retry after a failed step).
     hessian = counts.get("hessian", 0)
-    assert hessian == counting_engine.gram_calls
     if direction == "newton":
+        assert hessian == counting_engine.gram_calls
         assert n_iter <= hessian <= n_iter + counts["unused"]
+    elif direction == "newton-cg":
+        # A diagonal pass and two products per CG iteration, per direction.
+        assert counting_engine.gram_calls == 0
+        assert counting_engine.squared_calls >= n_iter
+        assert hessian >= 3 * n_iter
     else:
         assert hessian == 0
     assert est.n_products_ == sum(counts.values())

@@ -22,6 +22,8 @@ from sklearn_so._contracts import (
 from sklearn_so._directions import (
     AUTO_NEWTON_OPERATIONS,
     NewtonDirection,
+    TruncatedNewtonDirection,
+    conjugate_gradient,
     make_direction,
     newton_operations,
     resolve_direction,
@@ -36,6 +38,7 @@ from sklearn_so._losses import (
 )
 from sklearn_so._models import LinearModel, TwoLayerNetwork
 from sklearn_so._objectives import logistic_objective
+from sklearn_so._optimizer import Curvature
 from sklearn_so._strategies import make_strategy
 
 from ._data import make_classification_data
@@ -125,7 +128,7 @@ def test_direction_is_minus_the_inverse_hessian_times_the_gradient(
     )
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-12, atol=1e-15)
     direction = NewtonDirection()
-    direction.set_curvature(lambda: model.hessian(engine, point, "hessian"))
+    direction.set_curvature(Curvature(model, engine, point))
     D = model.restrict_direction(direction(theta, grad))
     # The minimum-norm solution of H D = -g: scikit-learn's Hessian is
     # singular along the intercepts' common shift, which the objective
@@ -134,16 +137,83 @@ def test_direction_is_minus_the_inverse_hessian_times_the_gradient(
     np.testing.assert_allclose(D, expected, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_hessian_product_is_the_hessian_times_the_vector(n_classes, fit_intercept):
+    _, _, _, _, model, theta, engine, point = _model_at_random_point(
+        n_classes, fit_intercept, seed=1
+    )
+    H = model.hessian(engine, point, "hessian")
+    product = model.hessian_product(engine, point, "product")
+    v = np.random.default_rng(2).standard_normal(len(H))
+    if n_classes > 2:
+        # Off the shift directions, where the Hessian adds nothing.
+        v -= _shift_projector(model) @ v
+    np.testing.assert_allclose(product(v), H @ v, rtol=1e-12, atol=1e-14)
+    assert engine.counts["product"] == 2
+
+
+def test_conjugate_gradient_solves_to_its_forcing_term():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 40))
+    H = A @ A.T + 0.1 * np.diag(rng.uniform(1, 100, 40))
+    g = rng.standard_normal(40)
+    calls = []
+
+    def product(v):
+        calls.append(1)
+        return H @ v
+
+    for scale in (1.0, 1e-6):
+        for scaling in (None, 1.0 / np.diag(H)):
+            x = conjugate_gradient(product, scale * g, scaling=scaling, max_iter=500)
+            # ||H x + g||_1 <= min(0.5, sqrt(||g||_1)) ||g||_1.
+            norm = np.abs(scale * g).sum()
+            forcing = min(0.5, np.sqrt(norm))
+            assert np.abs(H @ x + scale * g).sum() <= forcing * norm
+            assert g @ x < 0
+    calls.clear()
+    conjugate_gradient(product, g, max_iter=3)
+    assert len(calls) == 3
+
+
+def test_truncated_newton_direction_is_the_newton_direction_when_solved_exactly():
+    _, _, _, _, model, theta, engine, point = _model_at_random_point(3, True, seed=3)
+    _, R, grad = model.objective_and_gradient(theta, point)
+    W_grad, _ = model.unpack(grad)
+    W_grad += engine.backward(R, "setup")
+    small = 1e-15 * grad  # a tiny gradient: the forcing term asks for accuracy
+    direction = TruncatedNewtonDirection()
+    direction.set_curvature(Curvature(model, engine, point))
+    exact = NewtonDirection()
+    exact.set_curvature(Curvature(model, engine, point))
+    # Up to a common shift of the intercepts, which the objective does not
+    # see (the diagonal preconditioner moves the conjugate gradients along it).
+    got = model.restrict_direction(direction(theta, small))
+    want = model.restrict_direction(exact(theta, small))
+    for D in (got, want):
+        D[model.n_weights :] -= D[model.n_weights :].mean()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
 def test_after_a_reset_the_next_direction_is_steepest_descent_without_a_hessian():
+    class Formed:
+        def __init__(self, H):
+            self.H, self.count = H, 0
+
+        def matrix(self):
+            self.count += 1
+            return self.H
+
     direction = NewtonDirection()
-    formed = []
-    direction.set_curvature(lambda: formed.append(1) or np.eye(2) * 4.0)
+    curvature = Formed(np.eye(2) * 4.0)
+    direction.set_curvature(curvature)
     g = np.array([1.0, -2.0])
     np.testing.assert_allclose(direction(None, g), -g / 4.0)
     direction.reset()
-    direction.set_curvature(lambda: formed.append(1) or np.eye(2))
+    direction.set_curvature(curvature)
     np.testing.assert_allclose(direction(None, g), -g)
-    assert len(formed) == 1
+    assert curvature.count == 1
 
 
 def test_a_singular_hessian_gives_the_minimum_norm_solution():
@@ -166,8 +236,9 @@ def _objective(est, X, y, s, C):
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("n_classes", [2, 4])
 @pytest.mark.parametrize("solver", SEARCHING_SOLVERS)
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
 def test_fit_reaches_newton_cholesky_objective(
-    solver, n_classes, fit_intercept, weighted, dtype
+    direction, solver, n_classes, fit_intercept, weighted, dtype
 ):
     X, y = make_classification_data(n_classes, n_samples=120, n_features=5, seed=3)
     X = (X * [1.0, 10.0, 0.1, 1.0, 3.0]).astype(dtype)
@@ -177,8 +248,12 @@ def test_fit_reaches_newton_cholesky_objective(
     reference = LogisticRegression(
         C=C, fit_intercept=fit_intercept, solver="newton-cholesky", tol=1e-12
     ).fit(X.astype(np.float64), y, sample_weight=s)
+    # float32 X gives float32 products: a gradient below about 1e-7 is
+    # rounding noise, and the truncated Newton direction's large, noisy
+    # steps there make the cached products drift (see the user guide).
+    tol = 1e-7 if (dtype == np.float32 and direction == "newton-cg") else 1e-10
     est = SOLogisticRegression(
-        C=C, fit_intercept=fit_intercept, solver=solver, direction="newton", tol=1e-10
+        C=C, fit_intercept=fit_intercept, solver=solver, direction=direction, tol=tol
     ).fit(X, y, sample_weight=s)
     weights = np.ones(len(y), dtype=int) if s is None else s
     X64 = X.astype(np.float64)
@@ -186,8 +261,23 @@ def test_fit_reaches_newton_cholesky_objective(
     theirs = _objective(reference, X64, y, weights, C)
     assert ours <= theirs * (1 + 1e-8)
     assert est.coef_.dtype == dtype
-    # Newton converges in a handful of iterations.
-    assert est.n_iter_[0] <= 15
+    # Newton converges in a handful of iterations, truncated Newton in a few
+    # more.
+    assert est.n_iter_[0] <= (15 if direction == "newton" else 40)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_truncated_newton_product_counts_add_up(n_classes):
+    X, y = make_classification_data(n_classes, seed=2)
+    est = SOLogisticRegression(direction="newton-cg", tol=1e-10).fit(X, y)
+    counts = est.product_counts_
+    n_iter = int(est.n_iter_[0])
+    assert est.n_products_ == sum(counts.values())
+    assert counts["setup"] == 1 and counts["preconditioner"] == 0
+    assert counts["iterations"] == 2 * n_iter
+    # Per direction: one diagonal pass and two products per CG iteration
+    # (at least one).
+    assert counts["hessian"] >= 3 * n_iter
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -249,7 +339,7 @@ def test_a_network_cannot_take_the_newton_direction():
     strategy = make_strategy(
         "ls", "newton", memory_directions=1, learning_rate=0.1, momentum=0.0
     )
-    with pytest.raises(TypeError, match="lacks hessian"):
+    with pytest.raises(TypeError, match="lacks .*hessian, hessian_product"):
         check_solver_parts(
             network, ProductEngine(np.ones((20, 3))), NewtonDirection(), strategy
         )
