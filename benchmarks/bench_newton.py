@@ -18,7 +18,12 @@ the rule of ``direction="auto"`` was chosen.
 Run from the repository root::
 
     python benchmarks/bench_newton.py [--quick] [--datasets a,b]
-        [--repeats R] [--output DIR]
+        [--repeats R] [--output DIR] [--name STEM]
+
+The committed reports: ``newton.md`` (``--repeats 7 --budget 90``: the
+seven problems above) and ``newton_large.md`` (``--datasets
+dense_50k,sparse_100k --repeats 5 --budget 60 --fstar-timeout 120 --name
+newton_large``: the two large sets of ``bench_logistic.py``).
 """
 
 import _common as common
@@ -38,6 +43,8 @@ SO_CONFIGS = (
     ("ls", "newton"),
     ("lo", "newton"),
     ("ps", "newton"),
+    ("ls", "newton-cg"),
+    ("ps", "newton-cg"),
 )
 DATASETS = {
     "breast_cancer_std": logistic.DATASETS["breast_cancer_std"],
@@ -49,8 +56,13 @@ DATASETS = {
         "dense_5k_300", *dense_binary(5_000, 300)
     ),
     "image_5k": lambda: Dataset("image_5k", *image_like_multiclass(5_000)),
+    "dense_50k": logistic.DATASETS["dense_50k"],
+    "sparse_100k": logistic.DATASETS["sparse_100k"],
 }
-FULL_DATASETS = tuple(DATASETS)
+# The two large sets of bench_logistic.py only on request (--datasets).
+FULL_DATASETS = tuple(
+    name for name in DATASETS if name not in ("dense_50k", "sparse_100k")
+)
 QUICK_DATASETS = ("breast_cancer_std", "breast_cancer_raw", "digits")
 
 
@@ -186,6 +198,9 @@ def parse_args(argv=None):
         budget_help="seconds of fitting per solver and dataset (default 60)",
     )
     parser.add_argument("--repeats", type=int, default=9, help="interleaved rounds")
+    parser.add_argument(
+        "--name", default="newton", help="stem of the report and CSV (default newton)"
+    )
     parser.add_argument("--fstar-timeout", type=float, help="seconds per tight fit")
     parser.add_argument(
         "--max-hessian",
@@ -204,7 +219,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    """Run the benchmark; write newton.csv and newton.md."""
+    """Run the benchmark; write <name>.csv and <name>.md (newton by default)."""
     args = parse_args(argv)
     infos, rows, notes = common.run_datasets(
         args, lambda name: DATASETS[name](), benchmark_dataset
@@ -218,8 +233,8 @@ def main(argv=None):
     notes.append(common.total_time_note(args))
     common.write_results(
         args.output,
-        {"newton.csv": (rows, CSV_COLUMNS)},
-        "newton.md",
+        {f"{args.name}.csv": (rows, CSV_COLUMNS)},
+        f"{args.name}.md",
         common.report_document(
             "# Newton direction: time to f*(1 + 1e-6)",
             args.load_before,

@@ -435,12 +435,19 @@ LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "newton-cg", "auto")
 
 # direction="auto" takes "newton" when forming and factorising the Hessian
 # costs at most this many multiply-adds (about half a millisecond at one
-# thread: the Python overhead of one or two iterations), else "lbfgs". In
-# benchmarks/results/newton.md the shapes below the bound (breast cancer,
-# raw wine: 2e5-6e5) reached the target 1.8-4.7x faster with "newton" than
-# with "lbfgs", and those above it (dense 5,000 x 100 and x 300, digits:
-# 5e7-5e8) were faster with "lbfgs"; the bound sits between the two groups.
+# thread: the Python overhead of one or two iterations). In
+# benchmarks/results/newton*.md the shapes below the bound (breast cancer,
+# raw wine: 2e5-6e5) reached the target 2.6-7x faster with ls/newton than
+# with ls/lbfgs, and ls/lbfgs was faster than ls/newton on every shape above
+# it (dense 5,000 x 100 and x 300, digits, dense 50,000 x 500: 5e7-1e10).
 AUTO_NEWTON_OPERATIONS = 5e6
+# Above that bound, "auto" takes "newton-cg" for dense X with at least this
+# many coefficients, else "lbfgs": ls/newton-cg was ahead of ls/lbfgs on
+# the dense sets with 301 to 7,850 coefficients (dense 5,000 x 300 and
+# 50,000 x 500, 1.2x; the image-like 5,000 x 784 x 10 set, 1.5x; level on
+# digits, 650) and behind on dense 5,000 x 100 (101) and on the sparse
+# 100,000 x 20,000 set, where L-BFGS needs only a dozen iterations.
+AUTO_TRUNCATED_MIN_PARAMS = 200
 
 
 def newton_operations(n_samples, n_features, n_outputs, fit_intercept):
@@ -467,16 +474,40 @@ def newton_operations(n_samples, n_features, n_outputs, fit_intercept):
     return n_samples * width**2 * pairs + n_params**3 / 3
 
 
-def resolve_direction(name, n_samples, n_features, n_outputs, fit_intercept):
+def resolve_direction(
+    name, n_samples, n_features, n_outputs, fit_intercept, sparse=False
+):
     """The direction a linear model takes for the ``direction`` parameter.
 
     ``"auto"`` is ``"newton"`` when :func:`newton_operations` is at most
-    ``AUTO_NEWTON_OPERATIONS``, else ``"lbfgs"``; any other name is itself.
+    ``AUTO_NEWTON_OPERATIONS``; otherwise ``"newton-cg"`` for a dense X
+    with at least ``AUTO_TRUNCATED_MIN_PARAMS`` coefficients, else
+    ``"lbfgs"``. Any other name is itself.
+
+    Parameters
+    ----------
+    name : str
+        The ``direction`` parameter.
+    n_samples, n_features, n_outputs : int
+        Shape of X and number of outputs (1 for a binary problem).
+    fit_intercept : bool
+        Whether the model has an intercept.
+    sparse : bool, default=False
+        Whether X is a sparse matrix.
+
+    Returns
+    -------
+    direction : str
     """
     if name != "auto":
         return name
     operations = newton_operations(n_samples, n_features, n_outputs, fit_intercept)
-    return "newton" if operations <= AUTO_NEWTON_OPERATIONS else "lbfgs"
+    if operations <= AUTO_NEWTON_OPERATIONS:
+        return "newton"
+    n_params = (n_features + bool(fit_intercept)) * n_outputs
+    if not sparse and n_params >= AUTO_TRUNCATED_MIN_PARAMS:
+        return "newton-cg"
+    return "lbfgs"
 
 
 def make_direction(name, memory, scaling=None):

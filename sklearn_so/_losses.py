@@ -20,6 +20,11 @@ k-dimensional subspace when the raw prediction is affine in the rates (linear
 models), its Gauss-Newton matrix otherwise (networks). The three share the
 terms, whose exponentials dominate the cost of a trial point.
 
+``hessian_factors(raw, targets)`` gives every sample's weighted Hessian in
+the outputs as ``diag(d_i) - u_i u_i^T`` (``u`` None when it is diagonal):
+the linear model builds its exact Hessian, and its products with the
+Hessian, from these (the ``"newton"`` and ``"newton-cg"`` directions).
+
 The ``ArrayAPI*`` subclasses at the end compute the logistic losses in the
 namespace of their arrays, on their device (``array_api_dispatch``, see
 ``_namespace``); the classes above are the numpy code.

@@ -17,7 +17,9 @@ once -- and returns
   trial: the gradient there reuses everything the trial computed.
 
 The methods the outer loop needs are the ``Model`` protocol of
-``_contracts``.
+``_contracts``; the linear model also offers its curvature
+(``diagonal_scaling``, ``hessian``, ``hessian_product``) to the
+preconditioned and the Newton directions.
 
 :class:`ArrayAPILinearModel` is the linear model on another array API
 library (``array_api_dispatch``, see ``_namespace``): its targets, weights,

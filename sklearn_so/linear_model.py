@@ -115,7 +115,7 @@ class SOLogisticRegression(
         8-45% fewer iterations and is a little faster on large dense X
         (50,000 x 500: 1.12x, and "lo" 1.22x; 1.3-1.9x with 10 L-BFGS pairs
         in earlier runs): try them there.
-    direction : {"lbfgs", "gd", "adam", "newton", "auto"}, default="lbfgs"
+    direction : {"lbfgs", "gd", "adam", "newton", "newton-cg", "auto"}, default="lbfgs"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
         Adam's bias-corrected direction (its learning rate is replaced by
@@ -133,10 +133,15 @@ class SOLogisticRegression(
         5-10 iterations where L-BFGS needs tens to hundreds, which wins
         when the model is small (a few hundred coefficients or fewer and a
         few thousand samples), and is unaffordable for thousands of
-        coefficients. "auto" takes "newton" when the Hessian costs at most
-        about 5e6 operations, else "lbfgs" (see :ref:`choosing`); the fitted
-        ``direction_`` says which. Not available with array API inputs
-        ("auto" is "lbfgs" there).
+        coefficients. "newton-cg" solves the Newton system approximately by
+        conjugate gradients on products with the Hessian (two products
+        each), as LogisticRegression's "newton-cg" does, for models too
+        large for the exact Hessian. "auto" takes "newton" when the Hessian
+        costs at most about 5e6 operations, else "newton-cg" for dense X
+        with at least 200 coefficients, else "lbfgs" (see
+        :ref:`choosing`); the fitted ``direction_`` says which. The Newton
+        directions are not available with array API inputs ("auto" is
+        "lbfgs" there).
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -476,7 +481,12 @@ class SOLogisticRegression(
         task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
         self.direction_ = resolve_direction(
-            self.direction, X.shape[0], X.shape[1], n_outputs, self.fit_intercept
+            self.direction,
+            X.shape[0],
+            X.shape[1],
+            n_outputs,
+            self.fit_intercept,
+            sparse=sp.issparse(X),
         )
         result = self._run_optimizer(
             model,

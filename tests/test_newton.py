@@ -369,13 +369,21 @@ def test_a_loss_without_hessian_factors_is_refused():
         )
 
 
-def test_auto_takes_newton_on_small_models_and_lbfgs_on_larger_ones():
+def test_auto_takes_newton_on_small_models_and_truncated_newton_on_larger_ones():
     small = make_classification_data(2, n_samples=500, n_features=30)
     large = make_classification_data(10, n_samples=2000, n_features=60)
-    for (X, y), expected in ((small, "newton"), (large, "lbfgs")):
+    wide = make_classification_data(2, n_samples=2000, n_features=150)
+    X_sparse = sp.csr_matrix(large[0])
+    cases = [
+        (small, "newton"),
+        (large, "newton-cg"),
+        (wide, "lbfgs"),  # 151 coefficients: below the truncated bound
+        ((X_sparse, large[1]), "lbfgs"),
+    ]
+    for (X, y), expected in cases:
         est = SOLogisticRegression(direction="auto").fit(X, y)
         assert est.direction_ == expected
-        assert ("hessian" in est.product_counts_) == (expected == "newton")
+        assert ("hessian" in est.product_counts_) == (expected != "lbfgs")
     assert SOLogisticRegression().fit(*small).direction_ == "lbfgs"
     # The operation count the rule compares with its bound: the Hessian
     # pass and the Cholesky factorisation.
