@@ -218,3 +218,13 @@ def test_numpy_and_sparse_inputs_stay_on_numpy():
     assert sparse.loss_ == pytest.approx(reference.loss_, rel=1e-12)
     assert isinstance(dense.coef_, np.ndarray)
     assert isinstance(sparse.coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
+def test_newton_directions_refuse_other_namespaces_and_auto_is_lbfgs(direction):
+    X, y = make_classification_data(2, n_samples=60, n_features=4)
+    X = _to_namespace("array_api_strict", X)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="not supported yet with array API"):
+            SOLogisticRegression(direction=direction).fit(X, y)
+        assert _fit(X, y, None, direction="auto").direction_ == "lbfgs"
