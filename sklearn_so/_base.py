@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._callbacks import FitTask
 from ._compat import external_stacklevel
-from ._directions import DIRECTIONS, make_direction
+from ._directions import DIRECTIONS, LINEAR_DIRECTIONS, make_direction
 from ._engine import make_engine
 from ._namespace import n_bytes, namespace
 from ._optimizer import SubspaceSolver
@@ -38,6 +38,11 @@ SOLVER_PARAMETER_CONSTRAINTS = {
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
+}
+# The linear model also takes the directions that need its exact Hessian.
+LINEAR_SOLVER_PARAMETER_CONSTRAINTS = {
+    **SOLVER_PARAMETER_CONSTRAINTS,
+    "direction": [StrOptions(set(LINEAR_DIRECTIONS))],
 }
 
 
@@ -87,14 +92,18 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         """
         return FitTask(self, X, y, sample_weight, max_subtasks=self.max_iter)
 
-    def _run_optimizer(self, model, X, theta0, monitor=None, *, task, reconstruct):
+    def _run_optimizer(
+        self, model, X, theta0, monitor=None, *, task, reconstruct, direction=None
+    ):
         """Minimise ``model``'s objective on X from ``theta0``.
 
         ``monitor`` (early stopping) is called after every iteration and may
         stop the fit and choose the returned parameters. ``task`` (from
         :meth:`_begin_fit_task`) reports every iteration to the callbacks,
         which may stop the fit too, with the fitted attributes
-        ``reconstruct(theta)``. Returns the optimiser's result after warning
+        ``reconstruct(theta)``. ``direction`` is the direction to take
+        (``direction="auto"`` resolved); None for the ``direction``
+        parameter. Returns the optimiser's result after warning
         if the fit stopped for any reason but the gradient criterion, the
         monitor or a callback.
         """
@@ -102,18 +111,19 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         if task.has_callbacks:
             hooks = task.iteration_hooks(reconstruct, monitor)
         self.memory_ = resolve_memory(self.memory, X, model.n_params)
+        direction = self.direction if direction is None else direction
         solver = SubspaceSolver(
             model,
             make_engine(X),
             make_strategy(
                 self.solver,
-                self.direction,
+                direction,
                 memory_directions=self.memory_directions,
                 learning_rate=self.learning_rate,
                 momentum=self.momentum,
                 inner_options=model.inner_options,
             ),
-            make_direction(self.direction, self.memory_),
+            make_direction(direction, self.memory_),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
@@ -137,7 +147,7 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         if not result.converged and not stopped:
             warnings.warn(
                 f"{type(self).__name__} did not converge: {result.stop_reason} "
-                f"(solver={self.solver!r}, direction={self.direction!r}, "
+                f"(solver={self.solver!r}, direction={direction!r}, "
                 f"final max|gradient| {result.grad_max:.3g}, tol={self.tol:g}).",
                 ConvergenceWarning,
                 stacklevel=external_stacklevel(),

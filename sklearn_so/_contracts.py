@@ -54,6 +54,9 @@ class Engine(Protocol):
     def write_off(self, purpose: str, as_purpose: str = "unused") -> None:
         """Count one product of ``purpose`` as ``as_purpose`` instead."""
 
+    def column_scale(self) -> np.ndarray:
+        """Each column's largest ``|X|`` (bounds a product's rounding)."""
+
 
 @runtime_checkable
 class Loss(Protocol):
@@ -82,6 +85,18 @@ class PreconditionedLoss(Loss, Protocol):
 
     def hessian_diagonal(self, raw: np.ndarray, targets, terms=None) -> np.ndarray:
         """Each sample's weighted curvature per output, shape (n_samples, q)."""
+
+
+@runtime_checkable
+class CurvatureLoss(Loss, Protocol):
+    """A loss whose per-sample Hessian is available (for a Newton direction)."""
+
+    def hessian_factors(self, raw: np.ndarray, targets, terms=None) -> tuple:
+        """``(d, u)``: sample i's weighted Hessian is ``diag(d_i) - u_i u_i^T``.
+
+        Both of shape (n_samples, q); ``u`` is None when every Hessian is
+        diagonal.
+        """
 
 
 @runtime_checkable
@@ -155,6 +170,27 @@ class PreconditionedModel(Model, Protocol):
 
 
 @runtime_checkable
+class CurvatureModel(PreconditionedModel, Protocol):
+    """A model that offers its Hessian (for the Newton directions).
+
+    Its Hessian diagonal (``diagonal_scaling``) preconditions the
+    truncated Newton direction's conjugate gradients.
+    """
+
+    def hessian(self, engine: Engine, point, purpose: str) -> np.ndarray:
+        """The (n_params, n_params) Hessian at ``point``; one pass over X.
+
+        Positive definite on the subspace ``restrict_direction`` keeps
+        directions in (a model may add curvature outside it, where the
+        gradient has no component). The engine forms it with
+        ``weighted_grams``.
+        """
+
+    def hessian_product(self, engine: Engine, point, purpose: str) -> Any:
+        """``v -> H v`` at ``point``: two products per call."""
+
+
+@runtime_checkable
 class Direction(Protocol):
     """A search direction with its own state (curvature pairs, moments).
 
@@ -195,6 +231,24 @@ class Strategy(Protocol):
 
     def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None) -> Any:
         """A ``_strategies.StepResult`` for the direction ``D``."""
+
+
+@runtime_checkable
+class CurvatureDirection(Direction, Protocol):
+    """A direction that needs the model's Hessian at the current point."""
+
+    def set_curvature(self, curvature) -> None:
+        """Use ``curvature`` (an ``_optimizer.Curvature``) next.
+
+        Its ``matrix()``, ``product()`` and ``diagonal()`` form the
+        Hessian, the product with it or its inverse diagonal at the current
+        point, only when called.
+        """
+
+
+def uses_curvature(direction):
+    """Whether the outer loop hands ``direction`` the model's Hessian."""
+    return hasattr(direction, "set_curvature")
 
 
 def protocol_members(protocol):
@@ -241,8 +295,9 @@ def check_solver_parts(model, engine, direction, strategy):
     ------
     TypeError
         Naming the part and what it lacks: a member of its protocol, a loss
-        method the model calls, or the loss's Hessian diagonal that the
-        model's preconditioner needs.
+        method the model calls, the loss's Hessian diagonal that the
+        model's preconditioner needs, or the Hessian (the model's and the
+        loss's) that a Newton direction needs.
     """
     _require(engine, Engine, "product engine")
     _require(model, Model, "model")
@@ -256,6 +311,16 @@ def check_solver_parts(model, engine, direction, strategy):
             f"which {type(loss).__name__} lacks (see "
             "sklearn_so._contracts.Loss and PreconditionedLoss)."
         )
+    if uses_curvature(direction):
+        _require(model, CurvatureModel, f"model of the {type(direction).__name__}")
+        needed = getattr(model, "curvature_loss_methods", ("hessian_factors",))
+        lacking = [m for m in needed if not hasattr(loss, m)]
+        if lacking:
+            raise TypeError(
+                f"The Hessian of {type(model).__name__} needs "
+                f"{type(loss).__name__}.{', '.join(lacking)}, which it lacks "
+                "(see sklearn_so._contracts.CurvatureLoss)."
+            )
     preconditioned = direction.uses_scaling and hasattr(model, "diagonal_scaling")
     if preconditioned:
         _require(model, PreconditionedModel, "model of a preconditioned direction")

@@ -28,6 +28,10 @@ from ._namespace import namespace_and_device
 # iteration; the exact recomputations of the cached pre-activation; the
 # periodic preconditioner passes; images of directions not taken.
 PURPOSES = ("setup", "iterations", "refresh", "preconditioner", "unused")
+# The passes that form the Hessian of the "newton" direction, one per
+# iteration; reported in ``product_counts_`` only by the fits that make them
+# (a pass costs about ``(d + 1) q (q + 1) / 2`` products' arithmetic).
+HESSIAN_PURPOSE = "hessian"
 
 
 class ProductEngine:
@@ -105,6 +109,30 @@ class ProductEngine:
         self.counts[purpose] -= 1
         self.counts[as_purpose] += 1
 
+    def column_scale(self, chunk_bytes=2**20):
+        """The largest absolute value of each column of X, shape (n_features,).
+
+        Cached: one pass over X the first time (comparisons only, no
+        multiplication; not counted as a product). It bounds the rounding of
+        a product: ``|X M - fl(X M)| <~ eps * (scale @ |M|)``, which a product
+        whose terms cancel (a large constant column beside the intercept)
+        leaves far above ``eps * max|X M|``.
+        """
+        if getattr(self, "_column_scale", None) is None:
+            X = self.X
+            if sp.issparse(X):
+                scale = abs(X).max(axis=0)
+                scale = np.asarray(scale.toarray() if sp.issparse(scale) else scale)
+                scale = scale.ravel()
+            else:
+                scale = np.zeros(X.shape[1], dtype=X.dtype)
+                chunk_rows = max(1, chunk_bytes // (X.itemsize * max(X.shape[1], 1)))
+                for start in range(0, X.shape[0], chunk_rows):
+                    block = np.abs(X[start : start + chunk_rows])
+                    np.maximum(scale, block.max(axis=0, initial=0), out=scale)
+            self._column_scale = np.asarray(scale, dtype=np.float64)
+        return self._column_scale
+
     def squared_backward(self, H, purpose, chunk_bytes=2**20):
         """Return ``(X * X).T @ H`` for a (n_samples, q) matrix H; one product.
 
@@ -131,6 +159,73 @@ class ProductEngine:
             rows = np.square(X[start : start + chunk_rows], dtype=np.float64)
             out += rows.T @ H[start : start + chunk_rows]
         return out
+
+    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+        """Return ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
+
+        ``A`` is X, with a column of ones appended when ``intercept``: the
+        Hessian of a linear model's objective is assembled from such
+        matrices (``LinearModel.hessian``). Counted as one product under
+        ``purpose``, though it costs about ``n (d + 1)^2 m`` operations, the
+        arithmetic of ``(d + 1) m / q`` products with q outputs.
+
+        Dense X is read in row chunks: each chunk ``A_c`` gives all m
+        matrices in one matrix product, ``A_c.T @ (A_c * H_c)``, with the
+        scaled copies laid side by side (a temporary of about
+        ``chunk_bytes``). Sparse X forms each ``X.T @ diag(h) @ X`` sparse,
+        then dense.
+
+        Parameters
+        ----------
+        H : ndarray of shape (n_samples, m)
+            The weights, one column per matrix.
+        purpose : str
+            Label of the pass in :attr:`counts`.
+        intercept : bool, default=False
+            Whether to append a column of ones to X.
+        chunk_bytes : int, default=4 MiB
+            Size of the scaled temporary of a row chunk (dense X).
+
+        Returns
+        -------
+        grams : ndarray of shape (m, d + intercept, d + intercept)
+            Symmetric matrices, float64.
+        """
+        self.counts[purpose] += 1
+        X = self.X
+        n, d = X.shape
+        m = H.shape[1]
+        width = d + bool(intercept)
+        if sp.issparse(X):
+            grams = np.empty((m, width, width))
+            for k in range(m):
+                h = H[:, k]
+                scaled = sp.csr_matrix(X.multiply(h[:, None]))
+                grams[k, :d, :d] = (X.T @ scaled).toarray()
+                if intercept:
+                    column = np.asarray(X.T @ h, dtype=np.float64).ravel()
+                    grams[k, :d, d] = grams[k, d, :d] = column
+                    grams[k, d, d] = h.sum()
+            return grams
+        out = np.zeros((width, width * m))
+        chunk_rows = max(1, chunk_bytes // (8 * width * m))
+        if intercept or X.dtype != np.float64:
+            rows = np.empty((min(chunk_rows, n), width))
+            if intercept:
+                rows[:, d] = 1.0
+        for start in range(0, n, chunk_rows):
+            stop = min(start + chunk_rows, n)
+            if intercept or X.dtype != np.float64:
+                block = rows[: stop - start]
+                block[:, :d] = X[start:stop]
+            else:
+                block = X[start:stop]
+            if m == 1:
+                scaled = block * H[start:stop]
+            else:
+                scaled = block[:, :, None] * H[start:stop, None, :]
+            out += block.T @ scaled.reshape(stop - start, width * m)
+        return out.reshape(width, width, m).transpose(2, 0, 1)
 
 
 class ArrayAPIEngine(ProductEngine):
@@ -170,6 +265,23 @@ class ArrayAPIEngine(ProductEngine):
         """``X W + b`` (``b`` may be None): one forward product."""
         Z = self.forward(W, purpose)
         return Z if b is None else Z + b
+
+    def column_scale(self, chunk_bytes=2**20):
+        """The largest absolute value of each column of X (cached, on the device).
+
+        One pass over X in row chunks the first time; see
+        :meth:`ProductEngine.column_scale`.
+        """
+        if getattr(self, "_column_scale", None) is None:
+            xp, X = self.xp, self.X
+            scale = xp.zeros((X.shape[1],), dtype=self.dtype, device=self.device)
+            itemsize = xp.finfo(self.dtype).bits // 8
+            chunk_rows = max(1, chunk_bytes // (itemsize * max(X.shape[1], 1)))
+            for start in range(0, X.shape[0], chunk_rows):
+                stop = min(start + chunk_rows, X.shape[0])
+                scale = xp.maximum(scale, xp.max(xp.abs(X[start:stop, :]), axis=0))
+            self._column_scale = scale
+        return self._column_scale
 
     def squared_backward(self, H, purpose, chunk_bytes=2**20):
         """Return ``(X * X).T @ H``, squaring X in row chunks; one product."""

@@ -20,6 +20,11 @@ k-dimensional subspace when the raw prediction is affine in the rates (linear
 models), its Gauss-Newton matrix otherwise (networks). The three share the
 terms, whose exponentials dominate the cost of a trial point.
 
+``hessian_factors(raw, targets)`` gives every sample's weighted Hessian in
+the outputs as ``diag(d_i) - u_i u_i^T`` (``u`` None when it is diagonal):
+the linear model builds its exact Hessian, and its products with the
+Hessian, from these (the ``"newton"`` and ``"newton-cg"`` directions).
+
 ``MultilabelLogLoss`` and ``HalfSquaredLoss`` work in the namespace of
 their arrays, on their device (``array_api_dispatch``, see ``_namespace``),
 keeping numpy's own routines where they round differently. The
@@ -142,6 +147,13 @@ class BinaryLogLoss:
         _, tail = self.terms(raw, targets) if terms is None else terms
         return (targets.w * _sigmoid_slope(tail))[:, None]
 
+    def hessian_factors(self, raw, targets, terms=None):
+        """Each sample's weighted Hessian ``diag(d_i)``: ``(d, None)``.
+
+        One logit: ``d`` is the Hessian diagonal, with no rank-one part.
+        """
+        return self.hessian_diagonal(raw, targets, terms), None
+
 
 class MultilabelLogLoss:
     """Binary log-losses summed over labels, averaged over samples.
@@ -195,6 +207,13 @@ class MultilabelLogLoss:
         """Each entry's weighted curvature ``w_i s(z_ik) (1 - s(z_ik))``, (n, L)."""
         _, tail = self.terms(raw, targets) if terms is None else terms
         return targets.w[:, None] * _sigmoid_slope(tail)
+
+    def hessian_factors(self, raw, targets, terms=None):
+        """Each sample's weighted Hessian ``diag(d_i)``: ``(d, None)``.
+
+        The labels' losses are independent: the Hessian is diagonal.
+        """
+        return self.hessian_diagonal(raw, targets, terms), None
 
 
 class MultinomialLogLoss:
@@ -263,6 +282,16 @@ class MultinomialLogLoss:
         _, p = self.terms(raw, targets) if terms is None else terms
         return targets.w[:, None] * p * (1.0 - p)
 
+    def hessian_factors(self, raw, targets, terms=None):
+        """Each sample's weighted Hessian ``w_i (diag(p_i) - p_i p_i^T)``.
+
+        Returns ``(w p, sqrt(w) p)``: the diagonal part and the rank-one
+        factor ``u_i`` of ``diag(d_i) - u_i u_i^T``, each (n, K).
+        """
+        _, p = self.terms(raw, targets) if terms is None else terms
+        w = targets.w[:, None]
+        return w * p, np.sqrt(w) * p
+
 
 class HalfSquaredLoss:
     """Half the squared error, averaged over samples *and* outputs.
@@ -303,6 +332,10 @@ class HalfSquaredLoss:
     def hessian_diagonal(self, raw, targets, terms=None):
         """Each sample's weighted curvature ``w_i / n_outputs``, shape (n, q)."""
         return np.repeat(targets.w[:, None] / raw.shape[1], raw.shape[1], axis=1)
+
+    def hessian_factors(self, raw, targets, terms=None):
+        """Each sample's weighted Hessian ``diag(w_i / n_outputs)``: ``(d, None)``."""
+        return self.hessian_diagonal(raw, targets, terms), None
 
 
 # -- the same losses on another array API library (array_api_dispatch) -------

@@ -17,7 +17,9 @@ once -- and returns
   trial: the gradient there reuses everything the trial computed.
 
 The methods the outer loop needs are the ``Model`` protocol of
-``_contracts``.
+``_contracts``; the linear model also offers its curvature
+(``diagonal_scaling``, ``hessian``, ``hessian_product``) to the
+preconditioned and the Newton directions.
 
 :class:`ArrayAPILinearModel` is the linear model on another array API
 library (``array_api_dispatch``, see ``_namespace``): its targets, weights,
@@ -199,6 +201,8 @@ class LinearModel(_HoldsTargets):
     # ``_contracts.check_solver_parts``); the diagonal preconditioner needs
     # ``hessian_diagonal``.
     required_loss_methods = ("terms", "value", "evaluate", "hessian_diagonal")
+    # What the "newton" direction's Hessian (:meth:`hessian`) calls on it.
+    curvature_loss_methods = ("hessian_factors",)
 
     def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
         self.d = n_features
@@ -300,6 +304,116 @@ class LinearModel(_HoldsTargets):
         # over the direction.
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
+
+    def hessian(self, engine, point, purpose):
+        """The Hessian of the objective at the forward state ``point``.
+
+        With ``A = [X, 1]`` (X alone without an intercept) and each sample's
+        weighted loss Hessian ``diag(d_i) - u_i u_i^T`` in the outputs (the
+        loss's ``hessian_factors``), the block of outputs k and l is ``A.T
+        diag(h_kl) A`` with ``h_kl = [k = l] d_k - u_k u_l``, plus ``l2`` on
+        the diagonal of the weights: scikit-learn's ``NewtonCholeskySolver``
+        forms the same blocks. The ``q (q + 1) / 2`` distinct blocks (one
+        without a rank-one part) come from one pass over X, counted under
+        ``purpose`` (``engine.weighted_grams``).
+
+        For the softmax, the objective does not change along a shift of
+        every class's coefficients of one feature (or of the intercepts)
+        but through the penalty: the Hessian is singular there without a
+        penalty, and the gradient is orthogonal to these directions. The
+        returned matrix adds ``c P``, with P the orthogonal projector onto
+        them and ``c`` the mean of the Hessian's diagonal: positive definite
+        on full-rank data, and its inverse applied to a gradient is the
+        Newton direction restricted to the subspace of the minimiser (as
+        :meth:`restrict_direction` keeps it).
+
+        Parameters
+        ----------
+        engine : ProductEngine
+            Forms the weighted Gram matrices of X.
+        point : LinearPoint
+            The forward state at the current parameters.
+        purpose : str
+            Label of the pass in the engine's counts.
+
+        Returns
+        -------
+        hessian : ndarray of shape (n_params, n_params)
+            In the layout of the flat parameters (W row by row, then b).
+        """
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
+        q = self.q
+        if rank_one is None:
+            pairs = [(k, k) for k in range(q)]
+            weights = diagonal
+        else:
+            pairs = [(k, m) for k in range(q) for m in range(k, q)]
+            first, second = np.array(pairs).T
+            weights = -rank_one[:, first] * rank_one[:, second]
+            weights[:, first == second] += diagonal
+        grams = engine.weighted_grams(weights, purpose, intercept=self.fit_intercept)
+        width = grams.shape[1]
+        blocks = np.zeros((width, q, width, q))
+        for (k, m), gram in zip(pairs, grams, strict=True):
+            blocks[:, k, :, m] = gram
+            blocks[:, m, :, k] = gram
+        if self._centre_columns:
+            shift = np.einsum("jkjk->", blocks) / self.n_params
+            # c P: c / q on every (k, l) entry of each feature's own block.
+            for j in range(width):
+                blocks[j, :, j, :] += shift / q
+        hessian = blocks.reshape(self.n_params, self.n_params)
+        weights_diagonal = np.arange(self.n_weights)
+        hessian[weights_diagonal, weights_diagonal] += self.l2
+        return hessian
+
+    def hessian_product(self, engine, point, purpose):
+        """The product with the Hessian at ``point``, as a function.
+
+        ``product(v)`` returns ``H v`` for a flat parameter vector ``v``
+        with two products, counted under ``purpose``: the forward image
+        ``z = X v_W + v_b``, each sample's weighted loss Hessian applied to
+        it (``d_i * z_i - u_i (u_i . z_i)``, from the loss's
+        ``hessian_factors``, formed once here), and the backward product
+        of the result; plus ``l2 v_W``. Unlike :meth:`hessian` nothing is
+        added along the softmax's shift directions: a Krylov method started
+        from a gradient never leaves their orthogonal complement.
+
+        Parameters
+        ----------
+        engine : ProductEngine
+            Performs the products.
+        point : LinearPoint
+            The forward state at the current parameters.
+        purpose : str
+            Label of the products in the engine's counts.
+
+        Returns
+        -------
+        product : callable
+            ``product(v)`` -> ndarray of shape (n_params,).
+        """
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
+        n = self.n_weights
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R -= rank_one * (rank_one * image).sum(axis=1, keepdims=True)
+            out = np.empty(self.n_params)
+            out[:n] = engine.backward(R, purpose).ravel()
+            out[:n] += self.l2 * v[:n]
+            if self.fit_intercept:
+                out[n:] = self._ones @ R
+            return out
+
+        return product
 
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.

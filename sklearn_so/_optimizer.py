@@ -17,9 +17,11 @@ schedule of ``_preconditioner``. The engine counts every product where it is
 performed, under its purpose::
 
     n_products = setup + iterations (2 per iteration) + refresh
-                 + preconditioner + unused
+                 + preconditioner + unused [+ hessian]
 
-where an unused product is the image of a direction that was not taken: it
+where "hessian" counts the passes that form the Newton direction's Hessian
+(one per iteration, reported only by the fits that make them) and an unused
+product is the image of a direction that was not taken: it
 gave no decrease (the direction's memory is then forgotten and the iteration
 tried once more, or the fit ends) or a non-finite objective.
 
@@ -36,8 +38,8 @@ import numpy as np
 
 from . import _namespace as ns
 from . import _rounding
-from ._contracts import check_solver_parts
-from ._engine import PURPOSES, MoveHistory
+from ._contracts import check_solver_parts, uses_curvature
+from ._engine import HESSIAN_PURPOSE, PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
 from ._strategies import Basis, StepResult
 from ._subspace import ROUNDING_ULPS
@@ -72,9 +74,10 @@ class OptimizeResult:
         Bottleneck products by purpose, as the engine counted them:
         ``"setup"``, ``"iterations"`` (two per iteration), ``"refresh"``,
         ``"preconditioner"`` (the periodic passes that re-estimate the
-        Hessian's diagonal) and ``"unused"`` (the image of a direction that
-        was not taken: it gave no decrease, after which the direction's state
-        is reset once or the fit ends, or it diverged).
+        Hessian's diagonal), ``"hessian"`` (only with a Newton direction:
+        the passes that form its Hessian) and ``"unused"`` (the image of a
+        direction that was not taken: it gave no decrease, after which the
+        direction's state is reset once or the fit ends, or it diverged).
     grad_max : float
         Largest absolute gradient entry at the returned ``theta`` (NaN when
         the best finite iterate replaced a diverged one: it is not known).
@@ -96,6 +99,31 @@ class OptimizeResult:
     momentum_rates: list = field(default_factory=list)
     times: list = field(default_factory=list)
     grad_norms: list = field(default_factory=list)
+
+
+@dataclass
+class Curvature:
+    """The model's curvature at one point, formed only on request.
+
+    What the loop hands a direction that needs curvature (``"newton"``,
+    ``"newton-cg"``); the products it costs are counted as ``"hessian"``.
+    """
+
+    model: object
+    engine: object
+    point: object
+
+    def matrix(self):
+        """The Hessian (one pass over X): ``model.hessian``."""
+        return self.model.hessian(self.engine, self.point, HESSIAN_PURPOSE)
+
+    def product(self):
+        """``v -> H v`` (two products per call): ``model.hessian_product``."""
+        return self.model.hessian_product(self.engine, self.point, HESSIAN_PURPOSE)
+
+    def diagonal(self):
+        """The inverse Hessian diagonal (one pass): ``model.diagonal_scaling``."""
+        return self.model.diagonal_scaling(self.engine, self.point, HESSIAN_PURPOSE)
 
 
 class SubspaceSolver:
@@ -225,6 +253,7 @@ class SubspaceSolver:
         self.preconditioned = check_solver_parts(
             model, engine, self.direction, self.strategy
         )
+        self.curved = uses_curvature(self.direction)
         xp = self.xp = getattr(engine, "xp", np)
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
@@ -248,7 +277,10 @@ class SubspaceSolver:
         self.ledger = _rounding.RoundingLedger(
             self.eps, float(xp.finfo(engine.dtype).eps)
         )
-        self.z_error = self.ledger.product(self._max_abs(Z))
+        self.column_scale = engine.column_scale()
+        self.z_error = self.ledger.product(
+            self._max_abs(Z), self._product_scale(W1, b1)
+        )
         self.scaling = None
         if self.preconditioned:
             self.scaling = model.diagonal_scaling(engine, self.point, "setup")
@@ -313,9 +345,14 @@ class SubspaceSolver:
         minimiser (``restrict_direction``). A direction that is not a descent
         direction (Adam's, or L-BFGS's with stale memory) is replaced by
         (preconditioned) steepest descent and its state forgotten. One
-        forward product, counted as ``"iterations"``.
+        forward product, counted as ``"iterations"``. A direction that
+        needs curvature (``"newton"``) is first handed the model's Hessian
+        at the current point, formed if the direction uses it (one pass
+        over X, ``"hessian"``).
         """
         restrict = self.model.restrict_direction
+        if self.curved:
+            self.direction.set_curvature(Curvature(self.model, self.engine, self.point))
         D = restrict(self.direction(self.theta, self.grad))
         slope = self.grad @ D
         if not (slope if self.xp is np else ns.to_float(slope)) < 0:
@@ -324,8 +361,11 @@ class SubspaceSolver:
             D = restrict(D)
         W1_D, b1_D = self.model.first_layer(D)
         self.D, self.D_image = D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+        self.D_scale = self._product_scale(W1_D, b1_D)
         if self.strategy.n_moves:
-            self.D_error = self.ledger.product(self._max_abs(self.D_image))
+            self.D_error = self.ledger.product(
+                self._max_abs(self.D_image), self.D_scale
+            )
         return self.D, self.D_image
 
     def search(self, D, image):
@@ -387,7 +427,12 @@ class SubspaceSolver:
             step_error = self._step_error(step)
             z_error = self.ledger.plus(self.z_error, step_error, z_size)
         else:
-            z_error = self.ledger.add_unkept(self.z_error, z_size)
+            rates = sum(
+                abs(float(a))
+                for a, image in zip(step.a, step.basis.V, strict=True)
+                if image is not None
+            )
+            z_error = self.ledger.add_unkept(self.z_error, z_size, rates * self.D_scale)
         point, z_error = self.verify(theta, point, z_error)
         if point is None:
             return self.no_decrease()
@@ -462,7 +507,7 @@ class SubspaceSolver:
             value = self.model.objective(theta, point)
             if not value < self.value:
                 return None, None
-        return point, self._exact_error(point)
+        return point, self._exact_error(theta, point)
 
     def predicted_decrease(self):
         """The decrease the quadratic model promises along ``D``.
@@ -489,7 +534,7 @@ class SubspaceSolver:
         self.refreshed_last = self.iteration % self.refresh_every == 0
         if self.refreshed_last:
             self.point = self._exact_point(self.theta)
-            self.z_error = self._exact_error(self.point)
+            self.z_error = self._exact_error(self.theta, self.point)
 
     def evaluate_gradient(self, purpose="iterations"):
         """Objective and full gradient at ``theta``: one backward product.
@@ -663,6 +708,9 @@ class SubspaceSolver:
         result.product_counts = {
             purpose: engine.counts[purpose] for purpose in PURPOSES
         }
+        hessian_passes = engine.counts.get(HESSIAN_PURPOSE, 0)
+        if hessian_passes:
+            result.product_counts[HESSIAN_PURPOSE] = hessian_passes
         result.n_products = engine.n_products
         if self.print_every:
             print(
@@ -685,9 +733,23 @@ class SubspaceSolver:
         W1, b1 = self.model.first_layer(theta)
         return self.model.point(theta, self.engine.pre_activation(W1, b1, "refresh"))
 
-    def _exact_error(self, point):
-        """The error of an exactly computed ``Z``."""
-        return self.ledger.product(self._max_abs(point.pre_activation))
+    def _exact_error(self, theta, point):
+        """The error of ``Z`` computed exactly at ``theta``."""
+        W1, b1 = self.model.first_layer(theta)
+        return self.ledger.product(
+            self._max_abs(point.pre_activation), self._product_scale(W1, b1)
+        )
+
+    def _product_scale(self, W, b):
+        """``max(|X| @ |W|) + max|b|``: the size of the terms ``X W + b`` sums."""
+        xp = self.xp
+        if xp is np:
+            scale = float((self.column_scale @ np.abs(W)).max(initial=0.0))
+            return scale + (0.0 if b is None else float(np.abs(b).max(initial=0.0)))
+        scale = xp.max(self.column_scale @ xp.abs(W))
+        if b is not None:
+            scale = scale + xp.max(xp.abs(b))
+        return ns.to_float(scale)
 
     def _step_error(self, step):
         """The error of the step's image, from the rates and their sources."""

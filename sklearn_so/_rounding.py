@@ -85,9 +85,21 @@ class RoundingLedger:
         self.magnitudes[source] = magnitude
         return source
 
-    def product(self, size):
-        """The error of a freshly computed image whose largest entry is ``size``."""
-        return ImageError({self._source(self.product_eps * size): 1.0}, size)
+    def product(self, size, scale=None):
+        """The error of a freshly computed image ``X M`` (plus ``b``).
+
+        Parameters
+        ----------
+        size : float
+            Its largest absolute entry.
+        scale : float or None
+            ``max(|X| @ |M|) + max|b|``, the size of the terms the product
+            summed (see ``ProductEngine.column_scale``); it rounds at
+            ``eps * scale``, far above ``eps * size`` when the terms cancel.
+            None: ``size``.
+        """
+        scale = size if scale is None else max(scale, size)
+        return ImageError({self._source(self.product_eps * scale): 1.0}, size)
 
     def combine(self, rates, errors, size=None):
         """The error of ``sum_j rates[j] * image_j`` (plus its own rounding).
@@ -137,14 +149,11 @@ class RoundingLedger:
         size = bound if size is None else size
         return ImageError(coefficients, size, settled)
 
-    def add_unkept(self, error, size):
+    def add_unkept(self, error, size, step_scale):
         """The error of ``Z`` after a step whose image is not kept.
 
         Without moves no image is reused, so no rounding can cancel: the
-        step's product rounding (its image is at most ``error.size + size``,
-        the sizes of ``Z`` before and after) and the sum's are settled at
-        once. One multiplication and addition per iteration, nothing per
-        row beyond ``size``.
+        step's product rounding and the sum's are settled at once.
 
         Parameters
         ----------
@@ -152,10 +161,13 @@ class RoundingLedger:
             The error of ``Z`` before the step.
         size : float
             The largest entry of ``Z`` after the step.
+        step_scale : float
+            The step's product scale: ``sum_j |a_j|`` times its direction's
+            (see :meth:`product`).
         """
-        step = error.size + size
-        settled = self.error(error) + (self.product_eps + 2 * self.update_eps) * step
-        return ImageError({}, size, settled)
+        rounding = self.product_eps * step_scale
+        rounding += 2 * self.update_eps * (error.size + size)
+        return ImageError({}, size, self.error(error) + rounding)
 
     def error(self, image_error):
         """The bound ``sum_s |c_s| e_s`` on the error."""

@@ -29,6 +29,9 @@ from ._subspace import armijo_backtracking, subspace_newton
 from ._trial import Trial
 
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
+# Directions whose natural step is 1 (quasi-Newton and Newton): the searches
+# try it first.
+UNIT_STEP_DIRECTIONS = ("lbfgs", "newton", "newton-cg")
 
 
 @dataclass
@@ -191,7 +194,8 @@ class Strategy:
     Parameters
     ----------
     direction_name : str
-        The direction in use; L-BFGS steps start from a unit step.
+        The direction in use; L-BFGS and Newton steps start from a unit
+        step.
     """
 
     per_block = False
@@ -268,7 +272,7 @@ class LineSearch(Strategy):
         D = basis.P[0, :]
         slope = grad @ D
         slope = float(slope) if isinstance(D, np.ndarray) else ns.to_float(slope)
-        if self.direction_name == "lbfgs":
+        if self.direction_name in UNIT_STEP_DIRECTIONS:
             start = 1.0
         elif "lr" in self._last:
             start = 2.0 * self._last["lr"]
@@ -293,7 +297,7 @@ class SubspaceNewton(Strategy):
 
     def solve(self, phi, basis, f0, grad, fits):
         start = self._warm_start(basis)
-        if not np.any(start) and self.direction_name == "lbfgs":
+        if not np.any(start) and self.direction_name in UNIT_STEP_DIRECTIONS:
             start[0] = 1.0
         if fits is not None and not fits(start):
             start = np.zeros_like(start)

@@ -461,3 +461,13 @@ def test_network_checks_run_on_the_device():
             SOTwoLayerClassifier(early_stopping=True).fit(
                 Xs, _to_namespace("array_api_strict", y_rare)
             )
+
+
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
+def test_newton_directions_refuse_other_namespaces_and_auto_is_lbfgs(direction):
+    X, y = make_classification_data(2, n_samples=60, n_features=4)
+    X = _to_namespace("array_api_strict", X)
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="not supported yet with array API"):
+            SOLogisticRegression(direction=direction).fit(X, y)
+        assert _fit(X, y, None, direction="auto").direction_ == "lbfgs"

@@ -96,9 +96,12 @@ def test_contributing_page_names_every_contract_member():
         _contracts.Engine,
         _contracts.Model,
         _contracts.PreconditionedModel,
+        _contracts.CurvatureModel,
         _contracts.Loss,
         _contracts.PreconditionedLoss,
+        _contracts.CurvatureLoss,
         _contracts.Direction,
+        _contracts.CurvatureDirection,
         _contracts.Strategy,
     ]
     for protocol in protocols:
@@ -241,6 +244,127 @@ QUOTED_RESULTS = {
         # limitations.rst: newton-cholesky against the default, unscaled
         ("in 3.2 ms (8 iterations)", "| 0.00317 | 8 |"),
         ("against 18 ms (93 iterations)", "| 0.0183 | 93 |"),
+    ],
+    "newton.md": [
+        # choosing.rst, the Newton directions' table: time ratios against
+        # the best scikit-learn solver of ls/lbfgs, ls/newton, ls/newton-cg
+        ("over 7 interleaved fits", "median of 7 interleaved fits"),
+        (
+            "standardised - 569 x 30, 2 - ``newton`` - 0.35 - 0.90 - 0.83",
+            "breast_cancer_std: n=569, d=30, classes=2",
+        ),
+        (
+            "standardised - 569 x 30, 2 - ``newton`` - 0.35 - 0.90 - 0.83",
+            "| 0.35 | 1.7e-07 |",
+        ),
+        (
+            "standardised - 569 x 30, 2 - ``newton`` - 0.35 - 0.90 - 0.83",
+            "| 0.90 | 9.7e-12 |",
+        ),
+        (
+            "standardised - 569 x 30, 2 - ``newton`` - 0.35 - 0.90 - 0.83",
+            "| 0.83 | 4.2e-08 |",
+        ),
+        (
+            "unscaled - 569 x 30, 2 - ``newton`` - 0.15 - 1.04 - 0.32",
+            "breast_cancer_raw: n=569, d=30, classes=2",
+        ),
+        (
+            "unscaled - 569 x 30, 2 - ``newton`` - 0.15 - 1.04 - 0.32",
+            "| 0.15 | 2.5e-07 |",
+        ),
+        (
+            "unscaled - 569 x 30, 2 - ``newton`` - 0.15 - 1.04 - 0.32",
+            "| 1.04 | 8.4e-10 |",
+        ),
+        (
+            "unscaled - 569 x 30, 2 - ``newton`` - 0.15 - 1.04 - 0.32",
+            "| 0.32 | 4.9e-10 |",
+        ),
+        (
+            "178 x 13, 3 - ``newton`` - 0.27 - 0.97 - 0.51",
+            "wine_raw: n=178, d=13, classes=3",
+        ),
+        ("178 x 13, 3 - ``newton`` - 0.27 - 0.97 - 0.51", "| 0.27 | 3.0e-07 |"),
+        ("178 x 13, 3 - ``newton`` - 0.27 - 0.97 - 0.51", "| 0.97 | 3.3e-10 |"),
+        ("178 x 13, 3 - ``newton`` - 0.27 - 0.97 - 0.51", "| 0.51 | 3.2e-07 |"),
+        (
+            "1797 x 64, 10 - ``newton-cg`` - 2.07 - 1.06 - 2.16",
+            "digits: n=1797, d=64, classes=10",
+        ),
+        ("1797 x 64, 10 - ``newton-cg`` - 2.07 - 1.06 - 2.16", "| 2.07 | 4.3e-07 |"),
+        ("1797 x 64, 10 - ``newton-cg`` - 2.07 - 1.06 - 2.16", "| 1.06 | 3.1e-08 |"),
+        ("1797 x 64, 10 - ``newton-cg`` - 2.07 - 1.06 - 2.16", "| 2.16 | 2.0e-09 |"),
+        (
+            "5000 x 100, 2 - ``lbfgs`` - 0.88 - 0.56 - 0.79",
+            "dense_5k: n=5000, d=100, classes=2",
+        ),
+        ("5000 x 100, 2 - ``lbfgs`` - 0.88 - 0.56 - 0.79", "| 0.88 | 3.7e-07 |"),
+        ("5000 x 100, 2 - ``lbfgs`` - 0.88 - 0.56 - 0.79", "| 0.56 | 7.5e-07 |"),
+        ("5000 x 100, 2 - ``lbfgs`` - 0.88 - 0.56 - 0.79", "| 0.79 | 1.1e-08 |"),
+        (
+            "5000 x 300, 2 - ``newton-cg`` - 1.36 - 0.72 - 1.64",
+            "dense_5k_300: n=5000, d=300, classes=2",
+        ),
+        ("5000 x 300, 2 - ``newton-cg`` - 1.36 - 0.72 - 1.64", "| 1.36 | 2.5e-07 |"),
+        ("5000 x 300, 2 - ``newton-cg`` - 1.36 - 0.72 - 1.64", "| 0.72 | 2.0e-08 |"),
+        ("5000 x 300, 2 - ``newton-cg`` - 1.36 - 0.72 - 1.64", "| 1.64 | 1.9e-08 |"),
+        (
+            "5000 x 784, 10 - ``newton-cg`` - 0.52 - (not run) - 0.79",
+            "image_5k: n=5000, d=784, classes=10",
+        ),
+        (
+            "5000 x 784, 10 - ``newton-cg`` - 0.52 - (not run) - 0.79",
+            "| 0.52 | 4.8e-07 |",
+        ),
+        (
+            "5000 x 784, 10 - ``newton-cg`` - 0.52 - (not run) - 0.79",
+            "| 0.79 | 6.1e-08 |",
+        ),
+        # the bullets below the table
+        ("Newton's 8 iterations beat", "| SO ls/newton | reached | 1e-05 | 8 |"),
+        ("L-BFGS's 27 to 93", "| SO ls/lbfgs | reached | 1e-05 | 27 |"),
+        ("L-BFGS's 27 to 93", "| SO ls/lbfgs | reached | 1e-03 | 93 |"),
+        ("took 3.5 milliseconds against 25", "| 8 | 26 | 8 | 3.54 |"),
+        ("took 3.5 milliseconds against 25", "| 93 | 194 | 0 | 25.2 |"),
+        ("(0.90x to 1.04x)", "| 0.90 | 9.7e-12 |"),
+        ("(0.90x to 1.04x)", "| 1.04 | 8.4e-10 |"),
+        ("more than 260 L-BFGS iterations", "| 1e-06 | 260 | 536 |"),
+        ("(0.79x against 0.52x", "| 0.79 | 6.1e-08 |"),
+        ("(0.79x against 0.52x", "| 0.52 | 4.8e-07 |"),
+        ("12 iterations against 478", "| 1e-05 | 12 | 766 |"),
+        ("12 iterations against 478", "| 1e-06 | 478 | 977 |"),
+        ("766 products against 977", "| 1e-05 | 12 | 766 |"),
+        ("766 products against 977", "| 1e-06 | 478 | 977 |"),
+        ("L-BFGS needs 26 iterations", "| 1e-05 | 26 | 56 |"),
+    ],
+    "newton_large.md": [
+        # choosing.rst, the Newton directions' table: the two large sets
+        ("(5 on the two largest sets)", "median of 5 interleaved fits"),
+        (
+            "50000 x 500, 2 - ``newton-cg`` - 1.89 - 1.02 - 2.24",
+            "dense_50k: n=50000, d=500, classes=2",
+        ),
+        ("50000 x 500, 2 - ``newton-cg`` - 1.89 - 1.02 - 2.24", "| 1.89 | 2.6e-08 |"),
+        ("50000 x 500, 2 - ``newton-cg`` - 1.89 - 1.02 - 2.24", "| 1.02 | 5.6e-11 |"),
+        ("50000 x 500, 2 - ``newton-cg`` - 1.89 - 1.02 - 2.24", "| 2.24 | 1.8e-07 |"),
+        (
+            "100000 x 20000, 2 - ``lbfgs`` - 2.54 - (not run) - 1.97",
+            "sparse_100k: n=100000, d=20000, classes=2",
+        ),
+        (
+            "100000 x 20000, 2 - ``lbfgs`` - 2.54 - (not run) - 1.97",
+            "| 2.54 | 5.7e-08 |",
+        ),
+        (
+            "100000 x 20000, 2 - ``lbfgs`` - 2.54 - (not run) - 1.97",
+            "| 1.97 | 1.4e-09 |",
+        ),
+        ("set (2.24x against 1.89x)", "| 2.24 | 1.8e-07 |"),
+        ("set (2.24x against 1.89x)", "| 1.89 | 2.6e-08 |"),
+        ("where L-BFGS needs 12", "| 1e-06 | 12 | 27 |"),
+        ("fastest of all there (2.47x)", "| 2.47 | 9.0e-07 |"),
+        ("needed five (1.02x)", "| 1.02 | 5.6e-11 |"),
     ],
     "two_layer.md": [
         # choosing.rst: MLP adam's epochs; the SO fits' time budget

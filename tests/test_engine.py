@@ -97,3 +97,19 @@ def test_products_are_counted_by_purpose_and_written_off():
     assert engine.n_products == 3
     with pytest.raises(ValueError, match="no 'refresh' product"):
         engine.write_off("refresh")
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "csr", "csc"])
+def test_column_scale_is_each_columns_largest_absolute_value(layout):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 7))
+    X[:, 3] = -3e5
+    X[:, 5] = 0.0
+    expected = np.abs(X).max(axis=0)
+    if layout == "F":
+        X = np.asfortranarray(X)
+    elif layout in ("csr", "csc"):
+        X = getattr(sp, f"{layout}_matrix")(X)
+    # Small chunks: the row blocks of a dense X must all be read.
+    scale = ProductEngine(X).column_scale(chunk_bytes=256)
+    np.testing.assert_array_equal(scale, expected)

@@ -8,6 +8,8 @@ from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerReg
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["gd", "lbfgs", "adam"]
+# The directions that need the linear model's exact Hessian.
+LINEAR_DIRECTIONS = [*DIRECTIONS, "newton", "newton-cg"]
 
 
 DENSE = "check_sample_weight_equivalence_on_dense_data"
@@ -27,6 +29,11 @@ SPARSE = "check_sample_weight_equivalence_on_sparse_data"
 # for the same reason.
 SAMPLE_WEIGHT_FAILURES = {
     ("SOLogisticRegression", "ps", "adam"): (DENSE, SPARSE),
+    # The truncated Newton direction's conjugate gradients stop on a
+    # forcing term, so the two fits' directions differ by more than
+    # rounding; with "lo" and "ps" they stop at tol 1e-5 apart (relative).
+    ("SOLogisticRegression", "lo", "newton-cg"): (DENSE, SPARSE),
+    ("SOLogisticRegression", "ps", "newton-cg"): (DENSE, SPARSE),
     ("SOLogisticRegression", "so", "adam"): (SPARSE,),
     ("SOTwoLayerClassifier", "ls", "adam"): (DENSE, SPARSE),
     ("SOTwoLayerClassifier", "ps", "gd"): (DENSE, SPARSE),
@@ -68,7 +75,7 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks(
     [
         SOLogisticRegression(solver=solver, direction=direction)
-        for solver, direction in itertools.product(SOLVERS, DIRECTIONS)
+        for solver, direction in itertools.product(SOLVERS, LINEAR_DIRECTIONS)
     ],
     expected_failed_checks=expected_failed_checks,
     xfail_strict=True,

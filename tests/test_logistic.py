@@ -23,7 +23,7 @@ from ._data import make_classification_data
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 SEARCHING_SOLVERS = ["ls", "lo", "ps", "so"]
-DIRECTIONS = ["gd", "lbfgs", "adam"]
+DIRECTIONS = ["gd", "lbfgs", "adam", "newton", "newton-cg"]
 
 
 def objective(estimator, X, y, sample_weight=None):
@@ -61,11 +61,17 @@ class CountingEngine(ProductEngine):
         CountingEngine.squared_calls += 1
         return super().squared_backward(H, purpose, chunk_bytes)
 
+    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+        CountingEngine.calls += 1
+        CountingEngine.gram_calls += 1
+        return super().weighted_grams(H, purpose, intercept, chunk_bytes)
+
 
 @pytest.fixture
 def counting_engine(monkeypatch):
     CountingEngine.calls = 0
     CountingEngine.squared_calls = 0
+    CountingEngine.gram_calls = 0
     monkeypatch.setattr(sklearn_so._base, "make_engine", CountingEngine)
     return CountingEngine
 
@@ -74,6 +80,10 @@ def check_preconditioner_passes(counts, n_iter, direction, engine):
     """The "gd" and "lbfgs" diagonal: once at setup, then at most every
     PRECONDITION_EVERY iterations, at least once after that many."""
     passes = counts["preconditioner"]
+    if direction == "newton-cg":
+        # Its diagonal passes are part of each direction ("hessian").
+        assert passes == 0
+        return
     if direction not in ("gd", "lbfgs"):
         assert passes == engine.squared_calls == 0
         return
@@ -109,6 +119,19 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
     assert counts["iterations"] == 2 * n_iter
     assert counts["refresh"] == expected_refreshes(n_iter)
     check_preconditioner_passes(counts, n_iter, direction, counting_engine)
+    # The Newton direction's Hessian: one pass per direction it computed
+    # (none for the steepest-descent retry after a failed step).
+    hessian = counts.get("hessian", 0)
+    if direction == "newton":
+        assert hessian == counting_engine.gram_calls
+        assert n_iter <= hessian <= n_iter + counts["unused"]
+    elif direction == "newton-cg":
+        # A diagonal pass and two products per CG iteration, per direction.
+        assert counting_engine.gram_calls == 0
+        assert counting_engine.squared_calls >= n_iter
+        assert hessian >= 3 * n_iter
+    else:
+        assert hessian == 0
     assert est.n_products_ == sum(counts.values())
     assert est.n_products_ == (
         setup
@@ -116,6 +139,7 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
         + expected_refreshes(n_iter)
         + counts["preconditioner"]
         + counts["unused"]
+        + hessian
     )
     # The engine's count agrees with products counted where they happen.
     assert counting_engine.calls == est.n_products_

@@ -19,7 +19,7 @@ from sklearn_so import SOLogisticRegression
 from ._data import make_classification_data
 
 SOLVERS = ["ls", "lo", "ps", "so"]
-DIRECTIONS = ["gd", "lbfgs", "adam"]
+DIRECTIONS = ["gd", "lbfgs", "adam", "newton", "newton-cg"]
 PROBLEMS = list(
     itertools.product(
         [0.01, 1.0, 100.0],  # C

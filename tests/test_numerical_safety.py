@@ -20,7 +20,7 @@ from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerReg
 from sklearn_so._objectives import logistic_objective
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
-DIRECTIONS = ["lbfgs", "gd", "adam"]
+DIRECTIONS = ["lbfgs", "gd", "adam", "newton", "newton-cg"]
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerReg
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["lbfgs", "gd", "adam"]
+LINEAR_DIRECTIONS = ["newton", "newton-cg", "auto"]
 ACTIVATIONS = ["tanh", "logistic", "relu", "identity"]
 LAYOUTS = ["C", "F", "csr", "csc"]
 LABELS = {
@@ -317,6 +318,8 @@ def test_logistic_regression_fits_soundly_or_refuses_clearly(data, recipe):
         st.fixed_dictionaries(
             {
                 **solver_parameters(),
+                # The linear model's own directions besides the shared ones.
+                "direction": st.sampled_from([*DIRECTIONS, *LINEAR_DIRECTIONS]),
                 "C": st.sampled_from([1e-4, 1.0, 1e4, np.inf]),
                 "fit_intercept": st.booleans(),
                 "class_weight": st.sampled_from([None, "balanced"]),
@@ -445,6 +448,23 @@ def test_float32_second_layer_beyond_float32_range_is_not_returned():
         assert array.dtype == np.float32 and np.all(np.isfinite(array))
     assert np.all(np.isfinite(prediction))
     assert "overflowed X's precision" in est.stop_reason_
+
+
+def test_float32_product_whose_terms_cancel_is_not_trusted_to_its_size():
+    # A constant column of -3e5 beside the intercept: the Newton direction's
+    # image cancels terms of 3e5 down to 1e-7, so in float32 it is 30%
+    # rounding. Judged by its size (eps * max|X D|) it looked exact and the
+    # cached objective fell while the model's rose to 1.034 (start: log 2).
+    recipe = DataRecipe(3, 2, 0, "float32", "C", 1.0, (0, 0), None, (0, -3e5), "none")
+    X, rng, _ = build_data(recipe)
+    y = build_labels(rng, 3, 2, "bool", False)
+    est = SOLogisticRegression(
+        solver="ps", direction="newton", max_iter=7, C=1e-4, memory=1
+    )
+    with _strict_warnings():
+        est.fit(X, y)
+    assert est.loss_ <= np.log(2)
+    assert est.loss_ == pytest.approx(est.loss_curve_[-1], rel=1e-5)
 
 
 def test_fixed_rates_that_climb_keep_the_best_iterate():

@@ -14,11 +14,16 @@ EPS32 = float(np.finfo(np.float32).eps)
 EPS64 = float(np.finfo(np.float64).eps)
 
 
-def test_a_product_rounds_once_at_its_largest_entry():
+def test_a_product_rounds_at_the_size_of_the_terms_it_sums():
     ledger = RoundingLedger(EPS32, EPS64)
     error = ledger.product(8.0)
     assert error.size == 8.0
     assert ledger.error(error) == pytest.approx(8.0 * EPS32)
+    # Terms of 3e5 cancelling to 1e-7 (a constant column beside the
+    # intercept) round at eps * 3e5, not eps * 1e-7.
+    cancelled = ledger.product(1e-7, scale=3e5)
+    assert cancelled.size == 1e-7
+    assert ledger.error(cancelled) == pytest.approx(3e5 * EPS32)
 
 
 def test_opposite_rates_on_one_image_cancel_its_rounding():
@@ -110,10 +115,10 @@ def test_a_refused_step_leaves_the_cached_error_usable():
     ledger = RoundingLedger(EPS32, EPS64)
     z = ledger.product(3.0)
     before = ledger.error(z)
-    ledger.add_unkept(z, 4.0)  # computed, then refused
+    ledger.add_unkept(z, 4.0, step_scale=5.0)  # computed, then refused
     assert ledger.error(z) == before
-    after = ledger.settle(ledger.add_unkept(z, 4.0), live=[])
+    after = ledger.settle(ledger.add_unkept(z, 4.0, step_scale=5.0), live=[])
     assert ledger.error(after) == pytest.approx(
-        before + (EPS32 + 2 * EPS64) * 7.0, rel=1e-15
+        before + EPS32 * 5.0 + 2 * EPS64 * 7.0, rel=1e-15
     )
     assert ledger.magnitudes == {}

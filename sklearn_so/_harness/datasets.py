@@ -169,6 +169,53 @@ def dense_multiclass(n_samples, n_features, seed=0):
     return StandardScaler().fit_transform(X), y
 
 
+def image_like_multiclass(n_samples, side=28, n_classes=10, seed=0):
+    """Image-like multiclass problem: smooth, correlated pixel features.
+
+    Every class has a template, a random image smoothed by a Gaussian
+    filter (width ``side / 10``); a sample is its class's template with a
+    random contrast, plus smooth noise (the same filter) and pixel noise,
+    clipped to [0, 1] like scaled grey levels. Neighbouring pixels are
+    strongly correlated and the features are not standardised, as raw
+    images are.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of images.
+    side : int, default=28
+        Images are ``side x side``: ``side ** 2`` features (784 by default).
+    n_classes : int, default=10
+        Number of classes, drawn uniformly.
+    seed : int, default=0
+        Random seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, side ** 2)
+        Grey levels in [0, 1].
+    y : ndarray of shape (n_samples,)
+        Labels 0 to ``n_classes - 1``.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    width = side / 10
+    templates = gaussian_filter(
+        rng.standard_normal((n_classes, side, side)), (0, width, width)
+    )
+    templates /= templates.std(axis=(1, 2), keepdims=True)
+    y = rng.integers(n_classes, size=n_samples)
+    contrast = rng.uniform(0.5, 1.5, size=(n_samples, 1, 1))
+    noise = gaussian_filter(
+        rng.standard_normal((n_samples, side, side)), (0, width, width)
+    )
+    noise /= noise.std()
+    images = 0.5 + 0.15 * (contrast * templates[y] + 2.0 * noise)
+    images += 0.05 * rng.standard_normal(images.shape)
+    return np.clip(images, 0.0, 1.0).reshape(n_samples, side * side), y
+
+
 def sparse_binary(n_samples, n_features, nnz_per_row=20, seed=0):
     """Sparse binary CSR problem with logistic label noise.
 
