@@ -9,6 +9,14 @@ reached the host would fail the fit. torch (CPU) runs when installed (it is
 not in the tests extra: its wheel brings several GB of CUDA libraries);
 ``python -m pytest tests/test_array_api.py`` with torch installed runs it.
 
+The main comparisons also run on a GPU: ``"torch-cuda"`` (torch on its
+default CUDA device) and ``"cupy"`` (CuPy on its current device), with the
+same assertions (results match numpy, attributes in the input's namespace
+and on its device, float32 kept). Each is skipped, with the reason, where
+the library or a device is missing, before any fit, so a run without a GPU
+takes no longer; ``python benchmarks/gpu_check.py`` runs them on a GPU
+machine.
+
 The networks are compared over their first 8 iterations: torch's products
 round differently from numpy's BLAS, and on the non-convex network problem
 the searches amplify such differences ("so" with "gd" on the small
@@ -39,6 +47,41 @@ strict = pytest.importorskip("array_api_strict")
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["lbfgs", "gd", "adam"]
 NAMESPACES = ["numpy", "array_api_strict", "torch"]
+# Namespaces on a GPU: their tests are skipped unless one is present.
+DEVICE_NAMESPACES = ["torch-cuda", "cupy"]
+
+
+def _device_unavailable(name):
+    """Why the GPU namespace ``name`` cannot run here, or None if it can."""
+    if name == "torch-cuda":
+        try:
+            import torch
+        except ImportError:
+            return "torch is not installed"
+        if not torch.cuda.is_available():
+            return "no CUDA device (torch.cuda.is_available() is False)"
+        return None
+    try:
+        import cupy
+    except ImportError:
+        return "cupy is not installed"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "cupy finds no CUDA device"
+    except Exception as error:  # cupy raises its own CUDA runtime errors
+        return f"cupy finds no CUDA device ({type(error).__name__})"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _skip_missing_device(request):
+    # Before the test body: a skipped device costs no numpy reference fit.
+    callspec = getattr(request.node, "callspec", None)
+    name = callspec.params.get("namespace") if callspec else None
+    if name in DEVICE_NAMESPACES:
+        reason = _device_unavailable(name)
+        if reason is not None:
+            pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -63,15 +106,23 @@ def _one_torch_thread():
 
 
 def _to_namespace(name, array, dtype=None):
-    """``array`` in namespace ``name`` (on array_api_strict's device1)."""
+    """``array`` in namespace ``name`` (array_api_strict: on its device1).
+
+    ``"torch-cuda"`` puts it on torch's default CUDA device, ``"cupy"`` on
+    CuPy's current device.
+    """
     if name == "numpy":
         return array if dtype is None else array.astype(dtype)
     if name == "array_api_strict":
         dtype = {None: None, np.float32: strict.float32}[dtype]
         return strict.asarray(array, dtype=dtype, device=strict.Device("device1"))
+    if name == "cupy":
+        import cupy
+
+        return cupy.asarray(array, dtype=dtype)
     torch = pytest.importorskip("torch")
     dtype = {None: None, np.float32: torch.float32}[dtype]
-    return torch.asarray(array, dtype=dtype)
+    return torch.asarray(array, dtype=dtype, device="cuda" if "cuda" in name else None)
 
 
 def _to_numpy(array):
@@ -128,7 +179,7 @@ def _fit(X, y, sample_weight, **params):
         return SOLogisticRegression(**params).fit(X, y, sample_weight=sample_weight)
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("namespace", NAMESPACES + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize(
     "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
@@ -159,7 +210,7 @@ def test_fit_matches_numpy(namespace, n_classes, solver, direction):
     )
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_float32_stays_float32(namespace, n_classes):
     X, y = make_classification_data(n_classes, n_samples=80, n_features=5)
@@ -208,7 +259,7 @@ def test_host_transfers_do_not_grow_with_n_samples(monkeypatch, n_samples):
     assert sum(crossings) / n_iter < 2000
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("class_weight", ["balanced", {0: 0.3, 1: 2.0}])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_class_weight_matches_numpy(namespace, class_weight, n_classes):
@@ -338,7 +389,7 @@ def _check_network_matches_numpy(namespace, estimator, target, weighted=False):
     return est, reference
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("target", ["multiclass", "regression"])
 @pytest.mark.parametrize(
     "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
@@ -359,7 +410,7 @@ def test_network_targets_and_activations_match_numpy(namespace, activation, targ
     _check_network_matches_numpy(namespace, estimator, target)
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("target", ["multiclass", "multilabel", "regression"])
 def test_network_early_stopping_matches_numpy(namespace, target):
     estimator = _network(
@@ -391,7 +442,7 @@ def test_network_warm_start_matches_numpy(namespace, target):
     _assert_in_namespace(est.coefs_[0], Xn)
 
 
-@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("target", ["multiclass", "regression"])
 def test_network_float32_stays_float32(namespace, target):
     X, y = _network_data(target, n_samples=80)
