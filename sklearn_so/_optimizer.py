@@ -443,6 +443,7 @@ class SubspaceSolver:
             # The step's image is an n x r pass: built only when kept.
             shape = self.point.pre_activation.shape
             image = step.basis.image(step.a, shape)
+            # Measured: a bound on a move's size compounds through the rates.
             step_error = step_error.with_size(self._max_abs(image))
             self.history.push(delta, image, step_error)
         # Roundings no move carries any more can no longer cancel in Z.

@@ -221,10 +221,12 @@ class RoundingLedger:
         """Keep the ``MAX_SOURCES`` largest contributions; merge the others.
 
         The smaller contributions become one new source of their summed
-        size, which later rates carry on as one rounding.
+        size, which later rates carry on as one rounding. Merging waits
+        until twice as many sources have gathered, so that its sort runs
+        every few iterations rather than on every one.
         """
         coefficients = image_error.coefficients
-        if len(coefficients) <= MAX_SOURCES:
+        if len(coefficients) <= 2 * MAX_SOURCES:
             return image_error
         ranked = sorted(
             coefficients,

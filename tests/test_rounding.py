@@ -78,7 +78,7 @@ def test_the_bound_holds_on_float32_images_and_is_not_vacuous():
 
 def test_merging_sources_keeps_the_bound():
     ledger = RoundingLedger(EPS32, EPS64)
-    images = [ledger.product(float(j + 1)) for j in range(MAX_SOURCES + 10)]
+    images = [ledger.product(float(j + 1)) for j in range(2 * MAX_SOURCES + 10)]
     rates = list(np.linspace(-1.0, 2.0, len(images)))
     combined = ledger.combine(rates, images)
     assert len(combined.coefficients) == MAX_SOURCES
