@@ -427,11 +427,8 @@ class SubspaceSolver:
             step_error = self._step_error(step)
             z_error = self.ledger.plus(self.z_error, step_error, z_size)
         else:
-            rates = sum(
-                abs(float(a))
-                for a, image in zip(step.a, step.basis.V, strict=True)
-                if image is not None
-            )
+            # Every image in a basis without moves is the direction's.
+            rates = float(np.abs(step.a).sum())
             z_error = self.ledger.add_unkept(self.z_error, z_size, rates * self.D_scale)
         point, z_error = self.verify(theta, point, z_error)
         if point is None:
@@ -745,8 +742,8 @@ class SubspaceSolver:
         """``max(|X| @ |W|) + max|b|``: the size of the terms ``X W + b`` sums."""
         xp = self.xp
         if xp is np:
-            scale = float((self.column_scale @ np.abs(W)).max(initial=0.0))
-            return scale + (0.0 if b is None else float(np.abs(b).max(initial=0.0)))
+            scale = float((self.column_scale @ np.abs(W)).max())
+            return scale if b is None else scale + float(np.abs(b).max())
         scale = xp.max(self.column_scale @ xp.abs(W))
         if b is not None:
             scale = scale + xp.max(xp.abs(b))
