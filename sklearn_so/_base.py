@@ -161,6 +161,8 @@ class SubspaceOptimizerMixin(CallbackSupportMixin):
         self.n_products_ = result.n_products
         self.product_counts_ = dict(result.product_counts)
         self.stop_reason_ = result.stop_reason
+        if result.round_trips:
+            self.round_trips_ = dict(result.round_trips)
         return result
 
 

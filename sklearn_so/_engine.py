@@ -13,7 +13,9 @@ counters. Another array back end only needs an engine class with the same
 methods (the ``Engine`` protocol in ``_contracts``); models and strategies
 never see X. :class:`ArrayAPIEngine` is the one for a dense X of any array
 API library (``array_api_dispatch``): its products stay in X's namespace, on
-X's device, in X's dtype.
+X's device, in X's dtype. :class:`DaskEngine` is the one for a dask X: its
+products are lazy n-row dask arrays on the workers, persisted when the loop
+keeps them (:meth:`DaskEngine.keep`).
 """
 
 from collections import Counter, deque
@@ -21,7 +23,8 @@ from collections import Counter, deque
 import numpy as np
 import scipy.sparse as sp
 
-from ._namespace import namespace_and_device
+from . import _namespace
+from ._namespace import is_dask, namespace_and_device
 
 # The purposes of the products a fit performs, as ``product_counts_`` reports
 # them: the starting gradient, preconditioner and pre-activation; two per
@@ -298,6 +301,92 @@ class ArrayAPIEngine(ProductEngine):
         return out
 
 
+class DaskEngine(ProductEngine):
+    """The products with a row-chunked dask X, on the workers of its scheduler.
+
+    The parameter-sized operands (``M``, and the results of ``X.T @ R``) are
+    numpy arrays on the client; the n-row results are lazy dask arrays
+    aligned with X's row chunks, in float64, as on the numpy path. Nothing is
+    computed here: :meth:`forward` and :meth:`backward` build graphs, the
+    loop persists what it keeps (:meth:`keep`) and moves small results to
+    the client through ``_namespace.to_host``, one round trip per call, so
+    each product's result is computed with the scalars that go with it.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        The training matrix, float32 or float64, with one column chunk.
+
+    Attributes
+    ----------
+    lazy : bool
+        True: the n-row arrays of this engine are lazy (dask) arrays.
+    """
+
+    lazy = True
+
+    def forward(self, M, purpose):
+        """Return the lazy ``X @ M`` (n x q, float64); one product."""
+        self.counts[purpose] += 1
+        return (self.X @ np.asarray(M, dtype=self.X.dtype)).astype(np.float64)
+
+    def backward(self, R, purpose):
+        """Return the lazy ``X.T @ R`` (d x q, float64); one product."""
+        self.counts[purpose] += 1
+        return (self.X.T @ R.astype(self.X.dtype)).astype(np.float64)
+
+    def pre_activation(self, W, b, purpose):
+        """Lazy ``X W + b`` (``b`` may be None): one forward product."""
+        Z = self.forward(W, purpose)
+        return Z if b is None else Z + b
+
+    def constant(self, width, b):
+        """The lazy pre-activation ``0 X + b`` of zero weights: no product."""
+        import dask.array as da
+
+        Z = da.zeros(
+            (self.X.shape[0], width), chunks=(self.X.chunks[0], width), dtype=float
+        )
+        return Z if b is None else Z + b
+
+    def column_scale(self, chunk_bytes=None):
+        """Each column's largest ``|X|``, on the client (cached; one round trip).
+
+        See :meth:`ProductEngine.column_scale`.
+        """
+        if getattr(self, "_column_scale", None) is None:
+            scale = abs(self.X).max(axis=0).astype(np.float64)
+            # Through the module: the tests count every crossing there.
+            host = _namespace.to_host(scale)
+            self._column_scale = np.asarray(host, dtype=np.float64)
+        return self._column_scale
+
+    def squared_backward(self, H, purpose, chunk_bytes=None):
+        """Return the lazy ``(X * X).T @ H``; one product (one pass over X).
+
+        Each chunk of X is squared where it lives, so no squared copy of X
+        is kept.
+        """
+        self.counts[purpose] += 1
+        squared = self.X.map_blocks(np.square, dtype=np.float64)
+        return squared.T @ H
+
+    @staticmethod
+    def keep(*arrays):
+        """Persist lazy arrays the loop keeps; return them in the same order.
+
+        Persisting cuts their graphs: a cached array built from the previous
+        ones by updates stays a handful of tasks per chunk, however many
+        iterations the fit runs. On a ``distributed`` scheduler this returns
+        at once (the chunks are computed in the background).
+        """
+        import dask
+
+        present = [a for a in arrays if a is not None]
+        kept = iter(dask.persist(*present))
+        return tuple(None if a is None else next(kept) for a in arrays)
+
+
 def make_engine(X):
     """Return the engine for X's array type.
 
@@ -313,6 +402,8 @@ def make_engine(X):
     """
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return ProductEngine(X)
+    if is_dask(X):
+        return DaskEngine(X)
     xp, device = namespace_and_device(X)
     if xp is not np:
         return ArrayAPIEngine(X, xp, device)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._namespace import namespace, reshape
+from ._namespace import device, namespace, reshape
 
 
 def _curvature(J, weighted_hessian_diag):
@@ -388,7 +388,7 @@ class ArrayAPIMultinomialLogLoss(MultinomialLogLoss):
     def terms(self, raw, targets):
         """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
         xp = namespace(raw)
-        ones = xp.ones(raw.shape[1], dtype=raw.dtype, device=raw.device)
+        ones = xp.ones(raw.shape[1], dtype=raw.dtype, device=device(raw))
         target = (raw * targets.y) @ ones
         shifted = raw - target[:, None]
         top = xp.max(shifted, axis=1)

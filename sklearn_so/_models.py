@@ -29,6 +29,13 @@ penalty's coefficients, once per basis) cross to the host, where the inner
 solvers run. :class:`TwoLayerNetwork` does the same with one class for every
 namespace: its code is written against the namespace of its arrays, which for
 numpy is plain numpy (numpy-only routines are kept where they are faster).
+
+For a dask X, :class:`DaskLinearModel` and :class:`TwoLayerNetwork` keep
+the n-row arrays (targets, weights, pre-activations, trial points) as lazy
+dask arrays aligned with X's row chunks and the parameters as numpy arrays
+on the client; ``objective_and_gradient`` then returns the objective and
+the gradient's reductions over the samples lazily, for the loop to compute
+with ``X.T R`` in one round trip.
 """
 
 from dataclasses import dataclass
@@ -37,6 +44,7 @@ import numpy as np
 
 from . import _namespace as ns
 from ._activations import ACTIVATIONS
+from ._dask import persist_point
 from ._losses import Targets
 from ._trial import Trial
 
@@ -551,6 +559,104 @@ class ArrayAPILinearModel(LinearModel):
         return phi
 
 
+class DaskLinearModel(LinearModel):
+    """:class:`LinearModel` for a dask X: rows on the workers, parameters here.
+
+    The targets, weights, raw predictions and trial points are lazy dask
+    arrays (float64) aligned with X's row chunks; the parameters, the
+    gradient and the penalty are numpy, on the client. A trial's value,
+    subspace gradient and Hessian are computed in one round trip
+    (``_namespace.trial_to_host``); the objective and the intercept's
+    gradient are returned lazily by :meth:`objective_and_gradient`.
+
+    Parameters
+    ----------
+    n_features, n_outputs, loss, y, weights, l2, fit_intercept
+        As for :class:`LinearModel`; ``y`` and ``weights`` are dask arrays
+        with X's row chunks, ``loss`` an ``ArrayAPI*`` loss of ``_losses``.
+    """
+
+    lazy = True
+
+    def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
+        super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
+        self.xp = ns.namespace(weights)
+        self._ones = None
+
+    def objective(self, theta, point):
+        """Objective value at ``theta`` (a float: one round trip)."""
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        return ns.to_float(self.loss.value(Z, self.targets, terms)) + self._penalty(
+            theta
+        )
+
+    def objective_and_gradient(self, theta, point):
+        """Return the lazy ``f``, lazy ``R = df/dZ`` and the gradient sans ``X.T R``.
+
+        The gradient is lazy too when it has an intercept (a sum over the
+        samples); the loop computes all three with ``X.T R`` at once.
+        """
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
+        grad = self.l2 * theta[: self.n_weights]
+        if self.fit_intercept:
+            grad = self.xp.concat([self.xp.asarray(grad), self.xp.sum(R, axis=0)])
+        return value + self._penalty(theta), R, grad
+
+    def diagonal_scaling(self, engine, point, purpose):
+        """Inverse of the Hessian's diagonal at ``point``; one pass over X.
+
+        The pass and the intercepts' sums are computed in one round trip.
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
+        parts = [xp.reshape(engine.squared_backward(curvature, purpose), (-1,))]
+        if self.fit_intercept:
+            parts.append(xp.sum(curvature, axis=0))
+        diagonal = ns.to_host(xp.concat(parts))
+        diagonal[: self.n_weights] += self.l2
+        floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
+        return 1.0 / np.maximum(diagonal, floor)
+
+    def subspace(self, theta, point, basis):
+        """Return ``phi(a, derivatives)`` for the directions of ``basis``.
+
+        As :meth:`LinearModel.subspace`, with the trial point
+        ``Z + sum_j a_j V_j`` built lazily on the workers and its value,
+        subspace gradient and Hessian computed in one round trip.
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        V = [xp.zeros_like(Z) if v is None else v for v in basis.V]
+        stacked = xp.stack(V)
+        n = self.n_weights
+        penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
+        loss, targets = self.loss, self.targets
+
+        def phi(a, derivatives=True):
+            raw = Z
+            for coef, v in zip(a, V, strict=True):
+                if coef != 0.0:
+                    raw = raw + float(coef) * v
+            trial_point = persist_point(LinearPoint(raw, loss.terms(raw, targets)))
+            raw = trial_point.pre_activation
+            if not derivatives:
+                value = loss.value(raw, targets, trial_point.loss_terms)
+                return penalty.trial(a, trial_point, ns.to_float(value))
+            value, R, hess = loss.evaluate(
+                raw, targets, stacked, trial_point.loss_terms
+            )
+            gradient = xp.stack([xp.sum(v * R) for v in V])
+            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
+            return penalty.trial(a, trial_point, value, gradient, hess)
+
+        return phi
+
+
 class TwoLayerNetwork(_HoldsTargets):
     """``out = act(X W1 + b1) W2 + b2`` under a loss, L2 penalty on W1 and W2.
 
@@ -603,6 +709,9 @@ class TwoLayerNetwork(_HoldsTargets):
         self.targets = Targets(y, weights)
         self.l2 = l2
         self.xp = ns.namespace(weights)
+        # A dask X: the rows are lazy dask arrays, the parameters numpy (pxp).
+        self.lazy = ns.is_dask(weights)
+        self.pxp = np if self.lazy else self.xp
         if self.xp is not np:
             # The working precision's epsilon (numpy fits run in float64,
             # the default): the searches treat changes of the objective
@@ -664,7 +773,7 @@ class TwoLayerNetwork(_HoldsTargets):
         norms cross to the host together.
         """
         squares = [theta[b] @ theta[b] for b in self.blocks]
-        if self.xp is not np:
+        if self.pxp is not np:
             squares = ns.to_host(self.xp.stack(squares))
         return MAX_RELATIVE_STEP * np.maximum(np.sqrt(squares), 1.0)
 
@@ -719,6 +828,9 @@ class TwoLayerNetwork(_HoldsTargets):
                 G_sum,
             ]
         )
+        if self.lazy:
+            # Computed by the loop together with X.T R, in one round trip.
+            return value + self._penalty(theta), R, grad
         return ns.to_float(value + self._penalty(theta)), R, grad
 
     def subspace(self, theta, point, basis):
@@ -743,7 +855,7 @@ class TwoLayerNetwork(_HoldsTargets):
         P2b = basis.P[:, self._b2]
         # Skip the parts a direction does not have (per-layer bases).
         second_layer = basis.P[:, self.blocks[1]]
-        if on_numpy:
+        if on_numpy or self.lazy:
             touches_W2 = second_layer.any(axis=1)
         else:
             touches_W2 = ns.to_host(xp.any(second_layer, axis=1)) != 0
@@ -770,8 +882,8 @@ class TwoLayerNetwork(_HoldsTargets):
                         Za += v * coef
             if Za is None:
                 Za = Z.copy() if on_numpy else xp.asarray(Z, copy=True)
-            rates = ns.from_host(a, Z)
-            W2a = W2 + xp.tensordot(rates, P2W, axes=1)
+            rates = ns.from_host(a, W2)
+            W2a = W2 + self.pxp.tensordot(rates, P2W, axes=1)
             b2a = b2 + rates @ P2b
             A = self.act(Za)
             out = A @ W2a + b2a
@@ -781,10 +893,14 @@ class TwoLayerNetwork(_HoldsTargets):
 
         def phi(a, derivatives=True):
             trial_point, W2a = forward(a)
+            if self.lazy and not derivatives:
+                trial_point = persist_point(trial_point)
             A, out = trial_point.hidden, trial_point.output
             if not derivatives:
                 value = loss.value(out, targets, trial_point.loss_terms)
                 return penalty.trial(a, trial_point, ns.to_float(value))
+            if self.lazy:
+                return lazy_trial(a, trial_point, W2a)
             if on_numpy:
                 J = np.zeros((k,) + out.shape)
             else:
@@ -804,6 +920,30 @@ class TwoLayerNetwork(_HoldsTargets):
                     J[j, ...] += A @ P2W[j, ...] + P2b[j, ...]
             value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
             gradient = ns.reshape(J, (k, -1)) @ ns.reshape(G, (-1,))
+            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
+            return penalty.trial(a, trial_point, value, gradient, hess)
+
+        def lazy_trial(a, trial_point, W2a):
+            # As phi's derivatives, with the Jacobian's k slices built lazily
+            # and stacked (no item assignment into a dask array).
+            A, out = trial_point.hidden, trial_point.output
+            if images:
+                trial_point.slope = self.act_prime(trial_point.pre_activation, A)
+            trial_point = persist_point(trial_point)
+            A, out, slope = trial_point.hidden, trial_point.output, trial_point.slope
+            image_of = dict(images)
+            slices = []
+            for j in range(k):
+                Jj = None
+                if j in image_of:
+                    Jj = (slope * image_of[j]) @ W2a
+                if touches_W2[j]:
+                    second = A @ P2W[j, ...] + P2b[j, ...]
+                    Jj = second if Jj is None else Jj + second
+                slices.append(xp.zeros_like(out) if Jj is None else Jj)
+            J = xp.stack(slices)
+            value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
+            gradient = xp.stack([xp.sum(Jj * G) for Jj in slices])
             value, gradient, hess = ns.trial_to_host(value, gradient, hess)
             return penalty.trial(a, trial_point, value, gradient, hess)
 

@@ -14,7 +14,15 @@ scalars per iteration (the objective, max|gradient|, the descent test) and
 the L-BFGS compact form's small vectors (``memory`` numbers). The tests
 count the bytes by wrapping these two functions, so every crossing goes
 through them (no ``float()`` on a device array).
+
+A dask X (``dask.array.Array``) always takes the dask path, with or without
+``array_api_dispatch``: its n-row arrays are lazy dask arrays on the workers,
+its parameter-sized arrays numpy on the client (see ``_dask``), and
+:func:`to_host` is where a graph is computed: each call is one scheduler
+round trip.
 """
+
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,6 +73,13 @@ def namespace_and_device(X):
     return xp, array_api_compat.device(X)
 
 
+def is_dask(x):
+    """Whether ``x`` is a dask array (without importing dask when it is not loaded)."""
+    if "dask.array" not in sys.modules or isinstance(x, np.ndarray):
+        return False
+    return isinstance(x, sys.modules["dask.array"].Array)
+
+
 def namespace(x):
     """The namespace of an array created during a fit (numpy: plain numpy)."""
     if isinstance(x, np.ndarray):
@@ -83,14 +98,28 @@ def device(x):
     return array_api_compat.device(x)
 
 
+# Graphs computed by to_host on dask arrays since the process started: each is
+# one scheduler round trip. The solver reports the difference over a fit.
+dask_round_trips = 0
+
+
 def to_host(x):
     """Copy a small device array (or 0-d array) to a float64 numpy array.
 
     The one way device data reaches the host during a fit; it is only ever
-    called on k-sized quantities.
+    called on k-sized quantities (and, for a dask X, on a product ``X.T R``,
+    which the parameters on the client need).
     """
     if isinstance(x, np.ndarray):
         return x.astype(np.float64, copy=False)
+    if is_dask(x):
+        import dask
+
+        global dask_round_trips
+        dask_round_trips += 1
+        # One compute: one scheduler round trip for everything stacked in x.
+        (host,) = dask.compute(x)
+        return np.asarray(host, dtype=np.float64)
     from sklearn.utils._array_api import _convert_to_numpy
 
     return np.asarray(_convert_to_numpy(x, namespace(x)), dtype=np.float64)

@@ -83,6 +83,10 @@ class OptimizeResult:
         the best finite iterate replaced a diverged one: it is not known).
     pre_activation : ndarray or None
         The exactly recomputed ``X W1 + b1`` (or ``X W``) at ``theta``.
+    round_trips : dict
+        For a dask X, the scheduler round trips (graphs computed to the
+        client) by phase: ``"setup"``, ``"iterations"`` and ``"finalize"``;
+        empty otherwise.
     """
 
     theta: np.ndarray
@@ -99,6 +103,7 @@ class OptimizeResult:
     momentum_rates: list = field(default_factory=list)
     times: list = field(default_factory=list)
     grad_norms: list = field(default_factory=list)
+    round_trips: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -255,6 +260,9 @@ class SubspaceSolver:
         )
         self.curved = uses_curvature(self.direction)
         xp = self.xp = getattr(engine, "xp", np)
+        # A dask X: n-row arrays are lazy on the workers, parameters numpy.
+        self.lazy = getattr(engine, "lazy", False)
+        self.trips_start = ns.dask_round_trips
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
         else:
@@ -262,6 +270,8 @@ class SubspaceSolver:
         W1, b1 = model.first_layer(self.theta)
         if self._all(xp.any(W1 != 0)):
             Z = engine.pre_activation(W1, b1, "setup")
+        elif self.lazy:
+            Z = engine.constant(W1.shape[1], b1)
         elif xp is np:
             Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
         else:
@@ -269,7 +279,7 @@ class SubspaceSolver:
                 (engine.shape[0], W1.shape[1]), dtype=engine.dtype, device=engine.device
             )
             Z = Z if b1 is None else Z + b1
-        self.point = model.point(self.theta, Z)
+        self.point = self._keep(model.point(self.theta, Z))
         # Products round in X's precision, the cached updates in the engine's.
         self.eps = float(xp.finfo(engine.X.dtype).eps)
         # The fitted attributes are returned in X's precision.
@@ -312,6 +322,7 @@ class SubspaceSolver:
         self.refreshed_last = False
         self.stop_reason = None
         self.clock = time.perf_counter()
+        self.trips_iterations = ns.dask_round_trips
 
     def check_convergence(self):
         """Whether the gradient criterion ``max|g| <= tol`` holds.
@@ -362,7 +373,13 @@ class SubspaceSolver:
         W1_D, b1_D = self.model.first_layer(D)
         self.D, self.D_image = D, self.engine.pre_activation(W1_D, b1_D, "iterations")
         self.D_scale = self._product_scale(W1_D, b1_D)
-        if self.strategy.n_moves:
+        if self.lazy:
+            # One round trip: the image's size, for the ledger and the
+            # finiteness test of the search.
+            (self.D_image,) = self.engine.keep(self.D_image)
+            self.D_size = self._max_abs(self.D_image)
+            self.D_error = self.ledger.product(self.D_size, self.D_scale)
+        elif self.strategy.n_moves:
             self.D_error = self.ledger.product(
                 self._max_abs(self.D_image), self.D_scale
             )
@@ -376,7 +393,9 @@ class SubspaceSolver:
         image that overflowed gives a step whose value is not finite.
         """
         xp = self.xp
-        if xp is np:
+        if self.lazy:
+            finite = np.isfinite(self.D_size)
+        elif xp is np:
             finite = np.all(np.isfinite(image))
         else:
             finite = ns.to_bool(xp.all(xp.isfinite(image)))
@@ -420,9 +439,19 @@ class SubspaceSolver:
         delta = step.basis.step(step.a)
         theta = self.theta + delta
         point = step.trial.point
-        # Sizes are measured where the arrays exist (one pass over the n x r
-        # entries), so that only the errors are bounds.
-        z_size = self._max_abs(point.pre_activation)
+        image = None
+        if self.lazy:
+            # The new point's arrays and the step's image are persisted on
+            # the workers, and both sizes cross in one round trip.
+            point = self._keep(point)
+            if self.strategy.n_moves:
+                shape = point.pre_activation.shape
+                (image,) = self.engine.keep(step.basis.image(step.a, shape))
+            z_size, image_size = self._max_abs(point.pre_activation, image)
+        else:
+            # Sizes are measured where the arrays exist (one pass over the n x r
+            # entries), so that only the errors are bounds.
+            z_size = self._max_abs(point.pre_activation)
         if self.strategy.n_moves:
             step_error = self._step_error(step)
             z_error = self.ledger.plus(self.z_error, step_error, z_size)
@@ -437,11 +466,13 @@ class SubspaceSolver:
         self.undecided_decrease = 0.0
         self.theta, self.point, self.z_error = theta, point, z_error
         if self.strategy.n_moves:
-            # The step's image is an n x r pass: built only when kept.
-            shape = self.point.pre_activation.shape
-            image = step.basis.image(step.a, shape)
+            if image is None:
+                # The step's image is an n x r pass: built only when kept.
+                shape = self.point.pre_activation.shape
+                image = step.basis.image(step.a, shape)
+                image_size = self._max_abs(image)
             # Measured: a bound on a move's size compounds through the rates.
-            step_error = step_error.with_size(self._max_abs(image))
+            step_error = step_error.with_size(image_size)
             self.history.push(delta, image, step_error)
         # Roundings no move carries any more can no longer cancel in Z.
         self.z_error = self.ledger.settle(self.z_error, self.history.accuracies())
@@ -540,6 +571,9 @@ class SubspaceSolver:
         Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
         """
         value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
+        if self.lazy:
+            self._gather_gradient(value, R, grad, purpose)
+            return
         # How much an error in the cached Z moves the objective (``verify``).
         if self.xp is np:
             self.sensitivity = float(np.abs(R).sum())
@@ -628,6 +662,7 @@ class SubspaceSolver:
         ``"refresh"``) so that the fitted model carries no drift.
         """
         result, model, engine = self.result, self.model, self.engine
+        self.trips_end = ns.dask_round_trips
         if self.stop_reason is None:
             self.stop(f"max_iter={self.max_iter} iterations reached")
         result.n_iter = len(result.loss_curve)
@@ -710,6 +745,13 @@ class SubspaceSolver:
         if hessian_passes:
             result.product_counts[HESSIAN_PURPOSE] = hessian_passes
         result.n_products = engine.n_products
+        if self.lazy:
+            now = ns.dask_round_trips
+            result.round_trips = {
+                "setup": self.trips_iterations - self.trips_start,
+                "iterations": self.trips_end - self.trips_iterations,
+                "finalize": now - self.trips_end,
+            }
         if self.print_every:
             print(
                 f"[sklearn-so] stopped after {result.n_iter} iterations: "
@@ -718,6 +760,37 @@ class SubspaceSolver:
         return result
 
     # -- helpers -----------------------------------------------------------
+
+    def _gather_gradient(self, value, R, grad, purpose):
+        """Value, gradient and ``X.T R`` of a lazy model in one round trip.
+
+        ``value`` and ``grad`` may be lazy (their reductions over the
+        samples), ``R`` is; the objective, ``sum |R|`` (``sensitivity``),
+        the gradient and the product are stacked and computed together.
+        """
+        xp = ns.namespace(R)
+        XtR = self.engine.backward(R, purpose)
+        size = XtR.shape[0] * XtR.shape[1]
+        stacked = xp.concat(
+            [
+                xp.reshape(xp.asarray(value, dtype=R.dtype), (1,)),
+                xp.reshape(xp.sum(xp.abs(R)), (1,)),
+                xp.asarray(grad, dtype=R.dtype),
+                xp.reshape(XtR, (size,)),
+            ]
+        )
+        host = ns.to_host(stacked)
+        grad = host[2 : 2 + grad.shape[0]].copy()
+        grad[:size] += host[2 + grad.shape[0] :]
+        self.value, self.sensitivity, self.grad = float(host[0]), host[1], grad
+
+    def _keep(self, point):
+        """The model's forward state with its lazy arrays persisted (dask X)."""
+        if not self.lazy:
+            return point
+        from ._dask import persist_point
+
+        return persist_point(point)
 
     def _representable(self, theta, point):
         """Whether ``theta`` and its exact ``Z`` are finite in X's precision."""
@@ -729,7 +802,8 @@ class SubspaceSolver:
     def _exact_point(self, theta):
         """The forward state at ``theta`` from an exact product (``"refresh"``)."""
         W1, b1 = self.model.first_layer(theta)
-        return self.model.point(theta, self.engine.pre_activation(W1, b1, "refresh"))
+        Z = self.engine.pre_activation(W1, b1, "refresh")
+        return self._keep(self.model.point(theta, Z))
 
     def _exact_error(self, theta, point):
         """The error of ``Z`` computed exactly at ``theta``."""
@@ -771,21 +845,35 @@ class SubspaceSolver:
         """A boolean reduction (numpy, or 0-d on the device) on the host."""
         return bool(flag) if isinstance(flag, np.generic | bool) else ns.to_bool(flag)
 
-    def _max_abs(self, v):
-        """``max |v|`` on the host (0 for an empty array)."""
-        if self.xp is np:
+    def _max_abs(self, v, *others):
+        """``max |v|`` on the host (0 for an empty array).
+
+        With ``others`` (lazy arrays or None), returns the maximum of each,
+        computed in one round trip (None gives 0).
+        """
+        if others:
+            arrays = [a for a in (v, *others) if a is not None]
+            xp = ns.namespace(arrays[0])
+            host = ns.to_host(xp.stack([xp.max(xp.abs(a)) for a in arrays]))
+            sizes = iter(host.tolist())
+            return [0.0 if a is None else next(sizes) for a in (v, *others)]
+        if isinstance(v, np.ndarray):
             return float(np.abs(v).max()) if v.size else 0.0
         if 0 in v.shape:
             return 0.0
-        return ns.to_float(self.xp.max(self.xp.abs(v)))
+        xp = ns.namespace(v) if self.lazy else self.xp
+        return ns.to_float(xp.max(xp.abs(v)))
 
     def _print_progress(self, learning):
         momentum = self.result.momentum_rates[-1]
         rates = ", ".join(
             f"lr={lr:.3g} mom={m:.3g}" for lr, m in zip(learning, momentum, strict=True)
         )
+        trips = ""
+        if self.lazy:
+            trips = f"  round trips {ns.dask_round_trips - self.trips_start}"
         print(
             f"[sklearn-so] iter {self.iteration:5d}  objective {self.value:.10g}  "
             f"max|g| {self._max_abs(self.grad):.3e}  {rates}  "
-            f"products {self.engine.n_products}"
+            f"products {self.engine.n_products}{trips}"
         )

@@ -70,6 +70,15 @@ class Basis:
 
     def image(self, a, image_shape):
         """Return the image of the step for rates ``a`` (its pre-activation change)."""
+        lazy = [v for v in self.V if v is not None and ns.is_dask(v)]
+        if lazy:
+            # A dask X: the sum of the lazy images (no n-row array built on
+            # the client).
+            image = ns.namespace(lazy[0]).zeros_like(lazy[0])
+            for coef, direction_image in zip(a, self.V, strict=True):
+                if direction_image is not None and coef != 0.0:
+                    image = image + float(coef) * direction_image
+            return image
         if isinstance(self.P, np.ndarray):
             image = np.zeros(image_shape)
         else:

@@ -36,7 +36,7 @@ from ._losses import (
     BinaryLogLoss,
     MultinomialLogLoss,
 )
-from ._models import ArrayAPILinearModel, LinearModel
+from ._models import ArrayAPILinearModel, DaskLinearModel, LinearModel
 
 
 def _device_class_weights(class_weight, classes, y, sample_weight):
@@ -87,6 +87,22 @@ def _device_class_weights(class_weight, classes, y, sample_weight):
             f"negative weight: {negative.tolist()}."
         )
     return weights
+
+
+def _check_class_weight(class_weight, classes):
+    """Raise a ValueError for a class weight that is not finite or negative."""
+    if not np.all(np.isfinite(class_weight)):
+        empty = classes[~np.isfinite(class_weight)]
+        raise ValueError(
+            f"class_weight='balanced' needs a positive total sample weight "
+            f"in every class; these classes have none: {empty.tolist()}."
+        )
+    if np.any(class_weight < 0):
+        negative = classes[class_weight < 0]
+        raise ValueError(
+            "class_weight must not be negative; these classes have a "
+            f"negative weight: {negative.tolist()}."
+        )
 
 
 class SOLogisticRegression(
@@ -408,6 +424,9 @@ class SOLogisticRegression(
         """
         C = self._penalty_strength()
         warm = self.warm_start and hasattr(self, "coef_")
+        if ns.is_dask(X):
+            # Always the dask path: validate_data would gather X.
+            return self._fit_dask(X, y, sample_weight, C, warm)
         # With array_api_dispatch, a dense X of another array library is
         # trained in its namespace, on its device (see _namespace); y and the
         # weights follow X there.
@@ -487,6 +506,16 @@ class SOLogisticRegression(
             l2=1.0 / (C * total_weight),
             fit_intercept=self.fit_intercept,
         )
+        return self._fit_model(model, X, y, sample_weight_given, classes, warm)
+
+    def _fit_model(self, model, X, y, sample_weight_given, classes, warm):
+        """Minimise ``model``'s objective and set the fitted attributes (numpy).
+
+        Shared by numpy and dask X: the parameters are numpy arrays on the
+        host in both. ``y`` and ``sample_weight_given`` are passed to the
+        callbacks as given.
+        """
+        n_outputs = model.q
         theta0 = np.zeros(model.n_params)
         if warm:
             # As LogisticRegression: the coefficients are reused whenever
@@ -605,7 +634,8 @@ class SOLogisticRegression(
         proba : array of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``.
         """
-        check_same_namespace(X, self, attribute="coef_", method="predict_proba")
+        if not ns.is_dask(X):
+            check_same_namespace(X, self, attribute="coef_", method="predict_proba")
         return super().predict_proba(X)
 
     def predict_log_proba(self, X):
@@ -621,8 +651,131 @@ class SOLogisticRegression(
         log_proba : array of shape (n_samples, n_classes)
             ``log(predict_proba(X))``.
         """
-        check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
+        if not ns.is_dask(X):
+            check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
         return super().predict_log_proba(X)
+
+    def _fit_dask(self, X, y, sample_weight, C, warm):
+        """:meth:`fit` for a dask X, whose rows stay on the workers.
+
+        The same model and objective as the numpy path (in float64); the
+        targets and weights are dask arrays with X's row chunks, the
+        coefficients numpy arrays on the client. X is never gathered: its
+        checks are its metadata and one reduction (see ``_dask``).
+        """
+        import dask
+        import dask.array as da
+
+        from . import _dask
+
+        X = _dask.check_X(self, X, reset=not warm)
+        labels = _dask.rows_like(X, y, "y")
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {labels.shape}.")
+        weights = None
+        if sample_weight is not None:
+            weights = _dask.rows_like(X, sample_weight, "sample_weight", np.float64)
+        classes = _dask.check_finite_and_labels(X, labels, weights)
+        check_classification_targets(classes)
+        if len(classes) < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
+        n_classes = len(classes)
+        y_index = _dask.encode_labels(labels, classes)
+        if weights is None:
+            weights = da.ones(X.shape[0], chunks=(X.chunks[0],))
+        if self.class_weight is not None:
+            if self.class_weight == "balanced":
+                # scikit-learn's formula with the weighted class counts: one
+                # number per class crosses.
+                counts = ns.to_host(
+                    da.bincount(y_index, weights=weights, minlength=n_classes)
+                )
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    class_weight = counts.sum() / (n_classes * counts)
+            else:
+                class_weight = compute_class_weight(
+                    self.class_weight, classes=classes, y=classes
+                )
+            _check_class_weight(class_weight, classes)
+            weights = weights * _dask.take(class_weight, y_index)
+        total_weight = ns.to_float(da.sum(weights))
+        if not total_weight > 0:
+            raise ValueError("The sample weights (times class weights) sum to zero.")
+        n_outputs = 1 if n_classes == 2 else n_classes
+        if warm and self.coef_.shape[0] != n_outputs:
+            raise ValueError(
+                f"warm_start=True reuses the previous fit's coefficients, for "
+                f"{len(self.classes_)} classes {self.classes_}, but y has "
+                f"{n_classes} classes {classes}. Set warm_start=False to fit "
+                "from scratch."
+            )
+        if n_classes == 2:
+            loss = ArrayAPIBinaryLogLoss()
+            Y = (y_index == 1).astype(np.float64)[:, None]
+        else:
+            loss, Y = ArrayAPIMultinomialLogLoss(), _dask.one_hot(y_index, n_classes)
+        Y, weights = dask.persist(Y, weights / total_weight)
+        model = DaskLinearModel(
+            n_features=X.shape[1],
+            n_outputs=n_outputs,
+            loss=loss,
+            y=Y,
+            weights=weights,
+            l2=1.0 / (C * total_weight),
+            fit_intercept=self.fit_intercept,
+        )
+        return self._fit_model(model, X, y, sample_weight, classes, warm)
+
+    def decision_function(self, X):
+        """Confidence scores: the logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. For a dask array the scores are a lazy dask array.
+
+        Returns
+        -------
+        scores : array of shape (n_samples,) or (n_samples, n_classes)
+            The logit of ``classes_[1]`` (binary) or of every class.
+        """
+        if not ns.is_dask(X):
+            return super().decision_function(X)
+        from . import _dask
+
+        X = _dask.check_predict_X(self, X)
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+        scores = X @ coef.T.astype(X.dtype, copy=False) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. For a dask array the labels are a lazy dask array.
+
+        Returns
+        -------
+        y_pred : array of shape (n_samples,)
+            The most probable class of every sample.
+        """
+        if not ns.is_dask(X):
+            return super().predict(X)
+        from . import _dask
+
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            index = (scores > 0).astype(np.intp)
+        else:
+            index = scores.argmax(axis=1)
+        return _dask.take(self.classes_, index)
 
     def _fit_array_api(self, X, y, sample_weight, C, xp, device):
         """:meth:`fit` for a dense X of another array library, on its device.

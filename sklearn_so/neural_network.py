@@ -372,15 +372,30 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
         """
         sample_weight_given = sample_weight
         rng = check_random_state(self.random_state)
+        lazy = ns.is_dask(X)
         # numpy fits run in float64 whatever X's dtype; another namespace's
-        # (array_api_dispatch) in X's dtype, on X's device.
-        xp = ns.namespace(X) if not sp.issparse(X) else np
-        sample_weight = _check_sample_weight(
-            sample_weight,
-            X,
-            dtype=np.float64 if xp is np else X.dtype,
-            ensure_non_negative=True,
-        )
+        # (array_api_dispatch) in X's dtype, on X's device. A dask X's
+        # parameters are numpy too (its rows are dask arrays, see _dask).
+        xp = ns.namespace(X) if not (sp.issparse(X) or lazy) else np
+        if lazy:
+            import dask
+            import dask.array as da
+
+            if self.early_stopping:
+                raise ValueError(
+                    "early_stopping=True is not supported yet for a dask X; "
+                    "hold out a validation set and score it instead."
+                )
+            if sample_weight is None:
+                sample_weight = da.ones(X.shape[0], chunks=(X.chunks[0],))
+            Y, sample_weight = dask.persist(Y, sample_weight)
+        else:
+            sample_weight = _check_sample_weight(
+                sample_weight,
+                X,
+                dtype=np.float64 if xp is np else X.dtype,
+                ensure_non_negative=True,
+            )
         n_hidden = self._n_hidden()
         n_features, n_outputs = X.shape[1], Y.shape[1]
         # Draw the initial weights before the validation split, as MLP does,
@@ -407,6 +422,9 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
         total_weight = ns.to_float(xp.sum(sample_weight))
         if not total_weight > 0:
             raise ValueError("The sample weights sum to zero.")
+        normalised = sample_weight / total_weight
+        if lazy:
+            (normalised,) = dask.persist(normalised)
         model = TwoLayerNetwork(
             n_features,
             n_hidden,
@@ -414,7 +432,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             self.activation,
             loss,
             Y,
-            sample_weight / total_weight,
+            normalised,
             self.alpha / total_weight,
         )
         monitor = None
@@ -505,7 +523,9 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             W1, b1 = _glorot_uniform(rng, n_features, n_hidden, self.activation)
             W2, b2 = _glorot_uniform(rng, n_hidden, n_outputs, self.activation)
             theta0 = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])
-            return theta0 if sp.issparse(like) else ns.from_host(theta0, like)
+            if sp.issparse(like) or ns.is_dask(like):
+                return theta0
+            return ns.from_host(theta0, like)
         shapes = [(n_features, n_hidden), (n_hidden, n_outputs)]
         previous = [tuple(c.shape) for c in self.coefs_]
         if previous != shapes:
@@ -517,7 +537,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             )
         layers = [self.coefs_[0], self.intercepts_[0]]
         layers += [self.coefs_[1], self.intercepts_[1]]
-        xp = np if sp.issparse(like) else ns.namespace(like)
+        xp = np if sp.issparse(like) or ns.is_dask(like) else ns.namespace(like)
         if any(ns.namespace(part) is not xp for part in layers):
             # The previous fit ran in another namespace or on another device.
             layers = move_to(*layers, xp=xp, device=ns.device(like))
@@ -542,6 +562,16 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
     def _raw_output(self, X, method="predict"):
         """The network's raw output (logits or predictions) for X."""
         check_is_fitted(self)
+        act = ACTIVATIONS[self.activation][0]
+        (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
+        if ns.is_dask(X):
+            # Lazy outputs with X's row chunks (the weights are numpy).
+            from . import _dask
+
+            X = _dask.check_predict_X(self, X)
+            dtype = np.result_type(X.dtype, W1.dtype)
+            hidden = (X @ W1.astype(X.dtype, copy=False)).astype(dtype) + b1
+            return act(hidden) @ W2 + b2
         xp, _ = ns.namespace_and_device(X)
         X = validate_data(
             self,
@@ -551,8 +581,6 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
             reset=False,
         )
         check_same_namespace(X, self, attribute="_first_weights", method=method)
-        act = ACTIVATIONS[self.activation][0]
-        (W1, W2), (b1, b2) = self.coefs_, self.intercepts_
         if xp is not np:
             dtype = xp.result_type(X.dtype, W1.dtype)
             hidden = xp.astype(X @ xp.astype(W1, X.dtype), dtype)
@@ -787,6 +815,9 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "coefs_")
+        if ns.is_dask(X):
+            # Always the dask path: validate_data would gather X.
+            return self._fit_dask(X, y, sample_weight, warm)
         # With array_api_dispatch, a dense X of another array library is
         # trained in its namespace, on its device (see _namespace); y and the
         # weights follow X there.
@@ -879,6 +910,60 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             score=self._multilabel_score if multilabel else None,
         )
 
+    def _fit_dask(self, X, y, sample_weight, warm):
+        """:meth:`fit` for a dask X (binary and multiclass targets).
+
+        The targets and weights become dask arrays with X's row chunks; X is
+        checked by its metadata and one reduction (see ``_dask``).
+        """
+        from . import _dask
+
+        X = _dask.check_X(self, X, reset=not warm)
+        labels = _dask.rows_like(X, y, "y")
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.ndim != 1:
+            raise ValueError(
+                "A dask X is supported with binary and multiclass targets; "
+                "multilabel y is not supported yet."
+            )
+        weights = None
+        if sample_weight is not None:
+            weights = _dask.rows_like(X, sample_weight, "sample_weight", np.float64)
+        classes = _dask.check_finite_and_labels(X, labels, weights)
+        check_classification_targets(classes)
+        target_type = "binary" if len(classes) <= 2 else "multiclass"
+        index = _dask.encode_labels(labels, classes)
+        if len(classes) <= 2:
+            Y, loss = index[:, None].astype(np.float64), ArrayAPIBinaryLogLoss()
+            out_activation = "logistic"
+        else:
+            Y = _dask.one_hot(index, len(classes))
+            loss, out_activation = ArrayAPIMultinomialLogLoss(), "softmax"
+        if warm and (
+            not _equal_labels(self.classes_, classes) or self._y_type != target_type
+        ):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes "
+                f"as in the previous call to fit. Previously got {self.classes_} "
+                f"({self._y_type}), `y` has {classes} ({target_type}). Set "
+                "warm_start=False to fit from scratch."
+            )
+        return self._fit_network(
+            X,
+            y,
+            Y,
+            weights,
+            loss,
+            stratify=None,
+            fitted={
+                "classes_": classes,
+                "out_activation_": out_activation,
+                "_y_type": target_type,
+            },
+            warm=warm,
+        )
+
     def _validation_score(self, out, Y_val, weight_val):
         return accuracy_score(
             self._labels_of(Y_val - 0.5),
@@ -944,6 +1029,10 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             labels = xp.zeros(out.shape[0], dtype=xp.int64, device=ns.device(out))
         else:
             labels = self._labels_of(out)
+        if ns.is_dask(out):
+            from . import _dask
+
+            return _dask.take(self.classes_, labels)
         return xp.take(self.classes_, labels, axis=0)
 
     def predict_proba(self, X):
@@ -1140,6 +1229,9 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "coefs_")
+        if ns.is_dask(X):
+            # Always the dask path: validate_data would gather X.
+            return self._fit_dask(X, y, sample_weight, warm)
         # As SOTwoLayerClassifier: another library's X (array_api_dispatch)
         # is trained in its namespace, on its device, and y follows it.
         xp, device = ns.namespace_and_device(X)
@@ -1168,6 +1260,33 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
             HalfSquaredLoss(),
             stratify=None,
             fitted={"out_activation_": "identity", "_single_output": y.ndim == 1},
+            warm=warm,
+        )
+
+    def _fit_dask(self, X, y, sample_weight, warm):
+        """:meth:`fit` for a dask X: targets and weights with X's row chunks."""
+        from . import _dask
+
+        X = _dask.check_X(self, X, reset=not warm)
+        targets = _dask.rows_like(X, y, "y", np.float64)
+        if targets.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D, got shape {targets.shape}.")
+        weights = None
+        if sample_weight is not None:
+            weights = _dask.rows_like(X, sample_weight, "sample_weight", np.float64)
+        _dask.check_finite_and_labels(X, None, weights, targets=targets)
+        Y = targets[:, None] if targets.ndim == 1 else targets
+        return self._fit_network(
+            X,
+            y,
+            Y,
+            weights,
+            HalfSquaredLoss(),
+            stratify=None,
+            fitted={
+                "out_activation_": "identity",
+                "_single_output": targets.ndim == 1,
+            },
             warm=warm,
         )
 

@@ -31,6 +31,7 @@ USER_GUIDE = [
     "objectives",
     "limitations",
     "array_api",
+    "dask",
 ]
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("plot_*.py"))
 # Pages with doctest examples; the docstrings' are run by --doctest-modules.

@@ -1,0 +1,213 @@
+"""Inputs and outputs of a fit on a dask X, without gathering X to the client.
+
+A ``dask.array.Array`` X always takes this path (with or without
+``array_api_dispatch``): scikit-learn's ``validate_data`` would convert it
+to numpy, computing all of X on the client. Here the checks stay lazy or
+cheap: the shape and dtype come from the array's metadata, and finiteness is
+one reduction over X, computed in the same round trip as the class labels.
+
+Every n-row array (X, the encoded targets, the sample weights) is a dask
+array with X's row chunks and one column chunk, persisted on the workers;
+the parameters are numpy arrays on the client, where the fitted attributes
+are returned (as dask-ml does). Predictions on a dask X are lazy dask arrays.
+"""
+
+from dataclasses import fields
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from . import _namespace as ns
+
+
+def check_X(estimator, X, *, reset):
+    """Check a dask X's metadata; return it with one column chunk, in float.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Sets (``reset=True``) or checks ``n_features_in_``.
+    X : dask.array.Array
+        The training or prediction matrix.
+    reset : bool
+        Whether this is a fit that sets ``n_features_in_``.
+
+    Returns
+    -------
+    X : dask.array.Array
+        float32 or float64 (other dtypes are cast to float64, lazily), with
+        the row chunks given and every column in one chunk: each product
+        then takes one task per row chunk.
+
+    Raises
+    ------
+    ValueError
+        For an X that is not 2-D, has unknown chunk sizes, no samples or no
+        features, or other features than the fit's.
+    """
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D dask array, got {X.ndim} dimensions.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(
+            "The dask array X has unknown chunk sizes (from a dask dataframe?); "
+            "compute them first with X.compute_chunk_sizes() or "
+            "ddf.to_dask_array(lengths=True)."
+        )
+    n_samples, n_features = X.shape
+    if n_samples < 1 or n_features < 1:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) and {n_features} feature(s) "
+            "while a minimum of 1 is required."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
+            raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
+        X = X.astype(np.float64)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    if reset:
+        estimator.n_features_in_ = n_features
+    elif n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features, but {type(estimator).__name__} is "
+            f"expecting {estimator.n_features_in_} features as input."
+        )
+    return X
+
+
+def rows_like(X, values, name, dtype=None):
+    """``values`` (numpy or dask, one entry or row per sample) with X's row chunks.
+
+    Parameters
+    ----------
+    X : dask.array.Array
+        The training matrix whose row chunks the result follows.
+    values : array-like or dask.array.Array
+        ``y`` or ``sample_weight``.
+    name : str
+        Its name, for the error message.
+    dtype : dtype or None
+        Cast to this dtype (lazily), if given.
+
+    Returns
+    -------
+    dask.array.Array
+    """
+    import dask.array as da
+
+    if not ns.is_dask(values):
+        values = np.asarray(values)
+    if values.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name} has {values.shape[0]} samples, X has {X.shape[0]}: they "
+            "must have the same number of rows."
+        )
+    chunks = (X.chunks[0],) + tuple((s,) for s in values.shape[1:])
+    if ns.is_dask(values):
+        values = values.rechunk(chunks)
+    else:
+        values = da.from_array(values, chunks=chunks)
+    return values if dtype is None else values.astype(dtype)
+
+
+def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
+    """Finiteness of X (and of y's values) and y's distinct values, in one round trip.
+
+    Parameters
+    ----------
+    X : dask.array.Array
+        The training matrix: one reduction over it.
+    y : dask.array.Array or None
+        Labels whose distinct values are returned (classification), or
+        None.
+    sample_weight : dask.array.Array or None
+        Checked to be finite and non-negative.
+    targets : dask.array.Array or None
+        Regression targets, checked to be finite.
+
+    Returns
+    -------
+    labels : ndarray or None
+        The sorted distinct values of ``y``.
+
+    Raises
+    ------
+    ValueError
+        If X (or ``targets``) holds NaN or infinity, or a weight is negative
+        or not finite.
+    """
+    import dask
+    import dask.array as da
+
+    checks = [da.isfinite(X).all()]
+    if sample_weight is not None:
+        checks.append((da.isfinite(sample_weight) & (sample_weight >= 0)).all())
+    if targets is not None:
+        checks.append(da.isfinite(targets).all())
+    labels = None if y is None else da.unique(y)
+    # The module function, not a method: one compute, one round trip.
+    ns.dask_round_trips += 1
+    flags, labels = dask.compute(checks, labels)
+    if not flags[0]:
+        raise ValueError("Input X contains NaN or infinity.")
+    if sample_weight is not None and not flags[1]:
+        raise ValueError(
+            "sample_weight must be finite and non-negative (found a negative, "
+            "NaN or infinite weight)."
+        )
+    if targets is not None and not flags[-1]:
+        raise ValueError("Input y contains NaN or infinity.")
+    return labels
+
+
+def encode_labels(y, classes):
+    """The class index of every label, lazily (``np.searchsorted`` per chunk)."""
+    return y.map_blocks(lambda labels: np.searchsorted(classes, labels), dtype=np.intp)
+
+
+def one_hot(index, n_classes):
+    """Lazy one-hot rows (float64) of class indices."""
+    import dask.array as da
+
+    return (index[:, None] == da.arange(n_classes)[None, :]).astype(np.float64)
+
+
+def check_predict_X(estimator, X):
+    """The checks of a prediction on a dask X: fitted, features, one column chunk."""
+    check_is_fitted(estimator)
+    return check_X(estimator, X, reset=False)
+
+
+def take(labels, index):
+    """``labels[index]`` for numpy labels and a lazy dask index array."""
+    return index.map_blocks(lambda i: labels[i], dtype=labels.dtype)
+
+
+def persist_point(point):
+    """Persist the lazy arrays of a model's forward state, in place; return it.
+
+    Every n-row field (and the loss terms' arrays) is persisted in one call,
+    before anything is computed from them: graphs that start from stored
+    chunks stay small however many iterations run, and a trial point's
+    arrays, once accepted, are already on the workers. (Persisting arrays
+    after a compute has used them would resubmit their keys with other
+    tasks, which the distributed scheduler warns about.)
+    """
+    import dask
+
+    names = [f.name for f in fields(point)]
+    flat, layout = [], []
+    for name in names:
+        value = getattr(point, name)
+        parts = value if isinstance(value, tuple) else (value,)
+        layout.append((name, isinstance(value, tuple), len(parts)))
+        flat.extend(parts)
+    lazy = [part for part in flat if ns.is_dask(part)]
+    kept = iter(dask.persist(*lazy))
+    flat = [next(kept) if ns.is_dask(part) else part for part in flat]
+    position = 0
+    for name, is_tuple, count in layout:
+        parts = tuple(flat[position : position + count])
+        position += count
+        setattr(point, name, parts if is_tuple else parts[0])
+    return point

@@ -1,0 +1,253 @@
+"""The estimators on dask arrays, on a ``distributed`` cluster of their own.
+
+Each fit on a row-chunked dask X is compared with the numpy fit of the same
+data: the objective to 1e-8 relative, the iterations and products equal, the
+predictions equal (and lazy). Every round trip to the scheduler is a compute
+through ``_namespace.to_host``; the tests count them per iteration and check
+that nothing computed on the client has X's size. The fits are short (a few
+iterations on tiny data): on a distributed scheduler each round trip costs
+milliseconds of scheduling whatever the data, and the file must stay fast.
+"""
+
+import itertools
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+
+import sklearn_so._namespace as ns
+from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
+from sklearn_so._optimizer import SubspaceSolver
+
+from ._data import make_classification_data
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
+DIRECTIONS = ["lbfgs", "gd", "adam"]
+
+
+@pytest.fixture
+def synchronous():
+    """The synchronous scheduler: the same graphs, computed in this thread.
+
+    On a distributed scheduler each round trip costs milliseconds (tens on a
+    loaded machine) whatever the data; the grids of every solver and
+    direction run here, the distributed cluster runs the rest.
+    """
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker in-process cluster, the active scheduler while the tests run."""
+    with warnings.catch_warnings():
+        # The in-process cluster's start-up notes are not the package's.
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _dask(X):
+    """X in two row chunks: each graph has a few tasks per chunk."""
+    return da.from_array(X, chunks=(-(-X.shape[0] // 2), X.shape[1]))
+
+
+def _fit(estimator, X, y, sample_weight=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clone(estimator).fit(X, y, sample_weight=sample_weight)
+
+
+def _check_matches_numpy(estimator, X, y, sample_weight=None, y_dask=False):
+    """Fit on numpy and on dask; check they agree and predictions are lazy."""
+    reference = _fit(estimator, X, y, sample_weight)
+    Xd = _dask(X)
+    yd = da.from_array(y, chunks=Xd.chunks[0]) if y_dask else y
+    est = _fit(estimator, Xd, yd, sample_weight)
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
+    assert np.all(est.n_iter_ == reference.n_iter_)
+    assert est.product_counts_ == reference.product_counts_
+    methods = ["predict"]
+    if is_classifier(est):
+        methods += ["predict_proba", "decision_function"]
+    for method in methods:
+        lazy = getattr(est, method)(Xd)
+        assert isinstance(lazy, da.Array), method
+        want = getattr(reference, method)(X)
+        if method == "predict" and is_classifier(est):
+            np.testing.assert_array_equal(lazy.compute(), want)
+        else:
+            np.testing.assert_allclose(lazy.compute(), want, rtol=1e-7, atol=1e-10)
+    return est, reference
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
+)
+def test_logistic_matches_numpy(synchronous, n_classes, solver, direction):
+    X, y = make_classification_data(n_classes, n_samples=120, n_features=4)
+    estimator = SOLogisticRegression(
+        solver=solver, direction=direction, max_iter=2, memory=4
+    )
+    est, _ = _check_matches_numpy(estimator, X, y)
+    assert isinstance(est.coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+@pytest.mark.parametrize(
+    "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
+)
+def test_network_matches_numpy(synchronous, kind, solver, direction):
+    X, y = make_classification_data(3, n_samples=80, n_features=4)
+    cls = SOTwoLayerClassifier
+    if kind == "regressor":
+        y, cls = X[:, 0] - np.sin(X[:, 1]), SOTwoLayerRegressor
+    estimator = cls(
+        hidden_units=3,
+        solver=solver,
+        direction=direction,
+        max_iter=2,
+        memory=3,
+        random_state=0,
+    )
+    _check_matches_numpy(estimator, X, y)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_on_the_cluster(client, n_classes):
+    X, y = make_classification_data(n_classes, n_samples=120, n_features=4)
+    estimator = SOLogisticRegression(solver="so", max_iter=4, memory=4)
+    _check_matches_numpy(estimator, X, y)
+
+
+@pytest.mark.parametrize("kind", [SOTwoLayerClassifier, SOTwoLayerRegressor])
+def test_networks_on_the_cluster(client, kind):
+    X, y = make_classification_data(3, n_samples=80, n_features=4)
+    if kind is SOTwoLayerRegressor:
+        y = X[:, 0] - np.sin(X[:, 1])
+    _check_matches_numpy(kind(hidden_units=3, max_iter=3, random_state=0), X, y)
+
+
+def test_weights_and_dask_targets(client):
+    X, y = make_classification_data(3, n_samples=120, n_features=4)
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    estimator = SOLogisticRegression(max_iter=5, class_weight="balanced")
+    _check_matches_numpy(estimator, X, y, sample_weight, y_dask=True)
+    network = SOTwoLayerClassifier(hidden_units=3, max_iter=3, random_state=0)
+    _check_matches_numpy(network, X, (y == 0).astype(int), sample_weight, y_dask=True)
+
+
+def test_float32_and_column_chunks(client):
+    X, y = make_classification_data(2, n_samples=120, n_features=4)
+    X32 = X.astype(np.float32)
+    reference = _fit(SOLogisticRegression(max_iter=5), X32, y)
+    # Column chunks are merged into one block.
+    Xd = da.from_array(X32, chunks=(60, 2))
+    est = _fit(SOLogisticRegression(max_iter=5), Xd, y)
+    assert est.coef_.dtype == np.float32
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Record every compute while a fit's solver runs; refuse other ones.
+
+    Each compute goes through ``_namespace.to_host`` (wrapped to record the
+    size of what comes back); computing a dask array any other way (its
+    ``compute`` method, ``np.asarray``, ``float``, ``bool``) raises.
+    """
+    sizes = []
+    to_host = ns.to_host
+
+    def counted(x):
+        out = to_host(x)
+        sizes.append(out.size)
+        return out
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a dask array was computed outside to_host")
+
+    solve = SubspaceSolver.solve
+
+    def guarded_solve(self, theta0):
+        with monkeypatch.context() as patch:
+            for method in ("compute", "__array__", "__float__", "__bool__"):
+                patch.setattr(da.Array, method, refuse)
+            patch.setattr(ns, "to_host", counted)
+            return solve(self, theta0)
+
+    monkeypatch.setattr(SubspaceSolver, "solve", guarded_solve)
+    return sizes
+
+
+@pytest.mark.parametrize("n_samples", [200, 2000])
+def test_round_trips_per_iteration(client, round_trips, n_samples):
+    """One round trip per trial point, three more per iteration; all small."""
+    X, y = make_classification_data(3, n_samples=n_samples, n_features=4)
+    est = _fit(SOLogisticRegression(solver="fixed", max_iter=6, tol=0.0), _dask(X), y)
+    n_iter = est.n_iter_[0]
+    assert n_iter == 6
+    # "fixed": one trial per iteration, then the image's size, the accepted
+    # point's size and the gradient with X.T R: four round trips.
+    assert est.round_trips_["iterations"] == 4 * n_iter
+    assert len(round_trips) == sum(est.round_trips_.values())
+    # The largest result: the gradient with X.T R (about two parameter
+    # vectors); an n-row array would have n_samples entries or more.
+    assert max(round_trips) <= 2 * est.coef_.size + 2 * len(est.classes_) + 2
+
+
+def test_round_trips_of_a_search(client, round_trips):
+    X, y = make_classification_data(2, n_samples=200, n_features=4)
+    est = _fit(SOLogisticRegression(solver="so", max_iter=5, tol=0.0), _dask(X), y)
+    n_iter = est.n_iter_[0]
+    inner = est.round_trips_["iterations"] - 3 * n_iter
+    # Newton in the rates: a few trials per iteration, each one round trip.
+    assert n_iter <= inner <= 10 * n_iter
+    # A trial's 1 + k + k^2 numbers (k = 3 rates), or the gradient with X.T R.
+    assert max(round_trips) <= max(1 + 3 + 9, 2 * est.coef_.size + 4)
+
+
+def test_invalid_dask_input(client):
+    X, y = make_classification_data(2, n_samples=60, n_features=3)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        SOLogisticRegression().fit(_dask(X_nan), y)
+    with pytest.raises(ValueError, match="same number of rows"):
+        SOLogisticRegression().fit(_dask(X), y[:-1])
+    with pytest.raises(ValueError, match="not supported yet"):
+        SOTwoLayerClassifier(early_stopping=True).fit(_dask(X), y)
+    est = SOLogisticRegression(max_iter=3).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        est.predict(_dask(X[:, :2]))
+
+
+def test_user_guide_example_runs_on_worker_processes(tmp_path):
+    """The user guide's example, as a script: a LocalCluster of processes."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "doc" / "user_guide" / "dask.rst"
+    block = re.search(r"code-block:: python\n\n(.*?)\n\S", page.read_text(), re.S)
+    script = tmp_path / "example.py"
+    script.write_text(textwrap.dedent(block.group(1)))
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "'iterations'" in run.stdout
