@@ -12,8 +12,9 @@ and the cached objective stops being the model's.
 
 A :class:`RoundingLedger` follows each rounding (a *source*: one product
 ``X D``, one sum) through the rates exactly: the error of an image is
-``sum_s c_s e_s``, with ``e_s`` the source's size (``eps`` times the largest
-entry it rounded) and ``c_s`` the coefficient the rates gave it, tracked on
+``sum_s c_s e_s``, with ``e_s`` the source's size (``eps`` times the terms
+it summed: ``max(|X| @ |D|)`` for a product) and ``c_s`` the coefficient
+the rates gave it, tracked on
 the host (a few numbers per iteration, no pass over the rows). Bounding it
 by ``sum_s |c_s| e_s`` lets the coefficients of one source cancel, as the
 roundings themselves do when momentum and memory rates of opposite signs
