@@ -110,6 +110,46 @@ def rows_like(X, values, name, dtype=None):
     return values if dtype is None else values.astype(dtype)
 
 
+def classification_inputs(estimator, X, y, sample_weight, *, reset, not_1d):
+    """A classifier's checked inputs: X, its labels, weights and classes.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Records (``reset``) or checks the number of features.
+    X : dask.array.Array
+        The training matrix.
+    y, sample_weight : array-like or dask.array.Array
+        Labels (a column vector is flattened) and weights (or None).
+    reset : bool
+        Whether the fit starts afresh (not a warm start).
+    not_1d : str
+        The ValueError's message for labels that are not one-dimensional;
+        ``{shape}`` is replaced by their shape.
+
+    Returns
+    -------
+    X, labels, weights : dask.array.Array
+        With X's row chunks (``weights`` None when not given).
+    classes : ndarray
+        The sorted distinct labels, checked to be classification targets.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+
+    X = check_X(estimator, X, reset=reset)
+    labels = rows_like(X, y, "y")
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise ValueError(not_1d.format(shape=labels.shape))
+    weights = None
+    if sample_weight is not None:
+        weights = rows_like(X, sample_weight, "sample_weight", np.float64)
+    classes = check_finite_and_labels(X, labels, weights)
+    check_classification_targets(classes)
+    return X, labels, weights, classes
+
+
 def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
     """Finiteness of X (and of y's values) and y's distinct values, in one round trip.
 

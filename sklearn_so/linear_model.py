@@ -74,18 +74,7 @@ def _device_class_weights(class_weight, classes, y, sample_weight):
         labels = _convert_to_numpy(classes, xp)
         host = compute_class_weight(class_weight, classes=labels, y=labels)
         weights = ns.from_host(host, sample_weight)
-    if not np.all(np.isfinite(host)):
-        empty = _convert_to_numpy(classes, xp)[~np.isfinite(host)]
-        raise ValueError(
-            f"class_weight='balanced' needs a positive total sample weight "
-            f"in every class; these classes have none: {empty.tolist()}."
-        )
-    if np.any(host < 0):
-        negative = _convert_to_numpy(classes, xp)[host < 0]
-        raise ValueError(
-            "class_weight must not be negative; these classes have a "
-            f"negative weight: {negative.tolist()}."
-        )
+    _check_class_weight(host, _convert_to_numpy(classes, xp))
     return weights
 
 
@@ -465,18 +454,7 @@ class SOLogisticRegression(
                 class_weight = compute_class_weight(
                     self.class_weight, classes=classes, y=y, sample_weight=sample_weight
                 )
-            if not np.all(np.isfinite(class_weight)):
-                empty = classes[~np.isfinite(class_weight)]
-                raise ValueError(
-                    f"class_weight='balanced' needs a positive total sample weight "
-                    f"in every class; these classes have none: {empty.tolist()}."
-                )
-            if np.any(class_weight < 0):
-                negative = classes[class_weight < 0]
-                raise ValueError(
-                    "class_weight must not be negative; these classes have a "
-                    f"negative weight: {negative.tolist()}."
-                )
+            _check_class_weight(class_weight, classes)
             sample_weight *= class_weight[y_index]
         total_weight = sample_weight.sum()
         if not total_weight > 0:
@@ -668,17 +646,14 @@ class SOLogisticRegression(
 
         from . import _dask
 
-        X = _dask.check_X(self, X, reset=not warm)
-        labels = _dask.rows_like(X, y, "y")
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        if labels.ndim != 1:
-            raise ValueError(f"y must be one-dimensional, got shape {labels.shape}.")
-        weights = None
-        if sample_weight is not None:
-            weights = _dask.rows_like(X, sample_weight, "sample_weight", np.float64)
-        classes = _dask.check_finite_and_labels(X, labels, weights)
-        check_classification_targets(classes)
+        X, labels, weights, classes = _dask.classification_inputs(
+            self,
+            X,
+            y,
+            sample_weight,
+            reset=not warm,
+            not_1d="y must be one-dimensional, got shape {shape}.",
+        )
         if len(classes) < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, "

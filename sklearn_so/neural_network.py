@@ -918,20 +918,17 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         """
         from . import _dask
 
-        X = _dask.check_X(self, X, reset=not warm)
-        labels = _dask.rows_like(X, y, "y")
-        if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
-        if labels.ndim != 1:
-            raise ValueError(
+        X, labels, weights, classes = _dask.classification_inputs(
+            self,
+            X,
+            y,
+            sample_weight,
+            reset=not warm,
+            not_1d=(
                 "A dask X is supported with binary and multiclass targets; "
                 "multilabel y is not supported yet."
-            )
-        weights = None
-        if sample_weight is not None:
-            weights = _dask.rows_like(X, sample_weight, "sample_weight", np.float64)
-        classes = _dask.check_finite_and_labels(X, labels, weights)
-        check_classification_targets(classes)
+            ),
+        )
         target_type = "binary" if len(classes) <= 2 else "multiclass"
         index = _dask.encode_labels(labels, classes)
         if len(classes) <= 2:
