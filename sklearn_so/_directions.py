@@ -93,6 +93,7 @@ class LBFGSDirection:
         self._s = None  # (memory, n_params) rows: a ring buffer of the pairs
         self._count = 0
         self._next = 0
+        self._ordered = None
 
     def _scale(self, v):
         return v if self.scaling is None else self.scaling * v
@@ -103,6 +104,7 @@ class LBFGSDirection:
         if self._count:
             Y = self._y[: self._count, :]
             self._ysy[: self._count, : self._count] = ns.to_host(Y @ self._scale(Y).T)
+            self._ordered = None
 
     def _add_pair(self, s, y):
         xp = ns.namespace(s)
@@ -139,6 +141,21 @@ class LBFGSDirection:
         self._ysy[:filled, slot] = scaled
         self._next = (slot + 1) % self.memory
         self._count = filled
+        self._ordered = None
+
+    def _pairs_in_order(self):
+        """The slots from the oldest pair to the newest, ``S'Y`` and ``Y'SY``.
+
+        Reordered once per new pair (or new scaling), not on every call.
+        """
+        if self._ordered is None:
+            count = self._count
+            order = (self._next - count + np.arange(count)) % count
+            # np.take is cheaper than fancy indexing for these few entries.
+            sy = self._sy[:count, :count].take(order, 0).take(order, 1)
+            ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+            self._ordered = order, sy, ysy, sy.diagonal().copy()
+        return self._ordered
 
     def __call__(self, theta, grad):
         """Return ``-H_k grad`` with ``H_k`` the L-BFGS inverse Hessian model."""
@@ -166,15 +183,11 @@ class LBFGSDirection:
         S, Y = self._s[:count, :], self._y[:count, :]
         if not on_host:
             return self._array_api_direction(S, Y, grad, count)
-        # Slots from the oldest pair to the newest; np.take is cheaper than
-        # fancy indexing for these few entries.
-        order = (self._next - count + np.arange(count)) % count
-        sy = self._sy[:count, :count].take(order, 0).take(order, 1)
-        ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+        order, sy, ysy, sy_diagonal = self._pairs_in_order()
         gamma = sy[-1, -1] / ysy[-1, -1]
         # LAPACK's triangular solves read only the upper triangle of sy: R.
         r1, _ = dtrtrs(sy, (S @ grad).take(order))
-        rhs = sy.diagonal() * r1 + gamma * (
+        rhs = sy_diagonal * r1 + gamma * (
             ysy @ r1 - (Y @ self._scale(grad)).take(order)
         )
         t1, _ = dtrtrs(sy, rhs, trans=1)

@@ -433,7 +433,10 @@ class LinearModel(_HoldsTargets):
         prediction and loss terms.
         """
         Z = point.pre_activation
-        V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
+        if len(basis.V) == 1 and basis.V[0] is not None:
+            V = basis.V[0][None]  # one direction (ls, lo): a view, no copy
+        else:
+            V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
         flat_V = V.reshape(len(V), -1)
         n = self.n_weights
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])

@@ -111,8 +111,11 @@ class Basis:
         learning = np.zeros(n_blocks)
         momentum = np.zeros(n_blocks)
         for coef, kind, block in zip(a, self.kinds, self.blocks, strict=True):
-            target = {"lr": learning, "momentum": momentum}.get(kind)
-            if target is None:
+            if kind == "lr":
+                target = learning
+            elif kind == "momentum":
+                target = momentum
+            else:
                 continue
             if block is None:
                 target[:] = coef
@@ -123,7 +126,7 @@ class Basis:
 
 def _nonzero(x, xp):
     if xp is np:
-        return np.any(x)
+        return x.any()
     return ns.to_bool(xp.any(x != 0))
 
 
@@ -194,7 +197,7 @@ class StepResult:
     @property
     def moved(self):
         """Whether the iterate moves: a trial was accepted with non-zero rates."""
-        return self.trial is not None and bool(np.any(self.trial.rates))
+        return self.trial is not None and bool(self.trial.rates.any())
 
 
 class Strategy:

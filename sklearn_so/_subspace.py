@@ -9,6 +9,8 @@ optax's line searches return the accepted point's value and gradient in
 their state), so the caller continues from everything computed there.
 """
 
+import math
+
 import numpy as np
 
 # Armijo's sufficient-decrease constant, as in scipy.optimize's line searches.
@@ -67,7 +69,7 @@ def armijo_backtracking(
     for n_trials in range(1, max_trials + 1):
         trial = phi(np.array([step]), derivatives=False)
         value = trial.value
-        if np.isfinite(value):
+        if math.isfinite(value):
             if value <= f0 + ARMIJO_C1 * step * slope and value < f0:
                 return trial, n_trials
             if f0 - rounding <= value < f0:
@@ -132,10 +134,10 @@ def subspace_newton(
     zero = np.zeros_like(a_start, dtype=float)
     n_evals = 0
     current = None
-    if np.any(a_start):
+    if a_start.any():
         warm = phi(a_start.astype(float), derivatives=True)
         n_evals += 1
-        if np.isfinite(warm.value):
+        if math.isfinite(warm.value):
             current = warm
     # The derivatives at 0 are needed only when the warm start is not better
     # than 0, and the caller usually knows phi(0).
@@ -170,7 +172,7 @@ def subspace_newton(
             evaluation = phi(a + step * delta, derivatives=True)
             n_evals += 1
             trial_value = evaluation.value
-            if np.isfinite(trial_value):
+            if math.isfinite(trial_value):
                 if trial_value <= value - ARMIJO_C1 * step * decrement:
                     accepted = evaluation
                     break
@@ -203,11 +205,13 @@ def _positive_definite_solve(hess, grad):
     huge cancelling rates: the step would be the same, but the cached products
     would lose their digits to cancellation and drift from ``X W``.
     """
+    # ndarray methods and broadcasting rather than np.diag, np.outer, np.all:
+    # the same arithmetic, a fraction of the dispatch on a k x k matrix.
     hess = 0.5 * (hess + hess.T)
-    diag = np.abs(np.diag(hess))
+    diag = np.abs(hess.diagonal())
     scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
-    scaled = hess * np.outer(scale, scale)
-    if not (np.all(np.isfinite(scaled)) and np.all(np.isfinite(scale * grad))):
+    scaled = hess * (scale[:, None] * scale[None, :])
+    if not (np.isfinite(scaled).all() and np.isfinite(scale * grad).all()):
         # Curvature beyond floating point (saturated, overflowing terms):
         # no Newton step can be trusted from here.
         return np.zeros_like(grad)

@@ -432,15 +432,23 @@ class SOLogisticRegression(
         )
         if xp is not np:
             return self._fit_array_api(X, y, sample_weight, C, xp, device)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
+        # scikit-learn's target check passes 1-d integer or boolean labels
+        # whatever they hold, but for a warning when they have many classes:
+        # it runs first for other labels and, for these, where it may warn.
+        integer_labels = y.ndim == 1 and y.dtype.kind in "biu"
+        if not integer_labels:
+            check_classification_targets(y)
+        # One pass: the classes and each sample's index among them.
+        encoder = LabelEncoder()
+        y_index = encoder.fit_transform(y)
         classes = encoder.classes_
+        if integer_labels and len(classes) > 2:
+            check_classification_targets(y)
         if len(classes) < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, "
                 f"but the data contains only one class: {classes[0]!r}."
             )
-        y_index = encoder.transform(y)
         # The callbacks score the intermediate models with the weights as given.
         sample_weight_given = sample_weight
         sample_weight = _check_sample_weight(
