@@ -93,7 +93,6 @@ class LBFGSDirection:
         self._s = None  # (memory, n_params) rows: a ring buffer of the pairs
         self._count = 0
         self._next = 0
-        self._ordered = None
 
     def _scale(self, v):
         return v if self.scaling is None else self.scaling * v
@@ -104,7 +103,6 @@ class LBFGSDirection:
         if self._count:
             Y = self._y[: self._count, :]
             self._ysy[: self._count, : self._count] = ns.to_host(Y @ self._scale(Y).T)
-            self._ordered = None
 
     def _add_pair(self, s, y):
         xp = ns.namespace(s)
@@ -141,21 +139,6 @@ class LBFGSDirection:
         self._ysy[:filled, slot] = scaled
         self._next = (slot + 1) % self.memory
         self._count = filled
-        self._ordered = None
-
-    def _pairs_in_order(self):
-        """The slots from the oldest pair to the newest, ``S'Y`` and ``Y'SY``.
-
-        Reordered once per new pair (or new scaling), not on every call.
-        """
-        if self._ordered is None:
-            count = self._count
-            order = (self._next - count + np.arange(count)) % count
-            # np.take is cheaper than fancy indexing for these few entries.
-            sy = self._sy[:count, :count].take(order, 0).take(order, 1)
-            ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
-            self._ordered = order, sy, ysy, sy.diagonal().copy()
-        return self._ordered
 
     def __call__(self, theta, grad):
         """Return ``-H_k grad`` with ``H_k`` the L-BFGS inverse Hessian model."""
@@ -183,19 +166,31 @@ class LBFGSDirection:
         S, Y = self._s[:count, :], self._y[:count, :]
         if not on_host:
             return self._array_api_direction(S, Y, grad, count)
-        order, sy, ysy, sy_diagonal = self._pairs_in_order()
+        Sg, YSg = S @ grad, Y @ self._scale(grad)
+        if count < self.memory or self._next == 0:
+            # The slots already run from the oldest pair to the newest (the
+            # buffer has not wrapped round): nothing to reorder.
+            order = None
+            sy, ysy = self._sy[:count, :count], self._ysy[:count, :count]
+        else:
+            # np.take is cheaper than fancy indexing for these few entries.
+            order = (self._next - count + np.arange(count)) % count
+            sy = self._sy[:count, :count].take(order, 0).take(order, 1)
+            ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+            Sg, YSg = Sg.take(order), YSg.take(order)
         gamma = sy[-1, -1] / ysy[-1, -1]
         # LAPACK's triangular solves read only the upper triangle of sy: R.
-        r1, _ = dtrtrs(sy, (S @ grad).take(order))
-        rhs = sy_diagonal * r1 + gamma * (
-            ysy @ r1 - (Y @ self._scale(grad)).take(order)
-        )
+        r1, _ = dtrtrs(sy, Sg)
+        rhs = sy.diagonal() * r1 + gamma * (ysy @ r1 - YSg)
         t1, _ = dtrtrs(sy, rhs, trans=1)
-        # H g = gamma S (g - Y' r1) + S' t1, with r1 and t1 put back in slots.
-        in_slots = np.empty((2, count))
-        in_slots[0, order] = r1
-        in_slots[1, order] = t1
-        return -(gamma * self._scale(grad - in_slots[0] @ Y) + in_slots[1] @ S)
+        if order is not None:
+            # r1 and t1 put back in slots.
+            in_slots = np.empty((2, count))
+            in_slots[0, order] = r1
+            in_slots[1, order] = t1
+            r1, t1 = in_slots
+        # H g = gamma S (g - Y' r1) + S' t1.
+        return -(gamma * self._scale(grad - r1 @ Y) + t1 @ S)
 
     def _array_api_direction(self, S, Y, grad, count):
         """:meth:`__call__`'s direction for pairs and gradient on a device.

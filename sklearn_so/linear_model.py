@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._array_api import check_same_namespace
+from sklearn.utils._encode import _unique
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -438,10 +439,10 @@ class SOLogisticRegression(
         integer_labels = y.ndim == 1 and y.dtype.kind in "biu"
         if not integer_labels:
             check_classification_targets(y)
-        # One pass: the classes and each sample's index among them.
-        encoder = LabelEncoder()
-        y_index = encoder.fit_transform(y)
-        classes = encoder.classes_
+        # The classes and each sample's index among them in one pass, as
+        # LabelEncoder.fit_transform finds them (y is already 1-d: without
+        # its second input check).
+        classes, y_index = _unique(y, return_inverse=True)
         if integer_labels and len(classes) > 2:
             check_classification_targets(y)
         if len(classes) < 2:
