@@ -1,6 +1,7 @@
 """Bad input gets a clear error that names the problem."""
 
 import functools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
