@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _namespace as ns
-from ._subspace import armijo_backtracking, subspace_newton
+from ._subspace import FLOAT64_EPS, armijo_backtracking, subspace_newton
 from ._trial import Trial
 
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
@@ -248,7 +248,7 @@ class Strategy:
         """
         basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
         # The working precision's epsilon sets the objective's rounding level.
-        self.eps = getattr(model, "eps", np.finfo(float).eps)
+        self.eps = getattr(model, "eps", FLOAT64_EPS)
         phi = phi_factory(basis)
         fits = None if limits is None else basis.within(limits, model.blocks)
         trial, n_evals = self.solve(phi, basis, f0, grad, fits)

@@ -25,6 +25,8 @@ ROUNDING_ULPS = 64
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
 # Halvings of a Newton step tried when its trials are all at rounding level.
 ROUNDING_HALVINGS = 3
+# Smallest positive float64, the floor of the largest eigenvalue.
+TINY = float(np.finfo(np.float64).tiny)
 
 
 def armijo_backtracking(
@@ -209,9 +211,11 @@ def _positive_definite_solve(hess, grad):
     # the same arithmetic, a fraction of the dispatch on a k x k matrix.
     hess = 0.5 * (hess + hess.T)
     diag = np.abs(hess.diagonal())
-    scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    diag[~(diag > 0)] = 1.0
+    scale = 1.0 / np.sqrt(diag)
     scaled = hess * (scale[:, None] * scale[None, :])
-    if not (np.isfinite(scaled).all() and np.isfinite(scale * grad).all()):
+    scaled_grad = scale * grad
+    if not (np.isfinite(scaled).all() and np.isfinite(scaled_grad).all()):
         # Curvature beyond floating point (saturated, overflowing terms):
         # no Newton step can be trusted from here.
         return np.zeros_like(grad)
@@ -220,6 +224,6 @@ def _positive_definite_solve(hess, grad):
     except np.linalg.LinAlgError:
         # LAPACK's eigensolver did not converge: take no step.
         return np.zeros_like(grad)
-    top = max(eigval.max(initial=0.0), np.finfo(float).tiny)
+    top = max(eigval.max(initial=0.0), TINY)
     eigval = np.maximum(np.abs(eigval), CONDITION_FLOOR * top)
-    return -scale * (eigvec @ ((eigvec.T @ (scale * grad)) / eigval))
+    return -scale * (eigvec @ ((eigvec.T @ scaled_grad) / eigval))
