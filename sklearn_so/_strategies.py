@@ -80,11 +80,16 @@ class Basis:
                     image = image + float(coef) * direction_image
             return image
         if isinstance(self.P, np.ndarray):
-            image = np.zeros(image_shape)
-        else:
-            image = ns.namespace(self.P).zeros(
-                image_shape, dtype=self.P.dtype, device=ns.device(self.P)
-            )
+            image, scaled = np.zeros(image_shape), None
+            for coef, direction_image in zip(a, self.V, strict=True):
+                if direction_image is not None and coef != 0.0:
+                    # One scratch array for the scaled images, not one each.
+                    scaled = np.multiply(direction_image, float(coef), out=scaled)
+                    image += scaled
+            return image
+        image = ns.namespace(self.P).zeros(
+            image_shape, dtype=self.P.dtype, device=ns.device(self.P)
+        )
         for coef, direction_image in zip(a, self.V, strict=True):
             if direction_image is not None and coef != 0.0:
                 image += float(coef) * direction_image
