@@ -17,7 +17,10 @@ import sys
 
 import joblib
 import sklearn
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
 _RATES_CHOSEN = (
     "the learning rate (and with solver='ps'/'so' the momentum rate) is chosen "
@@ -143,7 +146,45 @@ class ForeignValuesMixin:
                 f"float in the range (0, inf). Got {rate!r} instead: MLP's "
                 f"learning-rate schedules have no equivalent, {_RATES_CHOSEN}."
             )
-        super()._validate_params()
+        params = {name: getattr(self, name) for name in _param_names(type(self))}
+        key = _validated_key(type(self), params)
+        if key in _VALIDATED:
+            return
+        # scikit-learn's BaseEstimator._validate_params, with the parameters
+        # read as get_params(deep=False) reads them, without its signature
+        # inspection.
+        validate_parameter_constraints(
+            self._parameter_constraints, params, caller_name=type(self).__name__
+        )
+        if key is not None:
+            if len(_VALIDATED) >= _MAX_VALIDATED:
+                _VALIDATED.clear()
+            _VALIDATED.add(key)
+
+
+# Parameter sets that passed validation, per class. Checking the constraints
+# costs about as much as a small fit's iteration and depends on the values
+# alone; only values of these exact (immutable) types are remembered.
+_VALIDATED = set()
+_MAX_VALIDATED = 256
+_REMEMBERED_TYPES = (str, int, float, bool, type(None))
+
+
+@functools.cache
+def _param_names(cls):
+    """The constructor's parameter names, as ``get_params`` lists them."""
+    return tuple(cls._get_param_names())
+
+
+def _validated_key(cls, params):
+    """A hashable record of a parameter set, or None when it holds other types."""
+    key = [cls]
+    for name, value in params.items():
+        if type(value) not in _REMEMBERED_TYPES:
+            return None
+        # The type too: 1, 1.0 and True are equal but not equally valid.
+        key.append((name, type(value), value))
+    return tuple(key)
 
 
 # joblib runs the fits of scikit-learn's searches and cross-validation.

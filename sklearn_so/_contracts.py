@@ -24,6 +24,7 @@ array of another array API library under ``array_api_dispatch``; see
 numpy arrays and floats on the host.
 """
 
+import functools
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -253,6 +254,12 @@ def uses_curvature(direction):
 
 def protocol_members(protocol):
     """The attributes and methods a protocol requires, in definition order."""
+    return list(_protocol_members(protocol))
+
+
+@functools.cache
+def _protocol_members(protocol):
+    # Read once per protocol: every fit checks its parts against them.
     names = {}
     for klass in reversed(protocol.__mro__):
         if not getattr(klass, "_is_protocol", False) or klass is Protocol:
@@ -265,11 +272,11 @@ def protocol_members(protocol):
                 if callable(member) and (name == "__call__" or name[0] != "_")
             )
         )
-    return list(names)
+    return tuple(names)
 
 
 def _require(obj, protocol, role):
-    missing = [name for name in protocol_members(protocol) if not hasattr(obj, name)]
+    missing = [name for name in _protocol_members(protocol) if not hasattr(obj, name)]
     if missing:
         raise TypeError(
             f"{type(obj).__name__} cannot serve as the {role}: it lacks "

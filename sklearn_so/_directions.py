@@ -166,23 +166,31 @@ class LBFGSDirection:
         S, Y = self._s[:count, :], self._y[:count, :]
         if not on_host:
             return self._array_api_direction(S, Y, grad, count)
-        # Slots from the oldest pair to the newest; np.take is cheaper than
-        # fancy indexing for these few entries.
-        order = (self._next - count + np.arange(count)) % count
-        sy = self._sy[:count, :count].take(order, 0).take(order, 1)
-        ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+        Sg, YSg = S @ grad, Y @ self._scale(grad)
+        if count < self.memory or self._next == 0:
+            # The slots already run from the oldest pair to the newest (the
+            # buffer has not wrapped round): nothing to reorder.
+            order = None
+            sy, ysy = self._sy[:count, :count], self._ysy[:count, :count]
+        else:
+            # np.take is cheaper than fancy indexing for these few entries.
+            order = (self._next - count + np.arange(count)) % count
+            sy = self._sy[:count, :count].take(order, 0).take(order, 1)
+            ysy = self._ysy[:count, :count].take(order, 0).take(order, 1)
+            Sg, YSg = Sg.take(order), YSg.take(order)
         gamma = sy[-1, -1] / ysy[-1, -1]
         # LAPACK's triangular solves read only the upper triangle of sy: R.
-        r1, _ = dtrtrs(sy, (S @ grad).take(order))
-        rhs = sy.diagonal() * r1 + gamma * (
-            ysy @ r1 - (Y @ self._scale(grad)).take(order)
-        )
+        r1, _ = dtrtrs(sy, Sg)
+        rhs = sy.diagonal() * r1 + gamma * (ysy @ r1 - YSg)
         t1, _ = dtrtrs(sy, rhs, trans=1)
-        # H g = gamma S (g - Y' r1) + S' t1, with r1 and t1 put back in slots.
-        in_slots = np.empty((2, count))
-        in_slots[0, order] = r1
-        in_slots[1, order] = t1
-        return -(gamma * self._scale(grad - in_slots[0] @ Y) + in_slots[1] @ S)
+        if order is not None:
+            # r1 and t1 put back in slots.
+            in_slots = np.empty((2, count))
+            in_slots[0, order] = r1
+            in_slots[1, order] = t1
+            r1, t1 = in_slots
+        # H g = gamma S (g - Y' r1) + S' t1.
+        return -(gamma * self._scale(grad - r1 @ Y) + t1 @ S)
 
     def _array_api_direction(self, S, Y, grad, count):
         """:meth:`__call__`'s direction for pairs and gradient on a device.

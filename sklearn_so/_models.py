@@ -433,7 +433,10 @@ class LinearModel(_HoldsTargets):
         prediction and loss terms.
         """
         Z = point.pre_activation
-        V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
+        if len(basis.V) == 1 and basis.V[0] is not None:
+            V = basis.V[0][None]  # one direction (ls, lo): a view, no copy
+        else:
+            V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
         flat_V = V.reshape(len(V), -1)
         n = self.n_weights
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
@@ -852,6 +855,7 @@ class TwoLayerNetwork(_HoldsTargets):
         k = len(basis.V)
         _, _, W2, b2 = self.unpack(theta)
         P2W = ns.reshape(basis.P[:, self._W2], (k, self.r, self.c))
+        P2W_flat = basis.P[:, self._W2]
         P2b = basis.P[:, self._b2]
         # Skip the parts a direction does not have (per-layer bases).
         second_layer = basis.P[:, self.blocks[1]]
@@ -883,7 +887,11 @@ class TwoLayerNetwork(_HoldsTargets):
             if Za is None:
                 Za = Z.copy() if on_numpy else xp.asarray(Z, copy=True)
             rates = ns.from_host(a, W2)
-            W2a = W2 + self.pxp.tensordot(rates, P2W, axes=1)
+            if self.pxp is np:
+                # np.tensordot's own product, without its Python overhead.
+                W2a = W2 + np.dot(rates.reshape(1, k), P2W_flat).reshape(W2.shape)
+            else:
+                W2a = W2 + self.pxp.tensordot(rates, P2W, axes=1)
             b2a = b2 + rates @ P2b
             A = self.act(Za)
             out = A @ W2a + b2a

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _namespace as ns
-from ._subspace import armijo_backtracking, subspace_newton
+from ._subspace import FLOAT64_EPS, armijo_backtracking, subspace_newton
 from ._trial import Trial
 
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
@@ -80,11 +80,16 @@ class Basis:
                     image = image + float(coef) * direction_image
             return image
         if isinstance(self.P, np.ndarray):
-            image = np.zeros(image_shape)
-        else:
-            image = ns.namespace(self.P).zeros(
-                image_shape, dtype=self.P.dtype, device=ns.device(self.P)
-            )
+            image, scaled = np.zeros(image_shape), None
+            for coef, direction_image in zip(a, self.V, strict=True):
+                if direction_image is not None and coef != 0.0:
+                    # One scratch array for the scaled images, not one each.
+                    scaled = np.multiply(direction_image, float(coef), out=scaled)
+                    image += scaled
+            return image
+        image = ns.namespace(self.P).zeros(
+            image_shape, dtype=self.P.dtype, device=ns.device(self.P)
+        )
         for coef, direction_image in zip(a, self.V, strict=True):
             if direction_image is not None and coef != 0.0:
                 image += float(coef) * direction_image
@@ -111,8 +116,11 @@ class Basis:
         learning = np.zeros(n_blocks)
         momentum = np.zeros(n_blocks)
         for coef, kind, block in zip(a, self.kinds, self.blocks, strict=True):
-            target = {"lr": learning, "momentum": momentum}.get(kind)
-            if target is None:
+            if kind == "lr":
+                target = learning
+            elif kind == "momentum":
+                target = momentum
+            else:
                 continue
             if block is None:
                 target[:] = coef
@@ -123,7 +131,7 @@ class Basis:
 
 def _nonzero(x, xp):
     if xp is np:
-        return np.any(x)
+        return x.any()
     return ns.to_bool(xp.any(x != 0))
 
 
@@ -194,7 +202,7 @@ class StepResult:
     @property
     def moved(self):
         """Whether the iterate moves: a trial was accepted with non-zero rates."""
-        return self.trial is not None and bool(np.any(self.trial.rates))
+        return self.trial is not None and bool(self.trial.rates.any())
 
 
 class Strategy:
@@ -245,7 +253,7 @@ class Strategy:
         """
         basis = build_basis(D, VD, moves[: self.n_moves], model, self.per_block)
         # The working precision's epsilon sets the objective's rounding level.
-        self.eps = getattr(model, "eps", np.finfo(float).eps)
+        self.eps = getattr(model, "eps", FLOAT64_EPS)
         phi = phi_factory(basis)
         fits = None if limits is None else basis.within(limits, model.blocks)
         trial, n_evals = self.solve(phi, basis, f0, grad, fits)

@@ -9,6 +9,8 @@ optax's line searches return the accepted point's value and gradient in
 their state), so the caller continues from everything computed there.
 """
 
+import math
+
 import numpy as np
 
 # Armijo's sufficient-decrease constant, as in scipy.optimize's line searches.
@@ -23,6 +25,8 @@ ROUNDING_ULPS = 64
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
 # Halvings of a Newton step tried when its trials are all at rounding level.
 ROUNDING_HALVINGS = 3
+# Smallest positive float64, the floor of the largest eigenvalue.
+TINY = float(np.finfo(np.float64).tiny)
 
 
 def armijo_backtracking(
@@ -67,7 +71,7 @@ def armijo_backtracking(
     for n_trials in range(1, max_trials + 1):
         trial = phi(np.array([step]), derivatives=False)
         value = trial.value
-        if np.isfinite(value):
+        if math.isfinite(value):
             if value <= f0 + ARMIJO_C1 * step * slope and value < f0:
                 return trial, n_trials
             if f0 - rounding <= value < f0:
@@ -132,10 +136,10 @@ def subspace_newton(
     zero = np.zeros_like(a_start, dtype=float)
     n_evals = 0
     current = None
-    if np.any(a_start):
+    if a_start.any():
         warm = phi(a_start.astype(float), derivatives=True)
         n_evals += 1
-        if np.isfinite(warm.value):
+        if math.isfinite(warm.value):
             current = warm
     # The derivatives at 0 are needed only when the warm start is not better
     # than 0, and the caller usually knows phi(0).
@@ -170,7 +174,7 @@ def subspace_newton(
             evaluation = phi(a + step * delta, derivatives=True)
             n_evals += 1
             trial_value = evaluation.value
-            if np.isfinite(trial_value):
+            if math.isfinite(trial_value):
                 if trial_value <= value - ARMIJO_C1 * step * decrement:
                     accepted = evaluation
                     break
@@ -203,11 +207,15 @@ def _positive_definite_solve(hess, grad):
     huge cancelling rates: the step would be the same, but the cached products
     would lose their digits to cancellation and drift from ``X W``.
     """
+    # ndarray methods and broadcasting rather than np.diag, np.outer, np.all:
+    # the same arithmetic, a fraction of the dispatch on a k x k matrix.
     hess = 0.5 * (hess + hess.T)
-    diag = np.abs(np.diag(hess))
-    scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
-    scaled = hess * np.outer(scale, scale)
-    if not (np.all(np.isfinite(scaled)) and np.all(np.isfinite(scale * grad))):
+    diag = np.abs(hess.diagonal())
+    diag[~(diag > 0)] = 1.0
+    scale = 1.0 / np.sqrt(diag)
+    scaled = hess * (scale[:, None] * scale[None, :])
+    scaled_grad = scale * grad
+    if not (np.isfinite(scaled).all() and np.isfinite(scaled_grad).all()):
         # Curvature beyond floating point (saturated, overflowing terms):
         # no Newton step can be trusted from here.
         return np.zeros_like(grad)
@@ -216,6 +224,6 @@ def _positive_definite_solve(hess, grad):
     except np.linalg.LinAlgError:
         # LAPACK's eigensolver did not converge: take no step.
         return np.zeros_like(grad)
-    top = max(eigval.max(initial=0.0), np.finfo(float).tiny)
+    top = max(eigval.max(initial=0.0), TINY)
     eigval = np.maximum(np.abs(eigval), CONDITION_FLOOR * top)
-    return -scale * (eigvec @ ((eigvec.T @ (scale * grad)) / eigval))
+    return -scale * (eigvec @ ((eigvec.T @ scaled_grad) / eigval))

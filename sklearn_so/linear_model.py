@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._array_api import check_same_namespace
+from sklearn.utils._encode import _unique
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -432,15 +433,23 @@ class SOLogisticRegression(
         )
         if xp is not np:
             return self._fit_array_api(X, y, sample_weight, C, xp, device)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
+        # scikit-learn's target check passes 1-d integer or boolean labels
+        # whatever they hold, but for a warning when they have many classes:
+        # it runs first for other labels and, for these, where it may warn.
+        integer_labels = y.ndim == 1 and y.dtype.kind in "biu"
+        if not integer_labels:
+            check_classification_targets(y)
+        # The classes and each sample's index among them in one pass, as
+        # LabelEncoder.fit_transform finds them (y is already 1-d: without
+        # its second input check).
+        classes, y_index = _unique(y, return_inverse=True)
+        if integer_labels and len(classes) > 2:
+            check_classification_targets(y)
         if len(classes) < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, "
                 f"but the data contains only one class: {classes[0]!r}."
             )
-        y_index = encoder.transform(y)
         # The callbacks score the intermediate models with the weights as given.
         sample_weight_given = sample_weight
         sample_weight = _check_sample_weight(

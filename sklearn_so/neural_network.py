@@ -837,8 +837,11 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
             y = move_to(y, xp=xp, device=device)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as MLPClassifier
-        check_classification_targets(y)
-        target_type = type_of_target(y)
+        target_type = type_of_target(y, input_name="y")
+        if target_type != "binary":
+            # It refuses what is no classification target, and warns when
+            # the classes look like a regression target (never binary).
+            check_classification_targets(y)
         stratify = None
         if target_type == "multilabel-indicator":
             # As MLPClassifier: one logistic output per label, the labels
@@ -853,9 +856,9 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
                 classes = xp.arange(Y.shape[1], device=device)
             loss, out_activation = MultilabelLogLoss(), "logistic"
         elif target_type in ("binary", "multiclass"):
-            encoder = LabelEncoder().fit(y)
+            encoder = LabelEncoder()
+            stratify = encoder.fit_transform(y)
             classes = encoder.classes_
-            stratify = encoder.transform(y)
             n_classes = classes.shape[0]
             if n_classes <= 2:
                 # One class: MLPClassifier's encoding too, every target 0 (the

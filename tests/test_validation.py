@@ -1,5 +1,7 @@
 """Bad input gets a clear error that names the problem."""
 
+import functools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -170,3 +172,64 @@ def test_negative_class_weight(data):
     X, y = data
     with pytest.raises(ValueError, match=r"negative weight: \[0\]"):
         SOLogisticRegression(class_weight={0: -1.0, 1: 1.0}).fit(X, y)
+
+
+def _verdict(validate):
+    """The exception type a validation raises, None if it passes."""
+    try:
+        validate()
+    except Exception as error:
+        return type(error)
+    return None
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
+def test_remembered_parameter_sets_get_scikit_learns_verdict(Estimator):
+    # Passing parameter sets are remembered per class and type of value; every
+    # set, valid or not, seen before or not, must get scikit-learn's verdict
+    # (BaseEstimator._validate_params, which inspects the signature each time).
+    from sklearn.base import BaseEstimator
+
+    sequence = [
+        {},
+        {"tol": 1e-3},
+        {"tol": -1.0},
+        {"tol": 1e-3},
+        {"max_iter": 5},
+        {"max_iter": 5.0},
+        {"max_iter": True},
+        {"max_iter": -5},
+        {"max_iter": 5},
+        {"solver": "so"},
+        {"solver": "nope"},
+        {"solver": "lbfgs"},
+        {"solver": "so"},
+        {"verbose": False},
+        {"tol": np.float64(1e-3)},
+        {"tol": float("nan")},
+        {},
+    ]
+    for params in sequence * 2:
+        estimator = Estimator(**params)
+        ours = _verdict(estimator._validate_params)
+        oracle = _verdict(functools.partial(BaseEstimator._validate_params, estimator))
+        # The foreign solver names get our own message (same exception type).
+        assert ours == oracle, params
+
+
+def test_integer_labels_warn_as_scikit_learn_does(data):
+    # The target check is skipped for binary integer labels only: many
+    # integer classes still get scikit-learn's warning, boolean labels fit.
+    from sklearn.utils.multiclass import check_classification_targets
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = np.arange(40) % 30
+    with pytest.warns(UserWarning, match="greater than 50%") as ours:
+        SOLogisticRegression(max_iter=2).fit(X, y)
+    with pytest.warns(UserWarning, match="greater than 50%") as oracle:
+        check_classification_targets(y)
+    assert [str(w.message) for w in ours if "50%" in str(w.message)] == [
+        str(w.message) for w in oracle
+    ]
+    fitted = SOLogisticRegression().fit(X, X[:, 0] > 0)
+    np.testing.assert_array_equal(fitted.classes_, [False, True])
