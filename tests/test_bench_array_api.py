@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +89,33 @@ def test_gpu_check_without_a_gpu_says_so_and_runs_the_cpu_variant(tmp_path):
     assert (tmp_path / "array_api.json").exists()
     # The small CPU variant: seconds here (7 s on 2 loaded cores).
     assert seconds < 120
+
+
+def test_bench_torch_cpu_times_the_same_fits_interleaved(tmp_path):
+    pytest.importorskip("torch")
+    _run(
+        "bench_torch_cpu.py",
+        *("--n-samples", "3000", "--n-features", "30", "--rounds", "3"),
+        *("--network-iterations", "2", "--output", str(tmp_path)),
+    )
+    document = json.loads((tmp_path / "torch_cpu.json").read_text())
+    rows = {(r["problem"], r["contestant"]): r for r in document["rows"]}
+    assert set(rows) == {
+        ("logistic", "sklearn lbfgs numpy"),
+        ("logistic", "numpy"),
+        ("logistic", "torch cpu"),
+        ("network", "numpy"),
+        ("network", "torch cpu"),
+    }
+    for problem in ("logistic", "network"):
+        numpy_row, torch_row = rows[problem, "numpy"], rows[problem, "torch cpu"]
+        # The same work on both sides: same iterations, same objective.
+        assert numpy_row["n_iter"] == torch_row["n_iter"]
+        assert torch_row["objective"] == pytest.approx(numpy_row["objective"], 1e-5)
+        assert len(numpy_row["cpu_s"]) == len(torch_row["cpu_s"]) == 3
+        ratios = np.asarray(torch_row["cpu_s"]) / np.asarray(numpy_row["cpu_s"])
+        assert numpy_row["torch_over_this"] == pytest.approx(np.median(ratios))
+        assert torch_row["torch_over_this"] == 1.0
+    assert rows["network", "numpy"]["n_iter"] == 2
+    report = (tmp_path / "torch_cpu.md").read_text()
+    assert "torch cpu / numpy =" in report
