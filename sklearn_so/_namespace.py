@@ -22,6 +22,8 @@ its parameter-sized arrays numpy on the client (see ``_dask``), and
 round trip.
 """
 
+import contextlib
+import contextvars
 import sys
 
 import numpy as np
@@ -98,9 +100,45 @@ def device(x):
     return array_api_compat.device(x)
 
 
-# Graphs computed by to_host on dask arrays since the process started: each is
-# one scheduler round trip. The solver reports the difference over a fit.
-dask_round_trips = 0
+class RoundTrips:
+    """The scheduler round trips of one fit (graphs computed to the client).
+
+    Attributes
+    ----------
+    count : int
+        Round trips so far.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+
+# The counter of the fit running in this thread (or context): concurrent fits
+# in other threads count their own.
+_round_trips = contextvars.ContextVar("sklearn_so_round_trips", default=None)
+
+
+@contextlib.contextmanager
+def counting_round_trips():
+    """Count the round trips made inside the ``with`` block (in this context).
+
+    Yields
+    ------
+    counter : RoundTrips
+    """
+    counter = RoundTrips()
+    token = _round_trips.set(counter)
+    try:
+        yield counter
+    finally:
+        _round_trips.reset(token)
+
+
+def count_round_trip():
+    """Record one scheduler round trip for the fit running in this context."""
+    counter = _round_trips.get()
+    if counter is not None:
+        counter.count += 1
 
 
 def to_host(x):
@@ -115,8 +153,7 @@ def to_host(x):
     if is_dask(x):
         import dask
 
-        global dask_round_trips
-        dask_round_trips += 1
+        count_round_trip()
         host = _gather_persisted(x)
         if host is None:
             # One compute: one scheduler round trip for everything stacked in x.

@@ -221,27 +221,31 @@ class SubspaceSolver:
         self.refresh_every = refresh_every
 
     def solve(self, theta0):
-        """Minimise from ``theta0`` (copied); return an :class:`OptimizeResult`."""
-        self.setup(theta0)
-        while self.iteration < self.max_iter:
-            if self.check_convergence():
-                break
-            self.begin_iteration()
-            D, image = self.compute_direction()
-            step = self.search(D, image)
-            if not self.accept(step):
-                if self.stop_reason is not None:
+        """Minimise from ``theta0`` (copied); return an :class:`OptimizeResult`.
+
+        A dask X's round trips are counted in ``trips``, this fit's own.
+        """
+        with ns.counting_round_trips() as self.trips:
+            self.setup(theta0)
+            while self.iteration < self.max_iter:
+                if self.check_convergence():
                     break
-                continue  # retried with the direction's memory forgotten
-            self.refresh()
-            self.evaluate_gradient()
-            self.record(step)
-            if self.check_divergence():
-                break
-            self.precondition()
-            if self.end_iteration():
-                break
-        return self.finalize()
+                self.begin_iteration()
+                D, image = self.compute_direction()
+                step = self.search(D, image)
+                if not self.accept(step):
+                    if self.stop_reason is not None:
+                        break
+                    continue  # retried with the direction's memory forgotten
+                self.refresh()
+                self.evaluate_gradient()
+                self.record(step)
+                if self.check_divergence():
+                    break
+                self.precondition()
+                if self.end_iteration():
+                    break
+            return self.finalize()
 
     # -- the steps ---------------------------------------------------------
 
@@ -263,7 +267,7 @@ class SubspaceSolver:
         xp = self.xp = getattr(engine, "xp", np)
         # A dask X: n-row arrays are lazy on the workers, parameters numpy.
         self.lazy = getattr(engine, "lazy", False)
-        self.trips_start = ns.dask_round_trips
+        self.trips_start = self.trips.count
         self.pending_gradient = None
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
@@ -329,7 +333,7 @@ class SubspaceSolver:
         self.refreshed_last = False
         self.stop_reason = None
         self.clock = time.perf_counter()
-        self.trips_iterations = ns.dask_round_trips
+        self.trips_iterations = self.trips.count
 
     def check_convergence(self):
         """Whether the gradient criterion ``max|g| <= tol`` holds.
@@ -682,7 +686,7 @@ class SubspaceSolver:
         ``"refresh"``) so that the fitted model carries no drift.
         """
         result, model, engine = self.result, self.model, self.engine
-        self.trips_end = ns.dask_round_trips
+        self.trips_end = self.trips.count
         if self.stop_reason is None:
             self.stop(f"max_iter={self.max_iter} iterations reached")
         result.n_iter = len(result.loss_curve)
@@ -766,7 +770,7 @@ class SubspaceSolver:
             result.product_counts[HESSIAN_PURPOSE] = hessian_passes
         result.n_products = engine.n_products
         if self.lazy:
-            now = ns.dask_round_trips
+            now = self.trips.count
             result.round_trips = {
                 "setup": self.trips_iterations - self.trips_start,
                 "iterations": self.trips_end - self.trips_iterations,
@@ -940,7 +944,7 @@ class SubspaceSolver:
         )
         trips = ""
         if self.lazy:
-            trips = f"  round trips {ns.dask_round_trips - self.trips_start}"
+            trips = f"  round trips {self.trips.count - self.trips_start}"
         print(
             f"[sklearn-so] iter {self.iteration:5d}  objective {self.value:.10g}  "
             f"max|g| {self._max_abs(self.grad):.3e}  {rates}  "

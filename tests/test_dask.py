@@ -225,6 +225,40 @@ def test_round_trips_of_a_search(client, round_trips):
     assert max(round_trips) <= n_chunks * max(1 + 3 + 9, est.coef_.size + 5)
 
 
+def test_round_trips_counted_per_fit(synchronous, monkeypatch):
+    """Two dask fits in two threads, in lockstep: each counts its own trips."""
+    import threading
+
+    X, y = make_classification_data(2, n_samples=120, n_features=4)
+    fits = [
+        SOLogisticRegression(solver="fixed", max_iter=4, tol=0.0),
+        SOLogisticRegression(solver="so", max_iter=4, tol=0.0),
+    ]
+    alone = [_fit(est, _dask(X), y).round_trips_ for est in fits]
+    # Every iteration of one fit ends only when the other's has too: the
+    # two fits' round trips interleave.
+    barrier = threading.Barrier(2, timeout=60)
+    end_iteration = SubspaceSolver.end_iteration
+
+    def in_lockstep(self):
+        barrier.wait()
+        return end_iteration(self)
+
+    monkeypatch.setattr(SubspaceSolver, "end_iteration", in_lockstep)
+    together = [None, None]
+
+    def run(i):
+        together[i] = _fit(fits[i], _dask(X), y).round_trips_
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone
+    assert alone[0] != alone[1]
+
+
 def test_invalid_dask_input(client):
     X, y = make_classification_data(2, n_samples=60, n_features=3)
     X_nan = X.copy()
@@ -261,11 +295,11 @@ def test_user_guide_example_runs_on_worker_processes(tmp_path):
 def test_worker_killed_mid_fit(monkeypatch):
     """A worker process killed mid-fit: dask recomputes what it held.
 
-    X is persisted on two worker processes; after the second iteration the
+    X is persisted on two worker processes; after the second iteration a
     worker holding X's first chunk is killed (SIGKILL, no goodbye). The
-    scheduler recomputes the lost chunks of X (from X's graph) and of the
-    cached arrays (from theirs) on the other worker and on the one the
-    nanny restarts, and the fit ends exactly as the numpy fit does.
+    scheduler recomputes the chunks it held -- of X (from X's graph) and of
+    the cached arrays (from theirs) -- on the other worker and on the one
+    the nanny restarts, and the fit ends exactly as the numpy fit does.
     """
     import os
     import signal
@@ -278,7 +312,9 @@ def test_worker_killed_mid_fit(monkeypatch):
 
     def kill_after_second(self):
         if self.iteration == 2 and not killed:
-            (address,) = client.who_has(Xd)[Xd.__dask_keys__()[0][0]]
+            # A worker holding X's first chunk (the chunk may have been
+            # copied to both, then only the cached arrays there are lost).
+            address = sorted(client.who_has(Xd)[Xd.__dask_keys__()[0][0]])[0]
             pid = client.run(os.getpid, workers=[address])[address]
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
