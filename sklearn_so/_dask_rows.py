@@ -2,9 +2,10 @@
 
 A fit on a dask X spends its time in scheduling, not arithmetic: the same
 trial written with ``dask.array`` operations is a few dozen tasks per chunk
-(each reduction a tree of its own), and each task costs the scheduler about
-as much as the arithmetic of a whole chunk. Here a numpy function runs once
-per row chunk on the chunks of several row-aligned arrays, and returns
+(each reduction a tree of its own), each with a fixed cost to the scheduler
+(milliseconds on a loaded machine), and a graph that the client builds and
+optimises anew for every trial. Here a numpy function runs once per row
+chunk on the chunks of several row-aligned arrays, and returns
 
 * n-row arrays (a trial point's raw predictions, an image ``X D``...), kept
   on the worker that computed them, as lazy dask arrays with X's row chunks;
