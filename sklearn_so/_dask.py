@@ -186,7 +186,7 @@ def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
         checks.append(da.isfinite(targets).all())
     labels = None if y is None else da.unique(y)
     # The module function, not a method: one compute, one round trip.
-    ns.dask_round_trips += 1
+    ns.count_round_trip()
     flags, labels = dask.compute(checks, labels)
     if not flags[0]:
         raise ValueError("Input X contains NaN or infinity.")

@@ -340,6 +340,50 @@ class DaskEngine(ProductEngine):
         Z = self.forward(W, purpose)
         return Z if b is None else Z + b
 
+    def pre_activation_and_size(self, W, b, purpose):
+        """``X W + b`` persisted on the workers, and its largest ``|entry|``.
+
+        One forward product, one task per row chunk, one round trip (the
+        image of a new direction: its size feeds the rounding ledger and the
+        finiteness test of the search).
+
+        Returns
+        -------
+        image : dask.array.Array of shape (n_samples, q)
+            Persisted, float64.
+        size : float
+            ``max |X W + b|`` (NaN or inf when the product overflowed).
+        """
+        from ._dask_rows import map_rows, run
+
+        self.counts[purpose] += 1
+        W = np.asarray(W, dtype=self.X.dtype)
+        outputs, numbers = map_rows(_forward_rows, [self.X], W, b)
+        (image,), host = run(outputs, numbers)
+        return image, float(np.max(host))
+
+    def backward_rows(self, residual, rows, *args, purpose):
+        """``X.T R`` and a model's numbers from one pass over the row chunks.
+
+        ``residual(chunks, *args)`` computes, on each row chunk of ``rows``
+        (dask arrays aligned with X), the chunk's residual ``R`` (float64,
+        (rows, q)), a vector of numbers (a loss value, the intercepts'
+        gradient...) and a list of n-row outputs to keep; the task
+        multiplies by the chunk of X. One backward product, one round trip.
+
+        Returns
+        -------
+        outputs : list of dask.array.Array
+            Persisted.
+        numbers : ndarray of shape (n_chunks, m + n_features * q)
+            Each chunk's numbers, then its ``X.T R`` (row-major).
+        """
+        from ._dask_rows import map_rows, run
+
+        self.counts[purpose] += 1
+        outputs, numbers = map_rows(_backward_rows, [self.X, *rows], residual, args)
+        return run(outputs, numbers)
+
     def constant(self, width, b):
         """The lazy pre-activation ``0 X + b`` of zero weights: no product."""
         import dask.array as da
@@ -385,6 +429,24 @@ class DaskEngine(ProductEngine):
         present = [a for a in arrays if a is not None]
         kept = iter(dask.persist(*present))
         return tuple(None if a is None else next(kept) for a in arrays)
+
+
+def _forward_rows(chunks, W, b):
+    """A row chunk's ``X W + b`` (as :meth:`ProductEngine.pre_activation`) and size."""
+    (X,) = chunks
+    Z = np.asarray(X @ W, dtype=np.float64)
+    if b is not None:
+        Z += b
+    return [Z], [np.max(np.abs(Z), initial=0.0)]
+
+
+def _backward_rows(chunks, residual, args):
+    """A row chunk's numbers and ``X.T R`` (as :meth:`ProductEngine.backward`)."""
+    X, *rows = chunks
+    R, numbers, outputs = residual(rows, *args)
+    XtR = np.asarray(X.T @ R.astype(X.dtype, copy=False), dtype=np.float64)
+    numbers = np.concatenate([np.asarray(numbers, dtype=np.float64), XtR.ravel()])
+    return outputs, numbers
 
 
 def make_engine(X):

@@ -45,6 +45,7 @@ import numpy as np
 from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._dask import persist_point
+from ._dask_rows import map_rows, run, step_rows
 from ._losses import Targets
 from ._trial import Trial
 
@@ -587,12 +588,12 @@ class DaskLinearModel(LinearModel):
         self._ones = None
 
     def objective(self, theta, point):
-        """Objective value at ``theta`` (a float: one round trip)."""
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        return ns.to_float(self.loss.value(Z, self.targets, terms)) + self._penalty(
-            theta
-        )
+        """Objective value at ``theta`` (a float: one task per row chunk, one trip)."""
+        terms = point.loss_terms
+        rows = [point.pre_activation, self.targets.y, self.targets.w]
+        rows += list(terms) if terms is not None else []
+        _, host = run(*map_rows(_linear_value_rows, rows, self.loss))
+        return float(host.sum()) + self._penalty(theta)
 
     def objective_and_gradient(self, theta, point):
         """Return the lazy ``f``, lazy ``R = df/dZ`` and the gradient sans ``X.T R``.
@@ -625,39 +626,138 @@ class DaskLinearModel(LinearModel):
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
 
+    def gather_gradient(self, theta, point, engine, purpose, step=None):
+        """Objective, ``sum |R|`` and gradient at ``point``: one round trip.
+
+        One task per row chunk computes the chunk's loss, residual ``R``,
+        ``sum |R|``, intercept sums and ``X.T R`` (one backward product,
+        counted under ``purpose``); the client adds them up and adds the
+        penalty. Given the ``step`` that led to ``point``, the same tasks
+        measure it as ``_dask_rows.step_image_and_sizes`` does (the loop
+        then needs no separate round trip to accept the point).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        point : LinearPoint
+            Its persisted forward state.
+        engine : DaskEngine
+        purpose : str
+            The product's purpose.
+        step : tuple or None
+            ``(images, rates, keep)`` as for ``step_image_and_sizes``.
+
+        Returns
+        -------
+        value : float
+        sensitivity : float
+            ``sum |R|`` (see ``SubspaceSolver.verify``).
+        grad : ndarray of shape (n_params,)
+        measured : tuple or None
+            ``(image, z_size, image_size)`` of the step, if one was given.
+        """
+        images, rates, keep = ([], None, False) if step is None else step
+        terms = point.loss_terms
+        rows = [point.pre_activation, self.targets.y, self.targets.w, *images]
+        rows += list(terms) if terms is not None else []
+        outputs, host = engine.backward_rows(
+            _linear_residual_rows,
+            rows,
+            self.loss,
+            len(images),
+            rates,
+            keep,
+            purpose=purpose,
+        )
+        q, n = self.q, self.n_weights
+        n_sizes = 0 if step is None else 1 + keep
+        sums = host.sum(axis=0)
+        grad = np.empty(self.n_params)
+        grad[:n] = self.l2 * theta[:n] + sums[2 + q + n_sizes :]
+        if self.fit_intercept:
+            grad[n:] = sums[2 : 2 + q]
+        measured = None
+        if step is not None:
+            sizes = np.max(host[:, 2 + q : 2 + q + n_sizes], axis=0)
+            image_size = float(sizes[1]) if keep else 0.0
+            measured = (outputs[0] if keep else None, float(sizes[0]), image_size)
+        value = float(sums[0]) + self._penalty(theta)
+        return value, float(sums[1]), grad, measured
+
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
-        As :meth:`LinearModel.subspace`, with the trial point
-        ``Z + sum_j a_j V_j`` built lazily on the workers and its value,
-        subspace gradient and Hessian computed in one round trip.
+        As :meth:`LinearModel.subspace`; each trial is one task per row
+        chunk (the numpy code on the chunk: the trial point, its loss terms
+        and the chunk's share of the value, subspace gradient and Hessian)
+        and one round trip. The trial point is persisted on the workers; the
+        client adds the chunks' numbers and the penalty.
         """
-        xp = self.xp
         Z = point.pre_activation
-        V = [xp.zeros_like(Z) if v is None else v for v in basis.V]
-        stacked = xp.stack(V)
-        n = self.n_weights
+        n, k = self.n_weights, len(basis.V)
         penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
-        loss, targets = self.loss, self.targets
+        rows = [Z, self.targets.y, self.targets.w, *basis.V]
 
         def phi(a, derivatives=True):
-            raw = Z
-            for coef, v in zip(a, V, strict=True):
-                if coef != 0.0:
-                    raw = raw + float(coef) * v
-            trial_point = persist_point(LinearPoint(raw, loss.terms(raw, targets)))
-            raw = trial_point.pre_activation
-            if not derivatives:
-                value = loss.value(raw, targets, trial_point.loss_terms)
-                return penalty.trial(a, trial_point, ns.to_float(value))
-            value, R, hess = loss.evaluate(
-                raw, targets, stacked, trial_point.loss_terms
+            rates = np.array(a, dtype=np.float64)
+            outputs, numbers = map_rows(
+                _linear_trial_rows, rows, self.loss, rates, derivatives
             )
-            gradient = xp.stack([xp.sum(v * R) for v in V])
-            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
-            return penalty.trial(a, trial_point, value, gradient, hess)
+            (raw,), host = run(outputs, numbers)
+            sums = host.sum(axis=0)
+            trial_point = LinearPoint(raw)
+            if not derivatives:
+                return penalty.trial(a, trial_point, float(sums[0]))
+            gradient, hess = sums[1 : k + 1], sums[k + 1 :].reshape(k, k)
+            return penalty.trial(a, trial_point, float(sums[0]), gradient, hess)
 
         return phi
+
+
+def _linear_trial_rows(chunks, loss, a, derivatives):
+    """A row chunk's trial point and its share of ``phi``'s numbers.
+
+    The numpy code of :meth:`LinearModel.subspace` on the chunk; the weights
+    are normalised over all rows, so the chunks' numbers add up.
+    """
+    Z, y, w, *images = chunks
+    targets = Targets(y, w)
+    V = np.stack([np.zeros_like(Z) if v is None else v for v in images])
+    flat_V = V.reshape(len(V), -1)
+    raw = Z + (a @ flat_V).reshape(Z.shape)
+    terms = loss.terms(raw, targets)
+    # The terms are not kept: most trials are not accepted, and each kept
+    # array costs a task per chunk; the accepted point's gradient recomputes
+    # them (the same numbers).
+    if not derivatives:
+        return [raw], [loss.value(raw, targets, terms)]
+    value, R, hess = loss.evaluate(raw, targets, V, terms)
+    numbers = np.concatenate([[value], flat_V @ R.ravel(), np.ravel(hess)])
+    return [raw], numbers
+
+
+def _linear_value_rows(chunks, loss):
+    """A row chunk's share of the loss value."""
+    Z, y, w, *terms = chunks
+    targets = Targets(y, w)
+    return [], [loss.value(Z, targets, tuple(terms) if terms else None)]
+
+
+def _linear_residual_rows(chunks, loss, n_images, rates, keep):
+    """A row chunk's ``R``, its loss value, ``sum |R|`` and ``R``'s column sums.
+
+    With rates, also the step's sizes and image (``_dask_rows.step_rows``),
+    the sizes after the sums.
+    """
+    Z, y, w, *rest = chunks
+    images, terms = rest[:n_images], rest[n_images:]
+    outputs, sizes = [], []
+    if rates is not None:
+        outputs, sizes = step_rows([Z, *images], rates, keep)
+    targets = Targets(y, w)
+    value, R, _ = loss.evaluate(Z, targets, terms=tuple(terms) if terms else None)
+    numbers = np.concatenate([[value, np.abs(R).sum()], R.sum(axis=0), sizes])
+    return R, numbers, outputs
 
 
 class TwoLayerNetwork(_HoldsTargets):

@@ -22,6 +22,8 @@ its parameter-sized arrays numpy on the client (see ``_dask``), and
 round trip.
 """
 
+import contextlib
+import contextvars
 import sys
 
 import numpy as np
@@ -98,9 +100,45 @@ def device(x):
     return array_api_compat.device(x)
 
 
-# Graphs computed by to_host on dask arrays since the process started: each is
-# one scheduler round trip. The solver reports the difference over a fit.
-dask_round_trips = 0
+class RoundTrips:
+    """The scheduler round trips of one fit (graphs computed to the client).
+
+    Attributes
+    ----------
+    count : int
+        Round trips so far.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+
+# The counter of the fit running in this thread (or context): concurrent fits
+# in other threads count their own.
+_round_trips = contextvars.ContextVar("sklearn_so_round_trips", default=None)
+
+
+@contextlib.contextmanager
+def counting_round_trips():
+    """Count the round trips made inside the ``with`` block (in this context).
+
+    Yields
+    ------
+    counter : RoundTrips
+    """
+    counter = RoundTrips()
+    token = _round_trips.set(counter)
+    try:
+        yield counter
+    finally:
+        _round_trips.reset(token)
+
+
+def count_round_trip():
+    """Record one scheduler round trip for the fit running in this context."""
+    counter = _round_trips.get()
+    if counter is not None:
+        counter.count += 1
 
 
 def to_host(x):
@@ -115,14 +153,57 @@ def to_host(x):
     if is_dask(x):
         import dask
 
-        global dask_round_trips
-        dask_round_trips += 1
-        # One compute: one scheduler round trip for everything stacked in x.
-        (host,) = dask.compute(x)
+        count_round_trip()
+        host = _gather_persisted(x)
+        if host is None:
+            # One compute: one scheduler round trip for everything stacked in x.
+            (host,) = dask.compute(x)
         return np.asarray(host, dtype=np.float64)
     from sklearn.utils._array_api import _convert_to_numpy
 
     return np.asarray(_convert_to_numpy(x, namespace(x)), dtype=np.float64)
+
+
+def _gather_persisted(x):
+    """A persisted dask array's value, gathered from a distributed client's futures.
+
+    Returns None unless the active scheduler is a ``distributed.Client`` and
+    every chunk of ``x`` is one of its futures (``x`` persisted). Gathering
+    the futures waits for them without submitting another graph: computing
+    a persisted array would send the scheduler a graph of aliases first.
+    """
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
+    if not isinstance(client, distributed.Client):
+        return None
+    graph, keys = x.__dask_graph__(), x.__dask_keys__()
+    flat = list(_flatten(keys))
+    futures = [graph.get(key) for key in flat]
+    if not all(isinstance(f, distributed.Future) for f in futures):
+        return None
+    values = iter(client.gather(futures))
+    finalize, args = x.__dask_postcompute__()
+    return finalize(_nest(keys, values), *args)
+
+
+def _flatten(keys):
+    """The keys of a nested list of keys (``__dask_keys__``), in order."""
+    for key in keys:
+        if isinstance(key, list):
+            yield from _flatten(key)
+        else:
+            yield key
+
+
+def _nest(keys, values):
+    """``values`` (an iterator, in key order) in the nesting of ``keys``."""
+    return [
+        _nest(key, values) if isinstance(key, list) else next(values) for key in keys
+    ]
 
 
 def to_float(x):

@@ -40,6 +40,7 @@ import numpy as np
 from . import _namespace as ns
 from . import _rounding
 from ._contracts import check_solver_parts, uses_curvature
+from ._dask_rows import step_image_and_sizes
 from ._engine import HESSIAN_PURPOSE, PURPOSES, MoveHistory
 from ._preconditioner import PreconditionerSchedule
 from ._strategies import Basis, StepResult
@@ -221,27 +222,31 @@ class SubspaceSolver:
         self.refresh_every = refresh_every
 
     def solve(self, theta0):
-        """Minimise from ``theta0`` (copied); return an :class:`OptimizeResult`."""
-        self.setup(theta0)
-        while self.iteration < self.max_iter:
-            if self.check_convergence():
-                break
-            self.begin_iteration()
-            D, image = self.compute_direction()
-            step = self.search(D, image)
-            if not self.accept(step):
-                if self.stop_reason is not None:
+        """Minimise from ``theta0`` (copied); return an :class:`OptimizeResult`.
+
+        A dask X's round trips are counted in ``trips``, this fit's own.
+        """
+        with ns.counting_round_trips() as self.trips:
+            self.setup(theta0)
+            while self.iteration < self.max_iter:
+                if self.check_convergence():
                     break
-                continue  # retried with the direction's memory forgotten
-            self.refresh()
-            self.evaluate_gradient()
-            self.record(step)
-            if self.check_divergence():
-                break
-            self.precondition()
-            if self.end_iteration():
-                break
-        return self.finalize()
+                self.begin_iteration()
+                D, image = self.compute_direction()
+                step = self.search(D, image)
+                if not self.accept(step):
+                    if self.stop_reason is not None:
+                        break
+                    continue  # retried with the direction's memory forgotten
+                self.refresh()
+                self.evaluate_gradient()
+                self.record(step)
+                if self.check_divergence():
+                    break
+                self.precondition()
+                if self.end_iteration():
+                    break
+            return self.finalize()
 
     # -- the steps ---------------------------------------------------------
 
@@ -263,16 +268,22 @@ class SubspaceSolver:
         xp = self.xp = getattr(engine, "xp", np)
         # A dask X: n-row arrays are lazy on the workers, parameters numpy.
         self.lazy = getattr(engine, "lazy", False)
-        self.trips_start = ns.dask_round_trips
+        self.trips_start = self.trips.count
+        self.pending_gradient = None
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
         else:
             self.theta = xp.asarray(theta0, dtype=engine.dtype, copy=True)
         W1, b1 = model.first_layer(self.theta)
-        if self._all(xp.any(W1 != 0)):
-            Z = engine.pre_activation(W1, b1, "setup")
+        z_size = None
+        if self.lazy and np.any(W1 != 0):
+            Z, z_size = engine.pre_activation_and_size(W1, b1, "setup")
         elif self.lazy:
             Z = engine.constant(W1.shape[1], b1)
+            # Z = 0 X + b exactly: its size is the intercepts' (no round trip).
+            z_size = 0.0 if b1 is None else float(np.max(np.abs(b1), initial=0.0))
+        elif self._all(xp.any(W1 != 0)):
+            Z = engine.pre_activation(W1, b1, "setup")
         elif xp is np:
             Z = np.zeros((engine.shape[0], W1.shape[1])) + (0.0 if b1 is None else b1)
         else:
@@ -289,9 +300,9 @@ class SubspaceSolver:
             self.eps, float(xp.finfo(engine.dtype).eps)
         )
         self.column_scale = engine.column_scale()
-        self.z_error = self.ledger.product(
-            self._max_abs(Z), self._product_scale(W1, b1)
-        )
+        if z_size is None:
+            z_size = self._max_abs(Z)
+        self.z_error = self.ledger.product(z_size, self._product_scale(W1, b1))
         self.scaling = None
         if self.preconditioned:
             self.scaling = model.diagonal_scaling(engine, self.point, "setup")
@@ -302,7 +313,7 @@ class SubspaceSolver:
         finite = (
             np.isfinite(self.value)
             and self._all(xp.all(xp.isfinite(self.grad)))
-            and self._all(xp.all(xp.isfinite(Z)))
+            and np.isfinite(z_size)
             and (self.scaling is None or self._all(xp.all(self.scaling > 0)))
         )
         if not finite:
@@ -323,7 +334,7 @@ class SubspaceSolver:
         self.refreshed_last = False
         self.stop_reason = None
         self.clock = time.perf_counter()
-        self.trips_iterations = ns.dask_round_trips
+        self.trips_iterations = self.trips.count
 
     def check_convergence(self):
         """Whether the gradient criterion ``max|g| <= tol`` holds.
@@ -373,15 +384,18 @@ class SubspaceSolver:
             D = -self.grad if self.scaling is None else -self.scaling * self.grad
             D = restrict(D)
         W1_D, b1_D = self.model.first_layer(D)
-        self.D, self.D_image = D, self.engine.pre_activation(W1_D, b1_D, "iterations")
+        self.D = D
         self.D_scale = self._product_scale(W1_D, b1_D)
         if self.lazy:
-            # One round trip: the image's size, for the ledger and the
-            # finiteness test of the search.
-            (self.D_image,) = self.engine.keep(self.D_image)
-            self.D_size = self._max_abs(self.D_image)
+            # One round trip: the image, persisted, with its size for the
+            # ledger and the finiteness test of the search.
+            self.D_image, self.D_size = self.engine.pre_activation_and_size(
+                W1_D, b1_D, "iterations"
+            )
             self.D_error = self.ledger.product(self.D_size, self.D_scale)
-        elif self.strategy.n_moves:
+            return self.D, self.D_image
+        self.D_image = self.engine.pre_activation(W1_D, b1_D, "iterations")
+        if self.strategy.n_moves:
             self.D_error = self.ledger.product(
                 self._max_abs(self.D_image), self.D_scale
             )
@@ -443,13 +457,7 @@ class SubspaceSolver:
         point = step.trial.point
         image = None
         if self.lazy:
-            # The new point's arrays and the step's image are persisted on
-            # the workers, and both sizes cross in one round trip.
-            point = self._keep(point)
-            if self.strategy.n_moves:
-                shape = point.pre_activation.shape
-                (image,) = self.engine.keep(step.basis.image(step.a, shape))
-            z_size, image_size = self._max_abs(point.pre_activation, image)
+            image, z_size, image_size = self._measure_step(theta, point, step)
         else:
             # Sizes are measured where the arrays exist (one pass over the n x r
             # entries), so that only the errors are bounds.
@@ -463,6 +471,7 @@ class SubspaceSolver:
             z_error = self.ledger.add_unkept(self.z_error, z_size, rates * self.D_scale)
         point, z_error = self.verify(theta, point, z_error)
         if point is None:
+            self._drop_pending_gradient()
             return self.no_decrease()
         self.retrying = False
         self.undecided_decrease = 0.0
@@ -572,6 +581,21 @@ class SubspaceSolver:
 
         Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
         """
+        if self.lazy:
+            pending = self.pending_gradient
+            if pending is not None and pending[0] is self.point:
+                # Computed when the point was accepted (:meth:`_measure_step`).
+                self.pending_gradient = None
+                self.value, self.sensitivity, self.grad = pending[1:]
+                return
+            self._drop_pending_gradient()
+            gather = getattr(self.model, "gather_gradient", None)
+            if gather is not None:
+                # One task per row chunk (the linear model on a dask X).
+                self.value, self.sensitivity, self.grad, _ = gather(
+                    self.theta, self.point, self.engine, purpose
+                )
+                return
         value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
         if self.lazy:
             self._gather_gradient(value, R, grad, purpose)
@@ -664,7 +688,7 @@ class SubspaceSolver:
         ``"refresh"``) so that the fitted model carries no drift.
         """
         result, model, engine = self.result, self.model, self.engine
-        self.trips_end = ns.dask_round_trips
+        self.trips_end = self.trips.count
         if self.stop_reason is None:
             self.stop(f"max_iter={self.max_iter} iterations reached")
         result.n_iter = len(result.loss_curve)
@@ -748,7 +772,7 @@ class SubspaceSolver:
             result.product_counts[HESSIAN_PURPOSE] = hessian_passes
         result.n_products = engine.n_products
         if self.lazy:
-            now = ns.dask_round_trips
+            now = self.trips.count
             result.round_trips = {
                 "setup": self.trips_iterations - self.trips_start,
                 "iterations": self.trips_end - self.trips_iterations,
@@ -786,6 +810,42 @@ class SubspaceSolver:
         grad[:size] += host[2 + grad.shape[0] :]
         self.value, self.sensitivity, self.grad = float(host[0]), host[1], grad
 
+    def _measure_step(self, theta, point, step):
+        """A dask X: the accepted point's ``max|Z|``, the step's image and size.
+
+        The trial point is already persisted on the workers; the step's
+        image is formed and kept there (strategies that keep moves), and
+        the sizes cross in one round trip. A model that can
+        (``gather_gradient``) computes its gradient at the point in the same
+        tasks, kept in ``pending_gradient`` for :meth:`evaluate_gradient`:
+        one round trip fewer per iteration. Not when this iteration
+        refreshes ``Z`` (the gradient is taken at the exact point); should
+        :meth:`verify` replace or refuse the point, the product is written
+        off as unused.
+        """
+        keep = bool(self.strategy.n_moves)
+        gather = getattr(self.model, "gather_gradient", None)
+        refreshes = (self.iteration + 1) % self.refresh_every == 0
+        if gather is None or refreshes:
+            return step_image_and_sizes(
+                point.pre_activation, step.basis.V, step.a, keep
+            )
+        value, sensitivity, grad, measured = gather(
+            theta,
+            point,
+            self.engine,
+            "iterations",
+            step=(step.basis.V, step.a, keep),
+        )
+        self.pending_gradient = (point, value, sensitivity, grad)
+        return measured
+
+    def _drop_pending_gradient(self):
+        """Write off a gradient computed for a point the loop did not keep."""
+        if self.pending_gradient is not None:
+            self.pending_gradient = None
+            self.engine.write_off("iterations")
+
     def _keep(self, point):
         """The model's forward state with its lazy arrays persisted (dask X)."""
         if not self.lazy:
@@ -796,23 +856,36 @@ class SubspaceSolver:
 
     def _representable(self, theta, point):
         """Whether ``theta`` and its exact ``Z`` are finite in X's precision."""
+        if self._max_abs(theta) > self.largest:
+            return False
+        if self.lazy:
+            # Measured with the product (:meth:`_exact_point`): max|Z| is
+            # finite exactly when every entry is.
+            return bool(np.isfinite(self.exact_size))
         xp = self.xp
-        return self._max_abs(theta) <= self.largest and self._all(
-            xp.all(xp.isfinite(point.pre_activation))
-        )
+        return self._all(xp.all(xp.isfinite(point.pre_activation)))
 
     def _exact_point(self, theta):
-        """The forward state at ``theta`` from an exact product (``"refresh"``)."""
+        """The forward state at ``theta`` from an exact product (``"refresh"``).
+
+        For a dask X, ``max|Z|`` is computed with the product, in its round
+        trip, and kept in ``exact_size``.
+        """
         W1, b1 = self.model.first_layer(theta)
-        Z = self.engine.pre_activation(W1, b1, "refresh")
+        if self.lazy:
+            Z, self.exact_size = self.engine.pre_activation_and_size(W1, b1, "refresh")
+        else:
+            Z = self.engine.pre_activation(W1, b1, "refresh")
         return self._keep(self.model.point(theta, Z))
 
     def _exact_error(self, theta, point):
-        """The error of ``Z`` computed exactly at ``theta``."""
+        """The error of ``Z`` computed exactly at ``theta`` by :meth:`_exact_point`."""
         W1, b1 = self.model.first_layer(theta)
-        return self.ledger.product(
-            self._max_abs(point.pre_activation), self._product_scale(W1, b1)
-        )
+        if self.lazy:
+            size = self.exact_size
+        else:
+            size = self._max_abs(point.pre_activation)
+        return self.ledger.product(size, self._product_scale(W1, b1))
 
     def _product_scale(self, W, b):
         """``max(|X| @ |W|) + max|b|``: the size of the terms ``X W + b`` sums."""
@@ -873,7 +946,7 @@ class SubspaceSolver:
         )
         trips = ""
         if self.lazy:
-            trips = f"  round trips {ns.dask_round_trips - self.trips_start}"
+            trips = f"  round trips {self.trips.count - self.trips_start}"
         print(
             f"[sklearn-so] iter {self.iteration:5d}  objective {self.value:.10g}  "
             f"max|g| {self._max_abs(self.grad):.3e}  {rates}  "

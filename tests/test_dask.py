@@ -195,29 +195,68 @@ def round_trips(monkeypatch):
 
 @pytest.mark.parametrize("n_samples", [200, 2000])
 def test_round_trips_per_iteration(client, round_trips, n_samples):
-    """One round trip per trial point, three more per iteration; all small."""
+    """One round trip per trial point, two more per iteration; all small."""
     X, y = make_classification_data(3, n_samples=n_samples, n_features=4)
     est = _fit(SOLogisticRegression(solver="fixed", max_iter=6, tol=0.0), _dask(X), y)
     n_iter = est.n_iter_[0]
     assert n_iter == 6
-    # "fixed": one trial per iteration, then the image's size, the accepted
-    # point's size and the gradient with X.T R: four round trips.
-    assert est.round_trips_["iterations"] == 4 * n_iter
+    # "fixed": the direction's image with its size, one trial, then the
+    # accepted point's and the step's sizes with the gradient and X.T R:
+    # three round trips.
+    assert est.round_trips_["iterations"] == 3 * n_iter
     assert len(round_trips) == sum(est.round_trips_.values())
-    # The largest result: the gradient with X.T R (about two parameter
-    # vectors); an n-row array would have n_samples entries or more.
-    assert max(round_trips) <= 2 * est.coef_.size + 2 * len(est.classes_) + 2
+    # The largest result: each row chunk's gradient numbers (its loss,
+    # sum |R|, the intercepts' sums, the two sizes and X.T R: one parameter
+    # vector and four numbers); an n-row array would have n_samples entries.
+    n_chunks = _dask(X).numblocks[0]
+    assert max(round_trips) == n_chunks * (est.coef_.size + len(est.classes_) + 4)
 
 
 def test_round_trips_of_a_search(client, round_trips):
     X, y = make_classification_data(2, n_samples=200, n_features=4)
     est = _fit(SOLogisticRegression(solver="so", max_iter=5, tol=0.0), _dask(X), y)
     n_iter = est.n_iter_[0]
-    inner = est.round_trips_["iterations"] - 3 * n_iter
+    inner = est.round_trips_["iterations"] - 2 * n_iter
     # Newton in the rates: a few trials per iteration, each one round trip.
     assert n_iter <= inner <= 10 * n_iter
-    # A trial's 1 + k + k^2 numbers (k = 3 rates), or the gradient with X.T R.
-    assert max(round_trips) <= max(1 + 3 + 9, 2 * est.coef_.size + 4)
+    # Per row chunk: a trial's 1 + k + k^2 numbers (k = 3 rates), or the
+    # gradient's loss, sum |R|, intercept sum, two sizes and X.T R.
+    n_chunks = _dask(X).numblocks[0]
+    assert max(round_trips) <= n_chunks * max(1 + 3 + 9, est.coef_.size + 5)
+
+
+def test_round_trips_counted_per_fit(synchronous, monkeypatch):
+    """Two dask fits in two threads, in lockstep: each counts its own trips."""
+    import threading
+
+    X, y = make_classification_data(2, n_samples=120, n_features=4)
+    fits = [
+        SOLogisticRegression(solver="fixed", max_iter=4, tol=0.0),
+        SOLogisticRegression(solver="so", max_iter=4, tol=0.0),
+    ]
+    alone = [_fit(est, _dask(X), y).round_trips_ for est in fits]
+    # Every iteration of one fit ends only when the other's has too: the
+    # two fits' round trips interleave.
+    barrier = threading.Barrier(2, timeout=60)
+    end_iteration = SubspaceSolver.end_iteration
+
+    def in_lockstep(self):
+        barrier.wait()
+        return end_iteration(self)
+
+    monkeypatch.setattr(SubspaceSolver, "end_iteration", in_lockstep)
+    together = [None, None]
+
+    def run(i):
+        together[i] = _fit(fits[i], _dask(X), y).round_trips_
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert together == alone
+    assert alone[0] != alone[1]
 
 
 def test_invalid_dask_input(client):
@@ -251,3 +290,53 @@ def test_user_guide_example_runs_on_worker_processes(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "'iterations'" in run.stdout
+
+
+def test_worker_killed_mid_fit(monkeypatch):
+    """A worker process killed mid-fit: dask recomputes what it held.
+
+    X is persisted on two worker processes; after the second iteration a
+    worker holding X's first chunk is killed (SIGKILL, no goodbye). The
+    scheduler recomputes the chunks it held -- of X (from X's graph) and of
+    the cached arrays (from theirs) -- on the other worker and on the one
+    the nanny restarts, and the fit ends exactly as the numpy fit does.
+    """
+    import os
+    import signal
+
+    X, y = make_classification_data(2, n_samples=400, n_features=4)
+    estimator = SOLogisticRegression(solver="so", max_iter=6, tol=0.0)
+    reference = _fit(estimator, X, y)
+    killed = []
+    end_iteration = SubspaceSolver.end_iteration
+
+    def kill_after_second(self):
+        if self.iteration == 2 and not killed:
+            # A worker holding X's first chunk (the chunk may have been
+            # copied to both, then only the cached arrays there are lost).
+            address = sorted(client.who_has(Xd)[Xd.__dask_keys__()[0][0]])[0]
+            pid = client.run(os.getpid, workers=[address])[address]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        return end_iteration(self)
+
+    monkeypatch.setattr(SubspaceSolver, "end_iteration", kill_after_second)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+    try:
+        Xd = _dask(X).persist()
+        distributed.wait(Xd)
+        est = _fit(estimator, Xd, y)
+        alive = set(client.run(os.getpid).values())
+    finally:
+        client.close()
+        cluster.close()
+    assert len(killed) == 1 and killed[0] not in alive
+    assert est.n_iter_[0] == reference.n_iter_[0] == 6
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
+    assert est.product_counts_ == reference.product_counts_
+    np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-7, atol=1e-10)
