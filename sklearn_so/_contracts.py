@@ -183,7 +183,8 @@ class CurvatureModel(PreconditionedModel, Protocol):
         Positive definite on the subspace ``restrict_direction`` keeps
         directions in (a model may add curvature outside it, where the
         gradient has no component). The engine forms it with
-        ``weighted_grams``.
+        ``weighted_grams``; it is returned on the host (numpy, float64)
+        whatever X's namespace.
         """
 
     def hessian_product(self, engine: Engine, point, purpose: str) -> Any:

@@ -290,7 +290,8 @@ class MultinomialLogLoss:
         """
         _, p = self.terms(raw, targets) if terms is None else terms
         w = targets.w[:, None]
-        return w * p, np.sqrt(w) * p
+        # In the namespace of the weights (numpy: np.sqrt), on their device.
+        return w * p, namespace(w).sqrt(w) * p
 
 
 class HalfSquaredLoss:

@@ -179,6 +179,27 @@ class _HoldsTargets:
         return self.targets.w
 
 
+def _pair_weights(diagonal, rank_one, pairs):
+    """The weights ``[k = m] d_k - u_k u_m`` of every output pair, (n, len(pairs)).
+
+    ``diagonal`` and ``rank_one`` are a loss's ``hessian_factors``; numpy
+    arrays are indexed with the pairs, other namespaces' (which need not
+    support integer-array indexing or masked assignment) are built column
+    by column, the same numbers.
+    """
+    if isinstance(rank_one, np.ndarray):
+        first, second = np.array(pairs).T
+        weights = -rank_one[:, first] * rank_one[:, second]
+        weights[:, first == second] += diagonal
+        return weights
+    xp = ns.namespace(rank_one)
+    columns = []
+    for k, m in pairs:
+        column = -rank_one[:, k] * rank_one[:, m]
+        columns.append(column + diagonal[:, k] if k == m else column)
+    return xp.stack(columns, axis=1)
+
+
 class LinearModel(_HoldsTargets):
     """``raw = X W + b`` under a loss, with an L2 penalty on W.
 
@@ -335,6 +356,18 @@ class LinearModel(_HoldsTargets):
         Newton direction restricted to the subspace of the minimiser (as
         :meth:`restrict_direction` keeps it).
 
+        The Gram matrices are formed where X is (on its device, in its
+        dtype; on the workers for a dask X) and only they cross to the host:
+        ``q (q + 1) / 2`` matrices of ``(d + 1)^2`` numbers, about half the
+        Hessian, which is O(n_params^2) and independent of n_samples, like
+        the k x k matrices of the inner problems. Assembling and factorising
+        them there (LAPACK's Cholesky, with numpy's pseudo-inverse fallback)
+        keeps one algorithm for every namespace -- the array API standard
+        has no triangular solve, and its ``linalg`` extension is optional --
+        and solves in float64 when X is float32 on a device. On a GPU the
+        crossing costs one synchronisation per iteration; the pass that
+        forms the matrices costs n_samples times their size.
+
         Parameters
         ----------
         engine : ProductEngine
@@ -347,7 +380,10 @@ class LinearModel(_HoldsTargets):
         Returns
         -------
         hessian : ndarray of shape (n_params, n_params)
-            In the layout of the flat parameters (W row by row, then b).
+            In the layout of the flat parameters (W row by row, then b),
+            a float64 numpy array on the host whatever X's namespace: the
+            Gram matrices cross once (for a dask X, one round trip), and
+            the assembly and the factorisation are the numpy path's.
         """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
@@ -358,10 +394,16 @@ class LinearModel(_HoldsTargets):
             weights = diagonal
         else:
             pairs = [(k, m) for k in range(q) for m in range(k, q)]
-            first, second = np.array(pairs).T
-            weights = -rank_one[:, first] * rank_one[:, second]
-            weights[:, first == second] += diagonal
-        grams = engine.weighted_grams(weights, purpose, intercept=self.fit_intercept)
+            weights = _pair_weights(diagonal, rank_one, pairs)
+        # The q (q + 1) / 2 Gram matrices, (d + 1)^2 numbers each, cross to
+        # the host (from a device or the workers; numpy's stay where they
+        # are): the assembly and the factorisation below are numpy code in
+        # float64 on the host, as the inner problems are. Their size is the
+        # Hessian's, O(n_params^2), independent of n_samples; forming them
+        # took n_samples times their size in arithmetic on X's side.
+        grams = ns.to_host(
+            engine.weighted_grams(weights, purpose, intercept=self.fit_intercept)
+        )
         width = grams.shape[1]
         blocks = np.zeros((width, q, width, q))
         for (k, m), gram in zip(pairs, grams, strict=True):
@@ -530,6 +572,33 @@ class ArrayAPILinearModel(LinearModel):
         floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
         return 1.0 / xp.maximum(diagonal, floor)
 
+    def hessian_product(self, engine, point, purpose):
+        """The product with the Hessian at ``point``, as a function, on the device.
+
+        As :meth:`LinearModel.hessian_product`: ``product(v)`` costs two
+        products with X (counted under ``purpose``) and returns ``H v`` in
+        the namespace and on the device of ``v``; nothing crosses.
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
+        n = self.n_weights
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            backward = xp.reshape(engine.backward(R, purpose), (n,))
+            parts = [backward + self.l2 * v[:n]]
+            if self.fit_intercept:
+                parts.append(self._ones @ R)
+            return xp.concat(parts)
+
+        return product
+
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
@@ -621,6 +690,39 @@ class DaskLinearModel(LinearModel):
         diagonal[: self.n_weights] += self.l2
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
+
+    def hessian_product(self, engine, point, purpose):
+        """The product with the Hessian at ``point``, as a function.
+
+        As :meth:`LinearModel.hessian_product`, for a vector ``v`` on the
+        client: its image, each sample's loss Hessian applied to it and the
+        backward product (two products, counted under ``purpose``) are
+        computed on the workers with the intercepts' sums, in one round
+        trip; ``H v`` is returned on the client. The loss's Hessian factors
+        are persisted once, for every product at this point.
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        diagonal, rank_one = engine.keep(
+            *self.loss.hessian_factors(Z, self.targets, terms)
+        )
+        n = self.n_weights
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            parts = [xp.reshape(engine.backward(R, purpose), (-1,))]
+            if self.fit_intercept:
+                parts.append(xp.sum(R, axis=0))
+            out = ns.to_host(xp.concat(parts))
+            out[:n] += self.l2 * v[:n]
+            return out
+
+        return product
 
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.

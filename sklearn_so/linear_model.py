@@ -194,9 +194,11 @@ class SOLogisticRegression(
         large for the exact Hessian. "auto" takes "newton" when the Hessian
         costs at most about 5e6 operations, else "newton-cg" for dense X
         with at least 200 coefficients, else "lbfgs" (see
-        :ref:`choosing`); the fitted ``direction_`` says which. The Newton
-        directions are not available with array API inputs ("auto" is
-        "lbfgs" there).
+        :ref:`choosing`); the fitted ``direction_`` says which. Both work
+        on every input type: on an array API library's device the Hessian
+        pass and the Hessian products run there and only the Hessian's
+        Gram blocks (O(n_params^2) numbers) cross to the host to be
+        factorised; on a dask X each is one round trip.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -283,7 +285,7 @@ class SOLogisticRegression(
         The momentum rate chosen on every iteration (0 for "ls" and "lo").
     direction_ : str
         ``direction`` resolved: the direction the fit took ("auto" becomes
-        "newton" or "lbfgs").
+        "newton", "newton-cg" or "lbfgs").
     memory_ : int
         ``memory`` resolved: the number of curvature pairs the L-BFGS
         direction keeps (unused by the other directions).
@@ -761,11 +763,6 @@ class SOLogisticRegression(
         """
         from sklearn.utils._array_api import move_to
 
-        if self.direction in ("newton", "newton-cg"):
-            raise ValueError(
-                f"direction={self.direction!r} is not supported yet with array "
-                "API inputs (array_api_dispatch=True); use direction='lbfgs'."
-            )
         y = move_to(y, xp=xp, device=device)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -837,8 +834,10 @@ class SOLogisticRegression(
 
         task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
-        # "auto" keeps L-BFGS here: the Newton direction is numpy only.
-        self.direction_ = "lbfgs" if self.direction == "auto" else self.direction
+        # "auto" chooses by shape as on numpy (X is dense here).
+        self.direction_ = resolve_direction(
+            self.direction, X.shape[0], X.shape[1], n_outputs, self.fit_intercept
+        )
         result = self._run_optimizer(
             model,
             X,
