@@ -64,9 +64,9 @@ class Loss(Protocol):
 
     ``targets`` is a ``_losses.Targets`` (encoded targets and normalised
     weights); ``terms`` is what ``terms(raw, targets)`` returned, or None to
-    have it computed. The value is a float; the ``ArrayAPI*`` losses of
-    ``_losses`` compute in ``raw``'s namespace and return it as a 0-d array,
-    left on the device.
+    have it computed. The value is a float for numpy arrays; the losses of
+    ``_losses`` compute in ``raw``'s namespace and return another
+    namespace's value as a 0-d array, left on the device.
     """
 
     def terms(self, raw: np.ndarray, targets) -> Any:

@@ -362,6 +362,11 @@ def _scalars(xp, *values):
     return tuple(ns.to_host(xp.stack(values)).tolist())
 
 
+def _norm1(xp, v):
+    """``sum |v|``; numpy's by the ndarray method (less call overhead)."""
+    return np.abs(v).sum() if xp is np else xp.sum(xp.abs(v))
+
+
 def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
     """Approximately solve ``H x = -g`` by conjugate gradients from ``x = 0``.
 
@@ -399,7 +404,7 @@ def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
     r = _copy(g)  # residual H x + g
     z = r if scaling is None else scaling * r
     p = -z
-    magnitude, rr = _scalars(xp, xp.sum(xp.abs(g)), r @ z)
+    magnitude, rr = _scalars(xp, _norm1(xp, g), r @ z)
     tolerance = min(0.5, np.sqrt(magnitude)) * magnitude
     residual = magnitude
     for iteration in range(max_iter):
@@ -415,7 +420,7 @@ def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
         x += alpha * p
         r += alpha * Hp
         z = r if scaling is None else scaling * r
-        rr_next, residual = _scalars(xp, r @ z, xp.sum(xp.abs(r)))
+        rr_next, residual = _scalars(xp, r @ z, _norm1(xp, r))
         beta = rr_next / rr
         p = -z + beta * p
         rr = rr_next

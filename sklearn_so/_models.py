@@ -21,14 +21,14 @@ The methods the outer loop needs are the ``Model`` protocol of
 (``diagonal_scaling``, ``hessian``, ``hessian_product``) to the
 preconditioned and the Newton directions.
 
-:class:`ArrayAPILinearModel` is the linear model on another array API
-library (``array_api_dispatch``, see ``_namespace``): its targets, weights,
-parameters, cached pre-activations and trial points live in X's namespace
-on X's device, in X's dtype, and only a trial's k + k^2 + 1 numbers (and the
-penalty's coefficients, once per basis) cross to the host, where the inner
-solvers run. :class:`TwoLayerNetwork` does the same with one class for every
-namespace: its code is written against the namespace of its arrays, which for
-numpy is plain numpy (numpy-only routines are kept where they are faster).
+:class:`LinearModel` and :class:`TwoLayerNetwork` work on another array
+API library too (``array_api_dispatch``, see ``_namespace``), one class for
+every namespace: their targets, weights, parameters, cached pre-activations
+and trial points live in X's namespace on X's device, in X's dtype, and only
+a trial's k + k^2 + 1 numbers (and the penalty's coefficients, once per
+basis) cross to the host, where the inner solvers run. Their code is written
+against the namespace of their arrays, which for numpy is plain numpy
+(numpy-only routines are kept where they are faster, marked where they are).
 
 For a dask X, :class:`DaskLinearModel` and :class:`TwoLayerNetwork` keep
 the n-row arrays (targets, weights, pre-activations, trial points) as lazy
@@ -206,15 +206,23 @@ class LinearModel(_HoldsTargets):
     The objective is ``sum_i w_i loss(raw_i, y_i) + l2 / 2 * ||W||^2`` with
     normalised weights ``w`` (they sum to one).
 
+    The model works in the namespace of its targets and weights, on their
+    device and in their dtype (X's; see ``_namespace``): for numpy, plain
+    numpy in float64. Values reach the host as floats (one scalar per
+    objective), a trial's value, subspace gradient and Hessian in one
+    crossing of k + k^2 + 1 numbers, its rates the other way (k numbers),
+    the penalty's coefficients once per basis. numpy keeps its own routine
+    where writing through a view saves a copy (marked where it is).
+
     Parameters
     ----------
     n_features, n_outputs : int
         Shape (d, q) of W.
     loss : loss object
         From ``_losses``.
-    y : ndarray of shape (n_samples, q)
+    y : array of shape (n_samples, q)
         Encoded targets.
-    weights : ndarray of shape (n_samples,)
+    weights : array of shape (n_samples,)
         Normalised sample weights.
     l2 : float
         Penalty strength on W (the intercept is not penalised).
@@ -243,7 +251,15 @@ class LinearModel(_HoldsTargets):
         self.n_weights = n_features * n_outputs
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
-        self._ones = np.ones(weights.shape[0])
+        self.xp = xp = ns.namespace(weights)
+        if xp is np:
+            self._ones = np.ones(weights.shape[0])
+        else:
+            self._ones = xp.ones_like(weights)
+            # The working precision's epsilon (numpy fits run in float64,
+            # the default): the searches treat changes of the objective
+            # below its rounding as noise.
+            self.eps = float(xp.finfo(weights.dtype).eps)
         # A loss unchanged by a shift common to every output (the softmax)
         # leaves the sum of W's columns to the penalty alone: the minimiser
         # has columns summing to zero, and directions are kept there.
@@ -251,7 +267,7 @@ class LinearModel(_HoldsTargets):
 
     def unpack(self, theta):
         """Return ``(W, b)`` views; ``b`` is None without an intercept."""
-        W = theta[: self.n_weights].reshape(self.d, self.q)
+        W = ns.reshape(theta[: self.n_weights], (self.d, self.q))
         b = theta[self.n_weights :] if self.fit_intercept else None
         return W, b
 
@@ -276,36 +292,50 @@ class LinearModel(_HoldsTargets):
         """
         if not self._centre_columns:
             return D
-        D = D.copy()
-        W = D[: self.n_weights].reshape(self.d, self.q)
-        W -= W.mean(axis=1, keepdims=True)
-        return D
+        n = self.n_weights
+        if isinstance(D, np.ndarray):
+            # numpy's own routine: through a view of a copy (writing through
+            # a reshaped view is not part of the array API standard).
+            D = D.copy()
+            W = D[:n].reshape(self.d, self.q)
+            W -= W.mean(axis=1, keepdims=True)
+            return D
+        xp = ns.namespace(D)
+        W = xp.reshape(D[:n], (self.d, self.q))
+        W = W - xp.mean(W, axis=1, keepdims=True)
+        return xp.concat([xp.reshape(W, (n,)), D[n:]])
 
     def _penalty(self, theta):
         W = theta[: self.n_weights]
         return 0.5 * self.l2 * (W @ W)
 
     def objective(self, theta, point):
-        """Objective value at ``theta``, whose forward state is ``point``."""
+        """Objective value at ``theta``, whose forward state is ``point``.
+
+        A float (one scalar to the host from a device).
+        """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
-        return self.loss.value(Z, self.targets, terms) + self._penalty(theta)
+        value = self.loss.value(Z, self.targets, terms) + self._penalty(theta)
+        return value if self.xp is np else ns.to_float(value)
 
     def objective_and_gradient(self, theta, point):
         """Return ``f``, the residual ``R = df/dZ`` and the gradient sans ``X.T R``.
 
         The returned gradient holds the penalty's part in the W slot; the
-        caller adds ``X.T @ R`` there.
+        caller adds ``X.T @ R`` there. ``f`` is a float (one scalar to the
+        host from a device).
         """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
-        grad = np.empty(self.n_params)
+        grad = self.xp.empty_like(theta)
         grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
         if self.fit_intercept:
             # A matrix-vector product: faster than R.sum(axis=0) for few columns.
             grad[self.n_weights :] = self._ones @ R
-        return value + self._penalty(theta), R, grad
+        value = value + self._penalty(theta)
+        return (value if self.xp is np else ns.to_float(value)), R, grad
 
     def step_limits(self, theta):
         """No bound on the step: the convex problem's Newton steps are safe."""
@@ -319,20 +349,27 @@ class LinearModel(_HoldsTargets):
         weighted curvature of the loss in logit k of sample i. Costs one pass
         over X (a product with X squared), counted under ``purpose``.
         """
+        xp, n = self.xp, self.n_weights
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
-        diagonal = np.empty(self.n_params)
-        diagonal[: self.n_weights] = (
-            engine.squared_backward(curvature, purpose) + self.l2
-        ).ravel()
+        diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
+        diagonal[:n] = ns.reshape(
+            engine.squared_backward(curvature, purpose) + self.l2, (n,)
+        )
         if self.fit_intercept:
-            diagonal[self.n_weights :] = self._ones @ curvature
+            diagonal[n:] = self._ones @ curvature
         # Where every sample's logit saturates the curvature vanishes; a floor
         # relative to the largest entry keeps such coordinates from taking
         # over the direction.
-        floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
-        return 1.0 / np.maximum(diagonal, floor)
+        if xp is np:
+            # numpy's own: the floor as a host float.
+            floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
+            return 1.0 / np.maximum(diagonal, floor)
+        # On a device the floor stays there (no crossing).
+        tiny = xp.finfo(diagonal.dtype).smallest_normal
+        floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
+        return 1.0 / xp.maximum(diagonal, floor)
 
     def hessian(self, engine, point, purpose):
         """The Hessian of the objective at the forward state ``point``.
@@ -443,14 +480,18 @@ class LinearModel(_HoldsTargets):
         Returns
         -------
         product : callable
-            ``product(v)`` -> ndarray of shape (n_params,).
+            ``product(v)`` -> array of shape (n_params,), in the namespace
+            and on the device of ``v`` (nothing crosses to the host).
         """
+        xp = self.xp
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
         n = self.n_weights
 
-        def product(v):
+        def numpy_product(v):
+            # numpy's own: in place, with ndarray methods (less overhead per
+            # conjugate-gradient step on small problems; the same numbers).
             W, b = self.unpack(v)
             image = engine.pre_activation(W, b, purpose)
             R = diagonal * image
@@ -463,6 +504,21 @@ class LinearModel(_HoldsTargets):
                 out[n:] = self._ones @ R
             return out
 
+        if xp is np:
+            return numpy_product
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            backward = ns.reshape(engine.backward(R, purpose), (n,))
+            parts = [backward + self.l2 * v[:n]]
+            if self.fit_intercept:
+                parts.append(self._ones @ R)
+            return ns.concat(parts)
+
         return product
 
     def subspace(self, theta, point, basis):
@@ -472,16 +528,21 @@ class LinearModel(_HoldsTargets):
         penalty is the quadratic ``l2/2 ||W + sum_j a_j P_j,W||^2`` whose
         coefficients are inner products formed once here. ``phi`` returns a
         :class:`~sklearn_so._trial.Trial` whose point holds the trial's raw
-        prediction and loss terms.
+        prediction and loss terms. On a device the rates cross to it (k
+        numbers) and the trial's value, subspace gradient and Hessian back
+        to the host in one crossing (k + k^2 + 1 numbers).
         """
+        xp = self.xp
         Z = point.pre_activation
-        V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
-        flat_V = V.reshape(len(V), -1)
+        V = xp.stack([xp.zeros_like(Z) if v is None else v for v in basis.V])
+        flat_V = ns.reshape(V, (V.shape[0], -1))
         n = self.n_weights
-        penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
+        penalty = _QuadraticPenalty.of(self.l2, theta[:n], basis.P[:, :n])
         loss, targets = self.loss, self.targets
 
-        def phi(a, derivatives=True):
+        def numpy_phi(a, derivatives=True):
+            # numpy's own: the same operations without the namespace calls,
+            # whose overhead shows on small problems (a phi per trial point).
             raw = Z + (a @ flat_V).reshape(Z.shape)
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
@@ -490,138 +551,17 @@ class LinearModel(_HoldsTargets):
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
             return penalty.trial(a, trial_point, value, flat_V @ R.ravel(), hess)
 
-        return phi
-
-
-class ArrayAPILinearModel(LinearModel):
-    """:class:`LinearModel` on another array API library, on X's device.
-
-    The same model and objective, in the namespace, on the device and in the
-    dtype of the targets and weights (X's). Values and trials reach the
-    host through ``_namespace``: one scalar per objective, a trial's k + k^2
-    + 1 numbers in one crossing.
-
-    Parameters
-    ----------
-    n_features, n_outputs, loss, y, weights, l2, fit_intercept
-        As for :class:`LinearModel`; ``y`` and ``weights`` are arrays of X's
-        namespace on X's device, ``loss`` an ``ArrayAPI*`` loss of
-        ``_losses``.
-    """
-
-    def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
-        super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
-        self.xp = ns.namespace(weights)
-        # The working precision's epsilon: the searches treat changes of the
-        # objective below its rounding as noise.
-        self.eps = float(self.xp.finfo(weights.dtype).eps)
-        self._ones = self.xp.ones_like(weights)
-
-    def unpack(self, theta):
-        """Return ``(W, b)``; ``b`` is None without an intercept."""
-        W = self.xp.reshape(theta[: self.n_weights], (self.d, self.q))
-        b = theta[self.n_weights :] if self.fit_intercept else None
-        return W, b
-
-    first_layer = unpack
-
-    def restrict_direction(self, D):
-        """Project a direction onto the subspace that holds the minimiser.
-
-        As :meth:`LinearModel.restrict_direction`, building a new vector
-        (writing through a reshaped view is not part of the standard).
-        """
-        if not self._centre_columns:
-            return D
-        xp, n = self.xp, self.n_weights
-        W = xp.reshape(D[:n], (self.d, self.q))
-        W = W - xp.mean(W, axis=1, keepdims=True)
-        return xp.concat([xp.reshape(W, (n,)), D[n:]])
-
-    def objective(self, theta, point):
-        """Objective value at ``theta`` (a float: one scalar to the host)."""
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        value = self.loss.value(Z, self.targets, terms) + self._penalty(theta)
-        return ns.to_float(value)
-
-    def objective_and_gradient(self, theta, point):
-        """Return ``f`` (a float), ``R = df/dZ`` and the gradient sans ``X.T R``."""
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
-        grad = self.xp.empty_like(theta)
-        grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
-        if self.fit_intercept:
-            grad[self.n_weights :] = self._ones @ R
-        return ns.to_float(value + self._penalty(theta)), R, grad
-
-    def diagonal_scaling(self, engine, point, purpose):
-        """Inverse of the Hessian's diagonal at ``point``; one pass over X."""
-        xp = self.xp
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
-        diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
-        diagonal[: self.n_weights] = xp.reshape(
-            engine.squared_backward(curvature, purpose) + self.l2, (self.n_weights,)
-        )
-        if self.fit_intercept:
-            diagonal[self.n_weights :] = self._ones @ curvature
-        tiny = xp.finfo(diagonal.dtype).smallest_normal
-        floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
-        return 1.0 / xp.maximum(diagonal, floor)
-
-    def hessian_product(self, engine, point, purpose):
-        """The product with the Hessian at ``point``, as a function, on the device.
-
-        As :meth:`LinearModel.hessian_product`: ``product(v)`` costs two
-        products with X (counted under ``purpose``) and returns ``H v`` in
-        the namespace and on the device of ``v``; nothing crosses.
-        """
-        xp = self.xp
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
-        n = self.n_weights
-
-        def product(v):
-            W, b = self.unpack(v)
-            image = engine.pre_activation(W, b, purpose)
-            R = diagonal * image
-            if rank_one is not None:
-                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
-            backward = xp.reshape(engine.backward(R, purpose), (n,))
-            parts = [backward + self.l2 * v[:n]]
-            if self.fit_intercept:
-                parts.append(self._ones @ R)
-            return xp.concat(parts)
-
-        return product
-
-    def subspace(self, theta, point, basis):
-        """Return ``phi(a, derivatives)`` for the directions of ``basis``.
-
-        As :meth:`LinearModel.subspace`: the rates cross to the device (k
-        numbers), the trial's value, subspace gradient and Hessian back to
-        the host in one crossing (k + k^2 + 1 numbers).
-        """
-        xp = self.xp
-        Z = point.pre_activation
-        V = xp.stack([xp.zeros_like(Z) if v is None else v for v in basis.V])
-        flat_V = xp.reshape(V, (V.shape[0], -1))
-        n = self.n_weights
-        penalty = _QuadraticPenalty.from_device(self.l2, theta[:n], basis.P[:, :n])
-        loss, targets = self.loss, self.targets
+        if xp is np:
+            return numpy_phi
 
         def phi(a, derivatives=True):
-            raw = Z + xp.reshape(ns.from_host(a, Z) @ flat_V, Z.shape)
+            raw = Z + ns.reshape(ns.from_host(a, Z) @ flat_V, Z.shape)
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
                 value = loss.value(raw, targets, trial_point.loss_terms)
                 return penalty.trial(a, trial_point, ns.to_float(value))
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
-            gradient = flat_V @ xp.reshape(R, (-1,))
+            gradient = flat_V @ ns.reshape(R, (-1,))
             value, gradient, hess = ns.trial_to_host(value, gradient, hess)
             return penalty.trial(a, trial_point, value, gradient, hess)
 
@@ -642,14 +582,14 @@ class DaskLinearModel(LinearModel):
     ----------
     n_features, n_outputs, loss, y, weights, l2, fit_intercept
         As for :class:`LinearModel`; ``y`` and ``weights`` are dask arrays
-        with X's row chunks, ``loss`` an ``ArrayAPI*`` loss of ``_losses``.
+        with X's row chunks, ``loss`` a loss of ``_losses``.
     """
 
     lazy = True
 
     def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
         super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
-        self.xp = ns.namespace(weights)
+        # The intercepts' sums are reductions on the workers (no ones column).
         self._ones = None
 
     def objective(self, theta, point):

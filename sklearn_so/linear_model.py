@@ -30,13 +30,8 @@ from ._compat import (
     refuse_keywords,
 )
 from ._directions import resolve_direction
-from ._losses import (
-    ArrayAPIBinaryLogLoss,
-    ArrayAPIMultinomialLogLoss,
-    BinaryLogLoss,
-    MultinomialLogLoss,
-)
-from ._models import ArrayAPILinearModel, DaskLinearModel, LinearModel
+from ._losses import BinaryLogLoss, MultinomialLogLoss
+from ._models import DaskLinearModel, LinearModel
 
 
 def _device_class_weights(class_weight, classes, y, sample_weight):
@@ -692,10 +687,10 @@ class SOLogisticRegression(
                 "from scratch."
             )
         if n_classes == 2:
-            loss = ArrayAPIBinaryLogLoss()
+            loss = BinaryLogLoss()
             Y = (y_index == 1).astype(np.float64)[:, None]
         else:
-            loss, Y = ArrayAPIMultinomialLogLoss(), _dask.one_hot(y_index, n_classes)
+            loss, Y = MultinomialLogLoss(), _dask.one_hot(y_index, n_classes)
         Y, weights = dask.persist(Y, weights / total_weight)
         model = DaskLinearModel(
             n_features=X.shape[1],
@@ -788,13 +783,13 @@ class SOLogisticRegression(
             raise ValueError("The sample weights (times class weights) sum to zero.")
         n_outputs = 1 if n_classes == 2 else n_classes
         if n_classes == 2:
-            loss = ArrayAPIBinaryLogLoss()
+            loss = BinaryLogLoss()
             Y = xp.astype(y_index == 1, X.dtype)[:, None]
         else:
             labels = xp.arange(n_classes, dtype=y_index.dtype, device=device)
-            loss = ArrayAPIMultinomialLogLoss()
+            loss = MultinomialLogLoss()
             Y = xp.astype(y_index[:, None] == labels[None, :], X.dtype)
-        model = ArrayAPILinearModel(
+        model = LinearModel(
             n_features=X.shape[1],
             n_outputs=n_outputs,
             loss=loss,
