@@ -26,7 +26,9 @@ API library too (``array_api_dispatch``, see ``_namespace``), one class for
 every namespace: their targets, weights, parameters, cached pre-activations
 and trial points live in X's namespace on X's device, in X's dtype, and only
 a trial's k + k^2 + 1 numbers (and the penalty's coefficients, once per
-basis) cross to the host, where the inner solvers run. Their code is written
+basis; for the "newton" direction the Hessian's Gram blocks, O(n_params^2)
+numbers per iteration) cross to the host, where the inner solvers and the
+Hessian's factorisation run. Their code is written
 against the namespace of their arrays, which for numpy is plain numpy
 (numpy-only routines are kept where they are faster, marked where they are).
 
