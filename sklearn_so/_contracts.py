@@ -65,9 +65,9 @@ class Loss(Protocol):
 
     ``targets`` is a ``_losses.Targets`` (encoded targets and normalised
     weights); ``terms`` is what ``terms(raw, targets)`` returned, or None to
-    have it computed. The value is a float; the ``ArrayAPI*`` losses of
-    ``_losses`` compute in ``raw``'s namespace and return it as a 0-d array,
-    left on the device.
+    have it computed. The value is a float for numpy arrays; the losses of
+    ``_losses`` compute in ``raw``'s namespace and return another
+    namespace's value as a 0-d array, left on the device.
     """
 
     def terms(self, raw: np.ndarray, targets) -> Any:
@@ -184,7 +184,8 @@ class CurvatureModel(PreconditionedModel, Protocol):
         Positive definite on the subspace ``restrict_direction`` keeps
         directions in (a model may add curvature outside it, where the
         gradient has no component). The engine forms it with
-        ``weighted_grams``.
+        ``weighted_grams``; it is returned on the host (numpy, float64)
+        whatever X's namespace.
         """
 
     def hessian_product(self, engine: Engine, point, purpose: str) -> Any:

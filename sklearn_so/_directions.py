@@ -338,17 +338,41 @@ class NewtonDirection:
         self._curvature = curvature
 
     def __call__(self, theta, grad):
-        """Return ``-H^{-1} grad``, or ``-grad`` after a reset."""
+        """Return ``-H^{-1} grad``, or ``-grad`` after a reset.
+
+        The Hessian arrives on the host (``curvature.matrix()``); a gradient
+        on a device crosses to it and the direction back (``n_params``
+        numbers each way), in the gradient's namespace, device and dtype.
+        """
         if self._steepest or self._curvature is None:
             self._steepest = False
             return -grad
         curvature, self._curvature = self._curvature, None
-        return -solve_positive(curvature.matrix(), grad)
+        hessian = curvature.matrix()
+        if isinstance(grad, np.ndarray):
+            return -solve_positive(hessian, grad)
+        return -ns.from_host(solve_positive(hessian, ns.to_host(grad)), grad)
 
 
 # The truncated Newton direction's conjugate-gradient iterations per
 # direction at most (scikit-learn's newton-cg allows 200).
 CG_MAX_ITER = 200
+
+
+def _scalars(xp, *values):
+    """0-d results as host numbers: numpy's as they are, a device's in one crossing.
+
+    A device's arrive as Python floats: a numpy scalar times a device array
+    would try to convert the array to numpy.
+    """
+    if xp is np:
+        return values
+    return tuple(ns.to_host(xp.stack(values)).tolist())
+
+
+def _norm1(xp, v):
+    """``sum |v|``; numpy's by the ndarray method (less call overhead)."""
+    return np.abs(v).sum() if xp is np else xp.sum(xp.abs(v))
 
 
 def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
@@ -359,35 +383,43 @@ def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
     the outer iteration superlinear), at non-positive or negligible
     curvature, or after ``max_iter`` iterations.
 
+    The vectors live in the namespace and on the device of ``g`` (for
+    numpy, plain numpy); the scalars that steer the iteration cross to the
+    host, two at a time: the curvature ``p'Hp`` with ``||p||^2``, and
+    ``r'z`` with ``||r||_1``.
+
     Parameters
     ----------
     product : callable
-        ``product(v)`` returns ``H v``.
-    g : ndarray of shape (p,)
+        ``product(v)`` returns ``H v``, in ``v``'s namespace.
+    g : array of shape (p,)
         The gradient.
     max_iter : int
         Largest number of products with H.
+    scaling : array of shape (p,) or None
+        A diagonal preconditioner (the inverse Hessian diagonal), in
+        ``g``'s namespace.
 
     Returns
     -------
-    x : ndarray of shape (p,)
+    x : array of shape (p,)
         The approximate Newton step (``-g`` scaled by its curvature if the
         first direction has none worth using).
     """
+    xp = ns.namespace(g)
     tiny = 16 * np.finfo(float).eps
-    magnitude = np.abs(g).sum()
-    tolerance = min(0.5, np.sqrt(magnitude)) * magnitude
-    x = np.zeros_like(g)
-    r = g.copy()  # residual H x + g
+    x = xp.zeros_like(g)
+    r = _copy(g)  # residual H x + g
     z = r if scaling is None else scaling * r
     p = -z
-    rr = r @ z
-    p_norm2 = p @ p
+    magnitude, rr = _scalars(xp, _norm1(xp, g), r @ z)
+    tolerance = min(0.5, np.sqrt(magnitude)) * magnitude
+    residual = magnitude
     for iteration in range(max_iter):
-        if np.abs(r).sum() <= tolerance:
+        if residual <= tolerance:
             break
         Hp = product(p)
-        curvature = p @ Hp
+        curvature, p_norm2 = _scalars(xp, p @ Hp, p @ p)
         if curvature <= tiny * p_norm2:
             if iteration == 0 and curvature > 0:
                 x = (rr / curvature) * p
@@ -396,12 +428,11 @@ def conjugate_gradient(product, g, max_iter=CG_MAX_ITER, scaling=None):
         x += alpha * p
         r += alpha * Hp
         z = r if scaling is None else scaling * r
-        rr_next = r @ z
+        rr_next, residual = _scalars(xp, r @ z, _norm1(xp, r))
         beta = rr_next / rr
         p = -z + beta * p
-        p_norm2 = p @ p
         rr = rr_next
-    if not np.any(x):
+    if not (np.any(x) if xp is np else ns.to_bool(xp.any(x != 0))):
         return -g
     return x
 

@@ -300,6 +300,32 @@ class ArrayAPIEngine(ProductEngine):
             out += (rows * rows).T @ H[start:stop, :]
         return out
 
+    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+        """Return ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
+
+        As :meth:`ProductEngine.weighted_grams`, on X's device and in X's
+        dtype: row chunks of X (with a column of ones when ``intercept``)
+        give all m matrices in one matrix product each. The result, of
+        shape (m, d + intercept, d + intercept), stays on the device.
+        """
+        self.counts[purpose] += 1
+        xp, X = self.xp, self.X
+        n, d = X.shape
+        m = H.shape[1]
+        width = d + bool(intercept)
+        itemsize = xp.finfo(self.dtype).bits // 8
+        chunk_rows = max(1, chunk_bytes // (itemsize * width * m))
+        out = xp.zeros((width, width * m), dtype=self.dtype, device=self.device)
+        for start in range(0, n, chunk_rows):
+            stop = min(start + chunk_rows, n)
+            block = X[start:stop, :]
+            if intercept:
+                ones = xp.ones((stop - start, 1), dtype=self.dtype, device=self.device)
+                block = xp.concat([block, ones], axis=1)
+            scaled = block[:, :, None] * H[start:stop, None, :]
+            out += block.T @ xp.reshape(scaled, (stop - start, width * m))
+        return xp.permute_dims(xp.reshape(out, (width, width, m)), (2, 0, 1))
+
 
 class DaskEngine(ProductEngine):
     """The products with a row-chunked dask X, on the workers of its scheduler.
@@ -414,6 +440,44 @@ class DaskEngine(ProductEngine):
         self.counts[purpose] += 1
         squared = self.X.map_blocks(np.square, dtype=np.float64)
         return squared.T @ H
+
+    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+        """The lazy ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
+
+        Each row chunk ``A_c`` of X (with a column of ones when
+        ``intercept``) gives its own ``A_c.T diag(H_c) A_c`` where it lives
+        (:meth:`ProductEngine.weighted_grams` on the chunk: numpy, in
+        float64), and the chunks' matrices are summed: the result, of shape
+        (m, d + intercept, d + intercept), is computed in one round trip
+        by whoever moves it to the client. ``H`` has X's row chunks.
+        """
+        import dask.array as da
+
+        self.counts[purpose] += 1
+        width = self.X.shape[1] + bool(intercept)
+        m = H.shape[1]
+
+        def chunk_grams(X_chunk, H_chunk):
+            grams = ProductEngine(X_chunk).weighted_grams(
+                H_chunk, purpose, intercept=intercept, chunk_bytes=chunk_bytes
+            )
+            return grams[None]
+
+        # One task per row chunk (X and H have one column chunk each), each
+        # returning a (1, m, width, width) block; then a sum over chunks.
+        partial = da.blockwise(
+            chunk_grams,
+            "ikab",
+            self.X,
+            "ij",
+            H.rechunk({1: -1}),
+            "il",
+            new_axes={"k": m, "a": width, "b": width},
+            adjust_chunks={"i": 1},
+            concatenate=True,
+            dtype=np.float64,
+        )
+        return partial.sum(axis=0)
 
     @staticmethod
     def keep(*arrays):

@@ -25,11 +25,13 @@ the outputs as ``diag(d_i) - u_i u_i^T`` (``u`` None when it is diagonal):
 the linear model builds its exact Hessian, and its products with the
 Hessian, from these (the ``"newton"`` and ``"newton-cg"`` directions).
 
-``MultilabelLogLoss`` and ``HalfSquaredLoss`` work in the namespace of
-their arrays, on their device (``array_api_dispatch``, see ``_namespace``),
-keeping numpy's own routines where they round differently. The
-``ArrayAPI*`` subclasses at the end do the same for the binary and
-multinomial log-losses, whose classes above are the numpy code.
+Every loss works in the namespace of its arrays, on their device
+(``array_api_dispatch``, see ``_namespace``; lazily for dask arrays):
+for numpy that is plain numpy, and numpy keeps its own routine only where
+it rounds differently or saves a pass over the samples (marked where it
+is). A value is a float for numpy arrays and a 0-d array otherwise, left
+where it is for the caller to move to the host with the rest of a trial's
+numbers.
 """
 
 from dataclasses import dataclass, field
@@ -112,7 +114,8 @@ class BinaryLogLoss:
     Its terms (``log(1 + e^z)`` and ``e^{-|z|}``) are one pass of
     exponentials; a caller that keeps them (a trial point's forward state)
     passes them back, so the gradient at an accepted trial point costs no
-    second pass.
+    second pass. It works in the namespace of its arrays: the value is a
+    float for numpy arrays and a 0-d array otherwise.
     """
 
     def terms(self, raw, targets):
@@ -125,16 +128,17 @@ class BinaryLogLoss:
         # Per-sample differences first: the two sums apart would each be much
         # larger than their difference and lose its last digits, which the
         # searches need near the optimum.
-        return float(targets.w @ (softplus - targets.y[:, 0] * raw[:, 0]))
+        return _host_if_numpy(targets.w @ (softplus - targets.y[:, 0] * raw[:, 0]))
 
     def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
         z = raw[:, 0]
         w = targets.w
         softplus, tail = self.terms(raw, targets) if terms is None else terms
-        value = float(w @ (softplus - targets.y[:, 0] * z))
+        value = _host_if_numpy(w @ (softplus - targets.y[:, 0] * z))
         # sigmoid(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) otherwise.
-        p = np.where(z >= 0, 1.0, tail) / (1.0 + tail)
+        one = 1.0 if isinstance(tail, np.ndarray) else namespace(tail).ones_like(tail)
+        p = namespace(tail).where(z >= 0, one, tail) / (1.0 + tail)
         R = w * p
         R -= targets.weighted[:, 0]
         R = R[:, None]
@@ -225,7 +229,8 @@ class MultinomialLogLoss:
     near the optimum (a mean of ``logsumexp(z) - z_y`` loses digits to
     cancellation when the logits are large). The terms (every sample's loss
     and the softmax) are one pass of exponentials, passed back by a caller
-    that keeps them.
+    that keeps them. It works in the namespace of its arrays: the value is a
+    float for numpy arrays and a 0-d array otherwise.
     """
 
     # Adding the same number to every logit of a sample changes nothing.
@@ -233,13 +238,17 @@ class MultinomialLogLoss:
 
     def terms(self, raw, targets):
         """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
+        if not isinstance(raw, np.ndarray):
+            return self._terms_without_branches(raw, targets)
+        # numpy's own routine (the same numbers, fewer passes): shifts only
+        # the rows that need it, and exponentiates in place.
         ones = np.ones(raw.shape[1])
         # The target logit; a matrix-vector product sums the few columns
         # faster than .sum(axis=1) (and the same below).
         target = (raw * targets.y) @ ones
         shifted = raw - target[:, None]
         wide = None
-        if not shifted.max() <= MAX_EXPONENT:
+        if not shifted.max(initial=-np.inf) <= MAX_EXPONENT:
             # Rows with a logit far above the target's (or a non-finite one)
             # are shifted by their own maximum instead, so no exponential
             # overflows; the other rows keep the accurate shift.
@@ -254,10 +263,28 @@ class MultinomialLogLoss:
         shifted *= (1.0 / total)[:, None]
         return losses, shifted
 
+    @staticmethod
+    def _terms_without_branches(raw, targets):
+        """:meth:`terms` in any namespace, without a branch on the data.
+
+        The rows whose logits are far above the target's are shifted by
+        their maximum, the others by zero, so no boolean crosses to the host
+        (or computes a dask graph); the numbers are numpy's.
+        """
+        xp = namespace(raw)
+        ones = xp.ones(raw.shape[1], dtype=raw.dtype, device=device(raw))
+        target = (raw * targets.y) @ ones
+        shifted = raw - target[:, None]
+        top = xp.max(shifted, axis=1)
+        shift = xp.where(top <= MAX_EXPONENT, xp.zeros_like(top), top)
+        shifted = xp.exp(shifted - shift[:, None])
+        total = shifted @ ones
+        return xp.log(total) + shift, shifted * (1.0 / total)[:, None]
+
     def value(self, raw, targets, terms=None):
         """Weighted mean of ``logsumexp(z) - z_y``."""
         losses, _ = self.terms(raw, targets) if terms is None else terms
-        return float(targets.w @ losses)
+        return _host_if_numpy(targets.w @ losses)
 
     def evaluate(self, raw, targets, J=None, terms=None):
         """Value, gradient (n, K) and, if ``J`` is given, subspace Hessian.
@@ -268,12 +295,16 @@ class MultinomialLogLoss:
         """
         w = targets.w
         losses, p = self.terms(raw, targets) if terms is None else terms
-        value = float(w @ losses)
+        value = _host_if_numpy(w @ losses)
         R = p * w[:, None]
         R -= targets.weighted
         if J is None:
             return value, R, None
-        Jp = np.einsum("kic,ic->ki", J, p)
+        if isinstance(J, np.ndarray):
+            # numpy's own contraction: einsum rounds as the recorded iterates.
+            Jp = np.einsum("kic,ic->ki", J, p)
+        else:
+            Jp = namespace(J).sum(J * p[None, :, :], axis=2)
         hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
         return value, R, hess
 
@@ -290,7 +321,8 @@ class MultinomialLogLoss:
         """
         _, p = self.terms(raw, targets) if terms is None else terms
         w = targets.w[:, None]
-        return w * p, np.sqrt(w) * p
+        # In the namespace of the weights (numpy: np.sqrt), on their device.
+        return w * p, namespace(w).sqrt(w) * p
 
 
 class HalfSquaredLoss:
@@ -336,80 +368,3 @@ class HalfSquaredLoss:
     def hessian_factors(self, raw, targets, terms=None):
         """Each sample's weighted Hessian ``diag(w_i / n_outputs)``: ``(d, None)``."""
         return self.hessian_diagonal(raw, targets, terms), None
-
-
-# -- the same losses on another array API library (array_api_dispatch) -------
-
-
-class ArrayAPIBinaryLogLoss(BinaryLogLoss):
-    """:class:`BinaryLogLoss` in the namespace of its arrays, on their device.
-
-    The same formulas in the arrays' own functions; the value is a 0-d array
-    left on the device, for the caller to move to the host together with the
-    rest of a trial's numbers.
-    """
-
-    def terms(self, raw, targets):
-        """``(softplus(z), e^{-|z|})`` of the single logit, each of shape (n,)."""
-        xp = namespace(raw)
-        z = raw[:, 0]
-        tail = xp.exp(-xp.abs(z))
-        return xp.clip(z, min=0.0) + xp.log1p(tail), tail
-
-    def value(self, raw, targets, terms=None):
-        """Weighted mean of ``log(1 + exp(z)) - y z`` (a 0-d array)."""
-        softplus, _ = self.terms(raw, targets) if terms is None else terms
-        return targets.w @ (softplus - targets.y[:, 0] * raw[:, 0])
-
-    def evaluate(self, raw, targets, J=None, terms=None):
-        """Value (0-d), gradient (n, 1) and, if ``J`` is given, subspace Hessian."""
-        xp = namespace(raw)
-        z = raw[:, 0]
-        w = targets.w
-        softplus, tail = self.terms(raw, targets) if terms is None else terms
-        value = w @ (softplus - targets.y[:, 0] * z)
-        p = xp.where(z >= 0, xp.ones_like(tail), tail) / (1.0 + tail)
-        R = (w * p - targets.weighted[:, 0])[:, None]
-        if J is None:
-            return value, R, None
-        slope = (w * _sigmoid_slope(tail))[:, None]
-        return value, R, _curvature(J, slope)
-
-
-class ArrayAPIMultinomialLogLoss(MultinomialLogLoss):
-    """:class:`MultinomialLogLoss` in the namespace of its arrays, on their device.
-
-    Every row's shift is computed without a branch on the data (the rows
-    whose logits are far above the target's are shifted by their maximum,
-    the others by zero), so no boolean crosses to the host; the values are
-    those of the numpy code. The value is a 0-d array.
-    """
-
-    def terms(self, raw, targets):
-        """Every sample's loss (shape (n,)) and the softmax (shape (n, K))."""
-        xp = namespace(raw)
-        ones = xp.ones(raw.shape[1], dtype=raw.dtype, device=device(raw))
-        target = (raw * targets.y) @ ones
-        shifted = raw - target[:, None]
-        top = xp.max(shifted, axis=1)
-        shift = xp.where(top <= MAX_EXPONENT, xp.zeros_like(top), top)
-        shifted = xp.exp(shifted - shift[:, None])
-        total = shifted @ ones
-        return xp.log(total) + shift, shifted * (1.0 / total)[:, None]
-
-    def value(self, raw, targets, terms=None):
-        """Weighted mean of ``logsumexp(z) - z_y`` (a 0-d array)."""
-        losses, _ = self.terms(raw, targets) if terms is None else terms
-        return targets.w @ losses
-
-    def evaluate(self, raw, targets, J=None, terms=None):
-        """Value (0-d), gradient (n, K) and, if ``J`` is given, subspace Hessian."""
-        xp = namespace(raw)
-        w = targets.w
-        losses, p = self.terms(raw, targets) if terms is None else terms
-        R = p * w[:, None] - targets.weighted
-        if J is None:
-            return w @ losses, R, None
-        Jp = xp.sum(J * p[None, :, :], axis=2)
-        hess = _curvature(J, w[:, None] * p) - (Jp * w) @ Jp.T
-        return w @ losses, R, hess

@@ -21,14 +21,16 @@ The methods the outer loop needs are the ``Model`` protocol of
 (``diagonal_scaling``, ``hessian``, ``hessian_product``) to the
 preconditioned and the Newton directions.
 
-:class:`ArrayAPILinearModel` is the linear model on another array API
-library (``array_api_dispatch``, see ``_namespace``): its targets, weights,
-parameters, cached pre-activations and trial points live in X's namespace
-on X's device, in X's dtype, and only a trial's k + k^2 + 1 numbers (and the
-penalty's coefficients, once per basis) cross to the host, where the inner
-solvers run. :class:`TwoLayerNetwork` does the same with one class for every
-namespace: its code is written against the namespace of its arrays, which for
-numpy is plain numpy (numpy-only routines are kept where they are faster).
+:class:`LinearModel` and :class:`TwoLayerNetwork` work on another array
+API library too (``array_api_dispatch``, see ``_namespace``), one class for
+every namespace: their targets, weights, parameters, cached pre-activations
+and trial points live in X's namespace on X's device, in X's dtype, and only
+a trial's k + k^2 + 1 numbers (and the penalty's coefficients, once per
+basis; for the "newton" direction the Hessian's Gram blocks, O(n_params^2)
+numbers per iteration) cross to the host, where the inner solvers and the
+Hessian's factorisation run. Their code is written
+against the namespace of their arrays, which for numpy is plain numpy
+(numpy-only routines are kept where they are faster, marked where they are).
 
 For a dask X, :class:`DaskLinearModel` and :class:`TwoLayerNetwork` keep
 the n-row arrays (targets, weights, pre-activations, trial points) as lazy
@@ -180,11 +182,40 @@ class _HoldsTargets:
         return self.targets.w
 
 
+def _pair_weights(diagonal, rank_one, pairs):
+    """The weights ``[k = m] d_k - u_k u_m`` of every output pair, (n, len(pairs)).
+
+    ``diagonal`` and ``rank_one`` are a loss's ``hessian_factors``; numpy
+    arrays are indexed with the pairs, other namespaces' (which need not
+    support integer-array indexing or masked assignment) are built column
+    by column, the same numbers.
+    """
+    if isinstance(rank_one, np.ndarray):
+        first, second = np.array(pairs).T
+        weights = -rank_one[:, first] * rank_one[:, second]
+        weights[:, first == second] += diagonal
+        return weights
+    xp = ns.namespace(rank_one)
+    columns = []
+    for k, m in pairs:
+        column = -rank_one[:, k] * rank_one[:, m]
+        columns.append(column + diagonal[:, k] if k == m else column)
+    return xp.stack(columns, axis=1)
+
+
 class LinearModel(_HoldsTargets):
     """``raw = X W + b`` under a loss, with an L2 penalty on W.
 
     The objective is ``sum_i w_i loss(raw_i, y_i) + l2 / 2 * ||W||^2`` with
     normalised weights ``w`` (they sum to one).
+
+    The model works in the namespace of its targets and weights, on their
+    device and in their dtype (X's; see ``_namespace``): for numpy, plain
+    numpy in float64. Values reach the host as floats (one scalar per
+    objective), a trial's value, subspace gradient and Hessian in one
+    crossing of k + k^2 + 1 numbers, its rates the other way (k numbers),
+    the penalty's coefficients once per basis. numpy keeps its own routine
+    where writing through a view saves a copy (marked where it is).
 
     Parameters
     ----------
@@ -192,9 +223,9 @@ class LinearModel(_HoldsTargets):
         Shape (d, q) of W.
     loss : loss object
         From ``_losses``.
-    y : ndarray of shape (n_samples, q)
+    y : array of shape (n_samples, q)
         Encoded targets.
-    weights : ndarray of shape (n_samples,)
+    weights : array of shape (n_samples,)
         Normalised sample weights.
     l2 : float
         Penalty strength on W (the intercept is not penalised).
@@ -223,7 +254,15 @@ class LinearModel(_HoldsTargets):
         self.n_weights = n_features * n_outputs
         self.n_params = self.n_weights + (n_outputs if fit_intercept else 0)
         self.blocks = [slice(0, self.n_params)]
-        self._ones = np.ones(weights.shape[0])
+        self.xp = xp = ns.namespace(weights)
+        if xp is np:
+            self._ones = np.ones(weights.shape[0])
+        else:
+            self._ones = xp.ones_like(weights)
+            # The working precision's epsilon (numpy fits run in float64,
+            # the default): the searches treat changes of the objective
+            # below its rounding as noise.
+            self.eps = float(xp.finfo(weights.dtype).eps)
         # A loss unchanged by a shift common to every output (the softmax)
         # leaves the sum of W's columns to the penalty alone: the minimiser
         # has columns summing to zero, and directions are kept there.
@@ -231,7 +270,7 @@ class LinearModel(_HoldsTargets):
 
     def unpack(self, theta):
         """Return ``(W, b)`` views; ``b`` is None without an intercept."""
-        W = theta[: self.n_weights].reshape(self.d, self.q)
+        W = ns.reshape(theta[: self.n_weights], (self.d, self.q))
         b = theta[self.n_weights :] if self.fit_intercept else None
         return W, b
 
@@ -256,36 +295,50 @@ class LinearModel(_HoldsTargets):
         """
         if not self._centre_columns:
             return D
-        D = D.copy()
-        W = D[: self.n_weights].reshape(self.d, self.q)
-        W -= W.mean(axis=1, keepdims=True)
-        return D
+        n = self.n_weights
+        if isinstance(D, np.ndarray):
+            # numpy's own routine: through a view of a copy (writing through
+            # a reshaped view is not part of the array API standard).
+            D = D.copy()
+            W = D[:n].reshape(self.d, self.q)
+            W -= W.mean(axis=1, keepdims=True)
+            return D
+        xp = ns.namespace(D)
+        W = xp.reshape(D[:n], (self.d, self.q))
+        W = W - xp.mean(W, axis=1, keepdims=True)
+        return xp.concat([xp.reshape(W, (n,)), D[n:]])
 
     def _penalty(self, theta):
         W = theta[: self.n_weights]
         return 0.5 * self.l2 * (W @ W)
 
     def objective(self, theta, point):
-        """Objective value at ``theta``, whose forward state is ``point``."""
+        """Objective value at ``theta``, whose forward state is ``point``.
+
+        A float (one scalar to the host from a device).
+        """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
-        return self.loss.value(Z, self.targets, terms) + self._penalty(theta)
+        value = self.loss.value(Z, self.targets, terms) + self._penalty(theta)
+        return value if self.xp is np else ns.to_float(value)
 
     def objective_and_gradient(self, theta, point):
         """Return ``f``, the residual ``R = df/dZ`` and the gradient sans ``X.T R``.
 
         The returned gradient holds the penalty's part in the W slot; the
-        caller adds ``X.T @ R`` there.
+        caller adds ``X.T @ R`` there. ``f`` is a float (one scalar to the
+        host from a device).
         """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
-        grad = np.empty(self.n_params)
+        grad = self.xp.empty_like(theta)
         grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
         if self.fit_intercept:
             # A matrix-vector product: faster than R.sum(axis=0) for few columns.
             grad[self.n_weights :] = self._ones @ R
-        return value + self._penalty(theta), R, grad
+        value = value + self._penalty(theta)
+        return (value if self.xp is np else ns.to_float(value)), R, grad
 
     def step_limits(self, theta):
         """No bound on the step: the convex problem's Newton steps are safe."""
@@ -299,20 +352,27 @@ class LinearModel(_HoldsTargets):
         weighted curvature of the loss in logit k of sample i. Costs one pass
         over X (a product with X squared), counted under ``purpose``.
         """
+        xp, n = self.xp, self.n_weights
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
-        diagonal = np.empty(self.n_params)
-        diagonal[: self.n_weights] = (
-            engine.squared_backward(curvature, purpose) + self.l2
-        ).ravel()
+        diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
+        diagonal[:n] = ns.reshape(
+            engine.squared_backward(curvature, purpose) + self.l2, (n,)
+        )
         if self.fit_intercept:
-            diagonal[self.n_weights :] = self._ones @ curvature
+            diagonal[n:] = self._ones @ curvature
         # Where every sample's logit saturates the curvature vanishes; a floor
         # relative to the largest entry keeps such coordinates from taking
         # over the direction.
-        floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
-        return 1.0 / np.maximum(diagonal, floor)
+        if xp is np:
+            # numpy's own: the floor as a host float.
+            floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
+            return 1.0 / np.maximum(diagonal, floor)
+        # On a device the floor stays there (no crossing).
+        tiny = xp.finfo(diagonal.dtype).smallest_normal
+        floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
+        return 1.0 / xp.maximum(diagonal, floor)
 
     def hessian(self, engine, point, purpose):
         """The Hessian of the objective at the forward state ``point``.
@@ -336,6 +396,18 @@ class LinearModel(_HoldsTargets):
         Newton direction restricted to the subspace of the minimiser (as
         :meth:`restrict_direction` keeps it).
 
+        The Gram matrices are formed where X is (on its device, in its
+        dtype; on the workers for a dask X) and only they cross to the host:
+        ``q (q + 1) / 2`` matrices of ``(d + 1)^2`` numbers, about half the
+        Hessian, which is O(n_params^2) and independent of n_samples, like
+        the k x k matrices of the inner problems. Assembling and factorising
+        them there (LAPACK's Cholesky, with numpy's pseudo-inverse fallback)
+        keeps one algorithm for every namespace -- the array API standard
+        has no triangular solve, and its ``linalg`` extension is optional --
+        and solves in float64 when X is float32 on a device. On a GPU the
+        crossing costs one synchronisation per iteration; the pass that
+        forms the matrices costs n_samples times their size.
+
         Parameters
         ----------
         engine : ProductEngine
@@ -348,7 +420,10 @@ class LinearModel(_HoldsTargets):
         Returns
         -------
         hessian : ndarray of shape (n_params, n_params)
-            In the layout of the flat parameters (W row by row, then b).
+            In the layout of the flat parameters (W row by row, then b),
+            a float64 numpy array on the host whatever X's namespace: the
+            Gram matrices cross once (for a dask X, one round trip), and
+            the assembly and the factorisation are the numpy path's.
         """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
@@ -359,10 +434,16 @@ class LinearModel(_HoldsTargets):
             weights = diagonal
         else:
             pairs = [(k, m) for k in range(q) for m in range(k, q)]
-            first, second = np.array(pairs).T
-            weights = -rank_one[:, first] * rank_one[:, second]
-            weights[:, first == second] += diagonal
-        grams = engine.weighted_grams(weights, purpose, intercept=self.fit_intercept)
+            weights = _pair_weights(diagonal, rank_one, pairs)
+        # The q (q + 1) / 2 Gram matrices, (d + 1)^2 numbers each, cross to
+        # the host (from a device or the workers; numpy's stay where they
+        # are): the assembly and the factorisation below are numpy code in
+        # float64 on the host, as the inner problems are. Their size is the
+        # Hessian's, O(n_params^2), independent of n_samples; forming them
+        # took n_samples times their size in arithmetic on X's side.
+        grams = ns.to_host(
+            engine.weighted_grams(weights, purpose, intercept=self.fit_intercept)
+        )
         width = grams.shape[1]
         blocks = np.zeros((width, q, width, q))
         for (k, m), gram in zip(pairs, grams, strict=True):
@@ -402,14 +483,18 @@ class LinearModel(_HoldsTargets):
         Returns
         -------
         product : callable
-            ``product(v)`` -> ndarray of shape (n_params,).
+            ``product(v)`` -> array of shape (n_params,), in the namespace
+            and on the device of ``v`` (nothing crosses to the host).
         """
+        xp = self.xp
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)
         diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
         n = self.n_weights
 
-        def product(v):
+        def numpy_product(v):
+            # numpy's own: in place, with ndarray methods (less overhead per
+            # conjugate-gradient step on small problems; the same numbers).
             W, b = self.unpack(v)
             image = engine.pre_activation(W, b, purpose)
             R = diagonal * image
@@ -422,6 +507,21 @@ class LinearModel(_HoldsTargets):
                 out[n:] = self._ones @ R
             return out
 
+        if xp is np:
+            return numpy_product
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            backward = ns.reshape(engine.backward(R, purpose), (n,))
+            parts = [backward + self.l2 * v[:n]]
+            if self.fit_intercept:
+                parts.append(self._ones @ R)
+            return ns.concat(parts)
+
         return product
 
     def subspace(self, theta, point, basis):
@@ -431,19 +531,24 @@ class LinearModel(_HoldsTargets):
         penalty is the quadratic ``l2/2 ||W + sum_j a_j P_j,W||^2`` whose
         coefficients are inner products formed once here. ``phi`` returns a
         :class:`~sklearn_so._trial.Trial` whose point holds the trial's raw
-        prediction and loss terms.
+        prediction and loss terms. On a device the rates cross to it (k
+        numbers) and the trial's value, subspace gradient and Hessian back
+        to the host in one crossing (k + k^2 + 1 numbers).
         """
+        xp = self.xp
         Z = point.pre_activation
-        if len(basis.V) == 1 and basis.V[0] is not None:
+        if xp is np and len(basis.V) == 1 and basis.V[0] is not None:
             V = basis.V[0][None]  # one direction (ls, lo): a view, no copy
         else:
-            V = np.stack([np.zeros_like(Z) if v is None else v for v in basis.V])
-        flat_V = V.reshape(len(V), -1)
+            V = xp.stack([xp.zeros_like(Z) if v is None else v for v in basis.V])
+        flat_V = ns.reshape(V, (V.shape[0], -1))
         n = self.n_weights
-        penalty = _QuadraticPenalty(self.l2, theta[:n], basis.P[:, :n])
+        penalty = _QuadraticPenalty.of(self.l2, theta[:n], basis.P[:, :n])
         loss, targets = self.loss, self.targets
 
-        def phi(a, derivatives=True):
+        def numpy_phi(a, derivatives=True):
+            # numpy's own: the same operations without the namespace calls,
+            # whose overhead shows on small problems (a phi per trial point).
             raw = Z + (a @ flat_V).reshape(Z.shape)
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
@@ -452,111 +557,17 @@ class LinearModel(_HoldsTargets):
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
             return penalty.trial(a, trial_point, value, flat_V @ R.ravel(), hess)
 
-        return phi
-
-
-class ArrayAPILinearModel(LinearModel):
-    """:class:`LinearModel` on another array API library, on X's device.
-
-    The same model and objective, in the namespace, on the device and in the
-    dtype of the targets and weights (X's). Values and trials reach the
-    host through ``_namespace``: one scalar per objective, a trial's k + k^2
-    + 1 numbers in one crossing.
-
-    Parameters
-    ----------
-    n_features, n_outputs, loss, y, weights, l2, fit_intercept
-        As for :class:`LinearModel`; ``y`` and ``weights`` are arrays of X's
-        namespace on X's device, ``loss`` an ``ArrayAPI*`` loss of
-        ``_losses``.
-    """
-
-    def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
-        super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
-        self.xp = ns.namespace(weights)
-        # The working precision's epsilon: the searches treat changes of the
-        # objective below its rounding as noise.
-        self.eps = float(self.xp.finfo(weights.dtype).eps)
-        self._ones = self.xp.ones_like(weights)
-
-    def unpack(self, theta):
-        """Return ``(W, b)``; ``b`` is None without an intercept."""
-        W = self.xp.reshape(theta[: self.n_weights], (self.d, self.q))
-        b = theta[self.n_weights :] if self.fit_intercept else None
-        return W, b
-
-    first_layer = unpack
-
-    def restrict_direction(self, D):
-        """Project a direction onto the subspace that holds the minimiser.
-
-        As :meth:`LinearModel.restrict_direction`, building a new vector
-        (writing through a reshaped view is not part of the standard).
-        """
-        if not self._centre_columns:
-            return D
-        xp, n = self.xp, self.n_weights
-        W = xp.reshape(D[:n], (self.d, self.q))
-        W = W - xp.mean(W, axis=1, keepdims=True)
-        return xp.concat([xp.reshape(W, (n,)), D[n:]])
-
-    def objective(self, theta, point):
-        """Objective value at ``theta`` (a float: one scalar to the host)."""
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        value = self.loss.value(Z, self.targets, terms) + self._penalty(theta)
-        return ns.to_float(value)
-
-    def objective_and_gradient(self, theta, point):
-        """Return ``f`` (a float), ``R = df/dZ`` and the gradient sans ``X.T R``."""
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        value, R, _ = self.loss.evaluate(Z, self.targets, terms=terms)
-        grad = self.xp.empty_like(theta)
-        grad[: self.n_weights] = self.l2 * theta[: self.n_weights]
-        if self.fit_intercept:
-            grad[self.n_weights :] = self._ones @ R
-        return ns.to_float(value + self._penalty(theta)), R, grad
-
-    def diagonal_scaling(self, engine, point, purpose):
-        """Inverse of the Hessian's diagonal at ``point``; one pass over X."""
-        xp = self.xp
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
-        diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
-        diagonal[: self.n_weights] = xp.reshape(
-            engine.squared_backward(curvature, purpose) + self.l2, (self.n_weights,)
-        )
-        if self.fit_intercept:
-            diagonal[self.n_weights :] = self._ones @ curvature
-        tiny = xp.finfo(diagonal.dtype).smallest_normal
-        floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
-        return 1.0 / xp.maximum(diagonal, floor)
-
-    def subspace(self, theta, point, basis):
-        """Return ``phi(a, derivatives)`` for the directions of ``basis``.
-
-        As :meth:`LinearModel.subspace`: the rates cross to the device (k
-        numbers), the trial's value, subspace gradient and Hessian back to
-        the host in one crossing (k + k^2 + 1 numbers).
-        """
-        xp = self.xp
-        Z = point.pre_activation
-        V = xp.stack([xp.zeros_like(Z) if v is None else v for v in basis.V])
-        flat_V = xp.reshape(V, (V.shape[0], -1))
-        n = self.n_weights
-        penalty = _QuadraticPenalty.from_device(self.l2, theta[:n], basis.P[:, :n])
-        loss, targets = self.loss, self.targets
+        if xp is np:
+            return numpy_phi
 
         def phi(a, derivatives=True):
-            raw = Z + xp.reshape(ns.from_host(a, Z) @ flat_V, Z.shape)
+            raw = Z + ns.reshape(ns.from_host(a, Z) @ flat_V, Z.shape)
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
                 value = loss.value(raw, targets, trial_point.loss_terms)
                 return penalty.trial(a, trial_point, ns.to_float(value))
             value, R, hess = loss.evaluate(raw, targets, V, trial_point.loss_terms)
-            gradient = flat_V @ xp.reshape(R, (-1,))
+            gradient = flat_V @ ns.reshape(R, (-1,))
             value, gradient, hess = ns.trial_to_host(value, gradient, hess)
             return penalty.trial(a, trial_point, value, gradient, hess)
 
@@ -577,14 +588,14 @@ class DaskLinearModel(LinearModel):
     ----------
     n_features, n_outputs, loss, y, weights, l2, fit_intercept
         As for :class:`LinearModel`; ``y`` and ``weights`` are dask arrays
-        with X's row chunks, ``loss`` an ``ArrayAPI*`` loss of ``_losses``.
+        with X's row chunks, ``loss`` a loss of ``_losses``.
     """
 
     lazy = True
 
     def __init__(self, n_features, n_outputs, loss, y, weights, l2, fit_intercept):
         super().__init__(n_features, n_outputs, loss, y, weights, l2, fit_intercept)
-        self.xp = ns.namespace(weights)
+        # The intercepts' sums are reductions on the workers (no ones column).
         self._ones = None
 
     def objective(self, theta, point):
@@ -683,6 +694,39 @@ class DaskLinearModel(LinearModel):
             measured = (outputs[0] if keep else None, float(sizes[0]), image_size)
         value = float(sums[0]) + self._penalty(theta)
         return value, float(sums[1]), grad, measured
+
+    def hessian_product(self, engine, point, purpose):
+        """The product with the Hessian at ``point``, as a function.
+
+        As :meth:`LinearModel.hessian_product`, for a vector ``v`` on the
+        client: its image, each sample's loss Hessian applied to it and the
+        backward product (two products, counted under ``purpose``) are
+        computed on the workers with the intercepts' sums, in one round
+        trip; ``H v`` is returned on the client. The loss's Hessian factors
+        are persisted once, for every product at this point.
+        """
+        xp = self.xp
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        diagonal, rank_one = engine.keep(
+            *self.loss.hessian_factors(Z, self.targets, terms)
+        )
+        n = self.n_weights
+
+        def product(v):
+            W, b = self.unpack(v)
+            image = engine.pre_activation(W, b, purpose)
+            R = diagonal * image
+            if rank_one is not None:
+                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            parts = [xp.reshape(engine.backward(R, purpose), (-1,))]
+            if self.fit_intercept:
+                parts.append(xp.sum(R, axis=0))
+            out = ns.to_host(xp.concat(parts))
+            out[:n] += self.l2 * v[:n]
+            return out
+
+        return product
 
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.

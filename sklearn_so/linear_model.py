@@ -31,13 +31,8 @@ from ._compat import (
     refuse_keywords,
 )
 from ._directions import resolve_direction
-from ._losses import (
-    ArrayAPIBinaryLogLoss,
-    ArrayAPIMultinomialLogLoss,
-    BinaryLogLoss,
-    MultinomialLogLoss,
-)
-from ._models import ArrayAPILinearModel, DaskLinearModel, LinearModel
+from ._losses import BinaryLogLoss, MultinomialLogLoss
+from ._models import DaskLinearModel, LinearModel
 
 
 def _device_class_weights(class_weight, classes, y, sample_weight):
@@ -195,9 +190,11 @@ class SOLogisticRegression(
         large for the exact Hessian. "auto" takes "newton" when the Hessian
         costs at most about 5e6 operations, else "newton-cg" for dense X
         with at least 200 coefficients, else "lbfgs" (see
-        :ref:`choosing`); the fitted ``direction_`` says which. The Newton
-        directions are not available with array API inputs ("auto" is
-        "lbfgs" there).
+        :ref:`choosing`); the fitted ``direction_`` says which. Both work
+        on every input type: on an array API library's device the Hessian
+        pass and the Hessian products run there and only the Hessian's
+        Gram blocks (O(n_params^2) numbers) cross to the host to be
+        factorised; on a dask X each is one round trip.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -284,7 +281,7 @@ class SOLogisticRegression(
         The momentum rate chosen on every iteration (0 for "ls" and "lo").
     direction_ : str
         ``direction`` resolved: the direction the fit took ("auto" becomes
-        "newton" or "lbfgs").
+        "newton", "newton-cg" or "lbfgs").
     memory_ : int
         ``memory`` resolved: the number of curvature pairs the L-BFGS
         direction keeps (unused by the other directions).
@@ -699,10 +696,10 @@ class SOLogisticRegression(
                 "from scratch."
             )
         if n_classes == 2:
-            loss = ArrayAPIBinaryLogLoss()
+            loss = BinaryLogLoss()
             Y = (y_index == 1).astype(np.float64)[:, None]
         else:
-            loss, Y = ArrayAPIMultinomialLogLoss(), _dask.one_hot(y_index, n_classes)
+            loss, Y = MultinomialLogLoss(), _dask.one_hot(y_index, n_classes)
         Y, weights = dask.persist(Y, weights / total_weight)
         model = DaskLinearModel(
             n_features=X.shape[1],
@@ -770,11 +767,6 @@ class SOLogisticRegression(
         """
         from sklearn.utils._array_api import move_to
 
-        if self.direction in ("newton", "newton-cg"):
-            raise ValueError(
-                f"direction={self.direction!r} is not supported yet with array "
-                "API inputs (array_api_dispatch=True); use direction='lbfgs'."
-            )
         y = move_to(y, xp=xp, device=device)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -800,13 +792,13 @@ class SOLogisticRegression(
             raise ValueError("The sample weights (times class weights) sum to zero.")
         n_outputs = 1 if n_classes == 2 else n_classes
         if n_classes == 2:
-            loss = ArrayAPIBinaryLogLoss()
+            loss = BinaryLogLoss()
             Y = xp.astype(y_index == 1, X.dtype)[:, None]
         else:
             labels = xp.arange(n_classes, dtype=y_index.dtype, device=device)
-            loss = ArrayAPIMultinomialLogLoss()
+            loss = MultinomialLogLoss()
             Y = xp.astype(y_index[:, None] == labels[None, :], X.dtype)
-        model = ArrayAPILinearModel(
+        model = LinearModel(
             n_features=X.shape[1],
             n_outputs=n_outputs,
             loss=loss,
@@ -846,8 +838,10 @@ class SOLogisticRegression(
 
         task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
-        # "auto" keeps L-BFGS here: the Newton direction is numpy only.
-        self.direction_ = "lbfgs" if self.direction == "auto" else self.direction
+        # "auto" chooses by shape as on numpy (X is dense here).
+        self.direction_ = resolve_direction(
+            self.direction, X.shape[0], X.shape[1], n_outputs, self.fit_intercept
+        )
         result = self._run_optimizer(
             model,
             X,

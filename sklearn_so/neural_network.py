@@ -37,8 +37,6 @@ from ._compat import (
 )
 from ._engine import make_engine
 from ._losses import (
-    ArrayAPIBinaryLogLoss,
-    ArrayAPIMultinomialLogLoss,
     BinaryLogLoss,
     HalfSquaredLoss,
     MultilabelLogLoss,
@@ -864,20 +862,18 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
                 # One class: MLPClassifier's encoding too, every target 0 (the
                 # network learns to give "another class" a vanishing
                 # probability) and the one class always predicted.
+                loss, out_activation = BinaryLogLoss(), "logistic"
                 if xp is np:
-                    Y, loss = stratify[:, None].astype(np.float64), BinaryLogLoss()
+                    Y = stratify[:, None].astype(np.float64)
                 else:
                     Y = xp.astype(stratify[:, None], X.dtype)
-                    loss = ArrayAPIBinaryLogLoss()
-                out_activation = "logistic"
             else:
+                loss, out_activation = MultinomialLogLoss(), "softmax"
                 if xp is np:
-                    Y, loss = np.eye(n_classes)[stratify], MultinomialLogLoss()
+                    Y = np.eye(n_classes)[stratify]
                 else:
                     labels = xp.arange(n_classes, dtype=stratify.dtype, device=device)
                     Y = xp.astype(stratify[:, None] == labels[None, :], X.dtype)
-                    loss = ArrayAPIMultinomialLogLoss()
-                out_activation = "softmax"
         else:
             raise ValueError(
                 "SOTwoLayerClassifier supports binary, multiclass and "
@@ -935,11 +931,11 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         target_type = "binary" if len(classes) <= 2 else "multiclass"
         index = _dask.encode_labels(labels, classes)
         if len(classes) <= 2:
-            Y, loss = index[:, None].astype(np.float64), ArrayAPIBinaryLogLoss()
+            Y, loss = index[:, None].astype(np.float64), BinaryLogLoss()
             out_activation = "logistic"
         else:
             Y = _dask.one_hot(index, len(classes))
-            loss, out_activation = ArrayAPIMultinomialLogLoss(), "softmax"
+            loss, out_activation = MultinomialLogLoss(), "softmax"
         if warm and (
             not _equal_labels(self.classes_, classes) or self._y_type != target_type
         ):

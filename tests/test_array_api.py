@@ -46,6 +46,9 @@ strict = pytest.importorskip("array_api_strict")
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["lbfgs", "gd", "adam"]
+# The logistic model's directions: every model's, and those that use its
+# exact Hessian or Hessian-vector products.
+LINEAR_DIRECTIONS = [*DIRECTIONS, "newton", "newton-cg", "auto"]
 NAMESPACES = ["numpy", "array_api_strict", "torch"]
 # Namespaces on a GPU: their tests are skipped unless one is present.
 DEVICE_NAMESPACES = ["torch-cuda", "cupy"]
@@ -182,7 +185,7 @@ def _fit(X, y, sample_weight, **params):
 @pytest.mark.parametrize("namespace", NAMESPACES + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize(
-    "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
+    "solver, direction", list(itertools.product(SOLVERS, LINEAR_DIRECTIONS))
 )
 def test_fit_matches_numpy(namespace, n_classes, solver, direction):
     X, y = make_classification_data(n_classes, n_samples=60, n_features=4)
@@ -514,11 +517,95 @@ def test_network_checks_run_on_the_device():
             )
 
 
+# -- the Newton directions --------------------------------------------------
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("direction", ["newton", "newton-cg"])
-def test_newton_directions_refuse_other_namespaces_and_auto_is_lbfgs(direction):
-    X, y = make_classification_data(2, n_samples=60, n_features=4)
-    X = _to_namespace("array_api_strict", X)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_float32_stays_float32(namespace, direction, n_classes):
+    X, y = make_classification_data(n_classes, n_samples=80, n_features=5)
+    reference = _fit(X, y, None, direction=direction)
+    X32 = _to_namespace(namespace, X, np.float32)
     with sklearn.config_context(array_api_dispatch=True):
-        with pytest.raises(ValueError, match="not supported yet with array API"):
-            SOLogisticRegression(direction=direction).fit(X, y)
-        assert _fit(X, y, None, direction="auto").direction_ == "lbfgs"
+        est = _fit(X32, _to_namespace(namespace, y), None, direction=direction)
+        proba = est.predict_proba(X32)
+    for array in (est.coef_, est.intercept_, proba):
+        assert array.dtype == X32.dtype
+        _assert_in_namespace(array, X32)
+    # The Hessian (or its products) in float32 on the device, its solve in
+    # float64 on the host: the objective to float32's precision.
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-5)
+    assert est.stop_reason_.startswith("gradient criterion")
+    assert est.product_counts_["hessian"] > 0
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES[1:])
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
+def test_newton_class_weight_and_no_intercept_match_numpy(namespace, direction):
+    X, y = make_classification_data(3, n_samples=60, n_features=4)
+    params = dict(direction=direction, class_weight="balanced", fit_intercept=False)
+    reference = _fit(X, y, None, **params)
+    Xn = _to_namespace(namespace, X)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _fit(Xn, _to_namespace(namespace, y), None, **params)
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-10)
+    assert _to_numpy(est.n_iter_)[0] == reference.n_iter_[0]
+    assert est.product_counts_ == reference.product_counts_
+    assert not np.any(_to_numpy(est.intercept_))
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_features, n_classes, expected",
+    [
+        (60, 4, 3, "newton"),  # a small model: the exact Hessian
+        (600, 70, 3, "newton-cg"),  # dense, 200+ coefficients
+        (6000, 30, 2, "lbfgs"),  # too many samples for the Hessian, 31 coefficients
+    ],
+)
+def test_auto_chooses_as_on_numpy(n_samples, n_features, n_classes, expected):
+    X, y = make_classification_data(
+        n_classes, n_samples=n_samples, n_features=n_features
+    )
+    params = dict(direction="auto", max_iter=3)
+    reference = _fit(X, y, None, **params)
+    Xs = _to_namespace("array_api_strict", X)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _fit(Xs, y, None, **params)
+    assert est.direction_ == reference.direction_ == expected
+    assert est.product_counts_ == reference.product_counts_
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-10)
+
+
+@pytest.mark.parametrize("n_samples", [500, 5000])
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
+def test_newton_host_transfers_do_not_grow_with_n_samples(
+    monkeypatch, n_samples, direction
+):
+    """The Hessian crosses as its Gram blocks (O(n_params^2)), never n rows.
+
+    "newton": the q (q + 1) / 2 weighted Gram matrices of [X, 1] cross once
+    per iteration, then the gradient to the host and the direction back
+    (n_params numbers each). "newton-cg": two scalars at a time per
+    conjugate-gradient step; the vectors stay on the device.
+    """
+    n_features, n_classes = 6, 3
+    X, y = make_classification_data(n_classes, n_samples=n_samples, n_features=6)
+    Xs = _to_namespace("array_api_strict", X)
+    crossings = _counting_crossings(monkeypatch, Xs)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _fit(Xs, y, None, direction=direction, max_iter=6, tol=0.0)
+    n_iter = _to_numpy(est.n_iter_)[0]
+    assert n_iter >= 3
+    width, pairs = n_features + 1, n_classes * (n_classes + 1) // 2
+    grams = 8 * pairs * width * width
+    if direction == "newton":
+        assert max(crossings) == grams
+        assert crossings.count(grams) == est.product_counts_["hessian"]
+    else:
+        # The largest: a trial's 1 + k + k^2 numbers (k = 1 for "ls") or the
+        # starting weights' inner products; the CG scalars are 2 numbers.
+        assert max(crossings) <= 8 * width * n_classes
+        assert crossings.count(16) >= (est.product_counts_["hessian"] - n_iter) // 2
+    # An n-row array would be 8 * n_samples bytes at least.
+    assert sum(crossings) / n_iter < 2 * grams + 2000

@@ -30,6 +30,8 @@ distributed = pytest.importorskip("distributed")
 
 SOLVERS = ["ls", "lo", "ps", "so", "fixed"]
 DIRECTIONS = ["lbfgs", "gd", "adam"]
+# The logistic model's directions: every model's and the Newton ones.
+LINEAR_DIRECTIONS = [*DIRECTIONS, "newton", "newton-cg", "auto"]
 
 
 @pytest.fixture
@@ -95,7 +97,7 @@ def _check_matches_numpy(estimator, X, y, sample_weight=None, y_dask=False):
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize(
-    "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
+    "solver, direction", list(itertools.product(SOLVERS, LINEAR_DIRECTIONS))
 )
 def test_logistic_matches_numpy(synchronous, n_classes, solver, direction):
     X, y = make_classification_data(n_classes, n_samples=120, n_features=4)
@@ -257,6 +259,39 @@ def test_round_trips_counted_per_fit(synchronous, monkeypatch):
         thread.join()
     assert together == alone
     assert alone[0] != alone[1]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("direction", ["newton", "newton-cg"])
+def test_newton_on_the_cluster(client, round_trips, n_classes, direction):
+    """The Hessian in one round trip, each Hessian-vector product in one.
+
+    With ``solver="fixed"`` an iteration is three round trips (see
+    :func:`test_round_trips_per_iteration`) plus the curvature: for
+    "newton" the Hessian (the chunks' weighted Gram matrices, summed on
+    the workers); for "newton-cg" the Hessian diagonal, then one per
+    product with the Hessian (its two products with X and the intercepts'
+    sums together).
+    """
+    X, y = make_classification_data(n_classes, n_samples=200, n_features=4)
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    estimator = SOLogisticRegression(
+        solver="fixed", direction=direction, learning_rate=1.0, max_iter=4, tol=0.0
+    )
+    est, reference = _check_matches_numpy(estimator, X, y, sample_weight)
+    n_iter = est.n_iter_[0]
+    assert n_iter == 4
+    hessian = est.product_counts_["hessian"]
+    if direction == "newton":
+        curvature_trips = hessian
+    else:
+        # One diagonal pass per iteration, then two products per H v.
+        curvature_trips = n_iter + (hessian - n_iter) // 2
+    assert est.round_trips_["iterations"] == 3 * n_iter + curvature_trips
+    # Nothing larger than the Hessian's Gram blocks crosses.
+    width, q = X.shape[1] + 1, est.coef_.shape[0]
+    assert max(round_trips) <= max(q * (q + 1) // 2 * width**2, 2 * width * q + 2)
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
 
 
 def test_invalid_dask_input(client):
