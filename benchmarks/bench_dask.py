@@ -73,7 +73,11 @@ Run from the repository root::
         --classes 2 --budget 300 --skip spark
 
 ``--skip`` takes a comma-separated list among ``ours-dask``, ``memory``,
-``dask-ml``, ``spark``.
+``dask-ml``, ``spark``; ``--ours-solvers`` and ``--dask-ml-solvers`` narrow
+the contestants. A run smaller than the default says so in its report's
+header, followed by ``--remark`` (say why). In the child process, the
+first fit of each contestant is preceded by an untimed warm-up fit of it on
+the first 2000 rows (imports, first calls).
 """
 
 import argparse
@@ -99,6 +103,8 @@ from sklearn_so._harness.fits import limit_threads, timed_fit
 DEFAULT_N_SAMPLES = 2_000_000
 DEFAULT_N_FEATURES = 200
 DEFAULT_CHUNKS = 8
+DEFAULT_DTYPES = ("float32", "float64")
+DEFAULT_CLASSES = (2, 10)
 WORKERS = 2
 MAX_ITER = 100_000
 # newton-cholesky factorises a (d + 1) q square Hessian: beyond this many
@@ -776,6 +782,7 @@ def spark_session(memory):
         .appName("bench_dask")
         .config("spark.driver.memory", memory)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(WORKERS))
         .getOrCreate()
     )
@@ -1006,7 +1013,8 @@ def add_ratios(facts, rows):
             {
                 "goal": "ours on dask reaches the target",
                 "met": False,
-                "detail": "no fit of ours on the cluster reached the target",
+                "detail": "no fit of ours on the cluster reached the target "
+                "within its budget; the others' times are in the table",
             }
         ]
     best = min(ours, key=lambda r: r["time_s"])
@@ -1165,6 +1173,27 @@ def check_table(check):
     return reports.markdown_table(header, cells)
 
 
+def scale_line(args):
+    """Whether this run is the full benchmark or a smaller one, and why."""
+    full = (
+        args.n_samples == DEFAULT_N_SAMPLES
+        and args.n_features == DEFAULT_N_FEATURES
+        and set(args.dtypes) == set(DEFAULT_DTYPES)
+        and set(args.classes) == set(DEFAULT_CLASSES)
+    )
+    if full:
+        text = "**Full size**: the script's default problems."
+    else:
+        text = (
+            f"**Scaled down**: {args.n_samples:,} x {args.n_features}, "
+            f"{', '.join(args.dtypes)}, classes {', '.join(map(str, args.classes))}"
+            f" (the script's default: {DEFAULT_N_SAMPLES:,} x "
+            f"{DEFAULT_N_FEATURES}, {', '.join(DEFAULT_DTYPES)}, classes "
+            f"{', '.join(map(str, DEFAULT_CLASSES))})."
+        )
+    return f"{text} {args.remark}".strip()
+
+
 def markdown_report(args, problems, check, notes):
     """The whole Markdown report."""
     protocol = (
@@ -1181,7 +1210,7 @@ def markdown_report(args, problems, check, notes):
         "process of the cluster. 'time / ours on dask' = contestant's time / "
         "the faster of ours on the cluster (> 1: ours faster)."
     )
-    blocks = [protocol]
+    blocks = [scale_line(args), protocol]
     for facts, rows, goals in problems:
         text = (
             f"### {facts['problem']}\n\nf* = {facts['f_star']:.12g} from "
@@ -1199,7 +1228,8 @@ def markdown_report(args, problems, check, notes):
         blocks.append(
             "### Which problem dask-ml's solvers solve\n\n"
             "2000 x 10 standardised binary problem, C=0.01, "
-            "`solver_kwargs={'normalize': False}`, tight tolerances, max_iter=300; "
+            "`solver_kwargs={'normalize': False}`, tight tolerances, "
+            f"max_iter={CHECK_MAX_ITER}; "
             "relative distance of (coef, intercept) to scikit-learn fits with "
             "the intercept penalised, unpenalised, and without penalty.\n\n"
             + check_table(check)
@@ -1230,11 +1260,13 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--dtypes",
-        default="float32,float64",
+        default=",".join(DEFAULT_DTYPES),
         help="comma-separated among float32, float64",
     )
     parser.add_argument(
-        "--classes", default="2,10", help="comma-separated class counts (default 2,10)"
+        "--classes",
+        default=",".join(map(str, DEFAULT_CLASSES)),
+        help="comma-separated class counts (default 2,10)",
     )
     parser.add_argument(
         "--budget",
@@ -1263,6 +1295,11 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--spark-memory", default="8g", help="Spark driver memory (default 8g)"
+    )
+    parser.add_argument(
+        "--remark",
+        default="",
+        help="a sentence for the report's header (why a run was scaled down)",
     )
     parser.add_argument("--output", type=common.Path, default=common.DEFAULT_OUTPUT)
     parser.add_argument("--threads", type=int, default=1, help=common.THREADS_HELP)
