@@ -350,7 +350,13 @@ BENCHMARK_FIGURES = [
     ("logistic_convergence.png", "Logistic regression: objective against time."),
     ("two_layer_convergence.png", "Two-layer networks: objective against time."),
 ]
-BENCHMARK_REPORTS = ["logistic.md", "newton.md", "newton_large.md", "two_layer.md"]
+BENCHMARK_REPORTS = [
+    "logistic.md",
+    "newton.md",
+    "newton_large.md",
+    "two_layer.md",
+    "dask.md",
+]
 
 _LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
 
