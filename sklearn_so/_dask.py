@@ -42,11 +42,21 @@ def check_X(estimator, X, *, reset):
     Raises
     ------
     ValueError
-        For an X that is not 2-D, has unknown chunk sizes, no samples or no
-        features, or other features than the fit's.
+        For an X that is not 2-D, has chunks other than numpy arrays (sparse
+        chunks), unknown chunk sizes, no samples or no features, or other
+        features than the fit's.
     """
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D dask array, got {X.ndim} dimensions.")
+    if not isinstance(X._meta, np.ndarray):
+        # Chunks of scipy.sparse (or of another library) would fail deep in
+        # the first product or reduction.
+        raise ValueError(
+            "Only dask arrays of numpy chunks are supported; X has chunks of "
+            f"{type(X._meta).__module__}.{type(X._meta).__name__}. Densify the "
+            "chunks (X.map_blocks(lambda b: b.toarray())) or fit on a "
+            "scipy.sparse matrix in memory."
+        )
     if any(np.isnan(c) for c in X.chunks[0]):
         raise ValueError(
             "The dask array X has unknown chunk sizes (from a dask dataframe?); "

@@ -307,6 +307,17 @@ def test_invalid_dask_input(client):
     est = SOLogisticRegression(max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         est.predict(_dask(X[:, :2]))
+    # Chunks of scipy.sparse matrices: refused before any computation.
+    import scipy.sparse as sp
+
+    sparse = _dask(X).map_blocks(sp.csr_matrix)
+    for estimator in (
+        SOLogisticRegression(),
+        SOTwoLayerClassifier(),
+        SOTwoLayerRegressor(),
+    ):
+        with pytest.raises(ValueError, match="numpy chunks.*scipy.sparse"):
+            estimator.fit(sparse, y)
 
 
 def test_user_guide_example_runs_on_worker_processes(tmp_path):
