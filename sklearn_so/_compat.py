@@ -81,6 +81,12 @@ FOREIGN_SOLVERS = {
     "sag": "direction='lbfgs' (the default)",
     "saga": "direction='lbfgs' (the default)",
 }
+# Where the estimator has the Newton directions (SOLogisticRegression), the
+# Newton solvers have their own equivalents.
+NEWTON_SOLVERS = {
+    "newton-cg": "direction='newton-cg'",
+    "newton-cholesky": "direction='newton' (exact Hessian, solved by Cholesky)",
+}
 # MLP's learning-rate schedules, a string where ours is a float.
 FOREIGN_LEARNING_RATES = {"constant", "invscaling", "adaptive"}
 
@@ -137,7 +143,7 @@ class ForeignValuesMixin:
                 f"among {{'ls', 'lo', 'ps', 'so', 'fixed'}}. Got {solver!r} "
                 f"instead. Here `solver` chooses how the rates are found on every "
                 f"iteration and `direction` the search direction: for "
-                f"solver={solver!r} use {FOREIGN_SOLVERS[solver]}."
+                f"solver={solver!r} use {_solver_hint(self, solver)}."
             )
         rate = getattr(self, "learning_rate", None)
         if isinstance(rate, str) and rate in FOREIGN_LEARNING_RATES:
@@ -168,6 +174,15 @@ class ForeignValuesMixin:
 _VALIDATED = set()
 _MAX_VALIDATED = 256
 _REMEMBERED_TYPES = (str, int, float, bool, type(None))
+
+
+def _solver_hint(estimator, solver):
+    """What to use instead of the replaced estimator's ``solver``."""
+    directions = estimator._parameter_constraints.get("direction", [])
+    options = set().union(*(getattr(c, "options", set()) for c in directions))
+    if solver in NEWTON_SOLVERS and "newton" in options:
+        return NEWTON_SOLVERS[solver]
+    return FOREIGN_SOLVERS[solver]
 
 
 @functools.cache

@@ -578,6 +578,9 @@ def test_keywords_without_counterpart_name_the_equivalent(ours, theirs):
         (SOTwoLayerRegressor, {"solver": "lbfgs"}, "direction='lbfgs'"),
         (SOTwoLayerClassifier, {"learning_rate": "adaptive"}, "chosen on every"),
         (SOLogisticRegression, {"solver": "saga"}, "direction='lbfgs'"),
+        (SOLogisticRegression, {"solver": "newton-cg"}, "direction='newton-cg'"),
+        (SOLogisticRegression, {"solver": "newton-cholesky"}, "direction='newton'"),
+        (SOTwoLayerClassifier, {"solver": "newton-cg"}, "direction='lbfgs'"),
     ],
 )
 def test_solver_names_of_the_replaced_estimators_get_a_hint(Estimator, params, hint):
