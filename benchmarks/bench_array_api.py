@@ -680,13 +680,7 @@ COLUMNS = (
 
 def table(rows):
     """The Markdown table of one problem's rows."""
-    header = ["contestant", "data on", *(heading for _, heading, _ in COLUMNS)]
-    cells = [
-        [row["contestant"], row["placement"]]
-        + [reports.fmt(row.get(key), spec) for key, _, spec in COLUMNS]
-        for row in rows
-    ]
-    return reports.markdown_table(header, cells)
+    return reports.contestant_table(rows, COLUMNS)
 
 
 def torch_cpu_line(summary, problem):

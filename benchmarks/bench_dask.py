@@ -381,8 +381,11 @@ def _child_loop(connection, address, threads):
     client.close()
 
 
-class ClusterFitter:
+class ClusterFitter(common.FitWorker):
     """Fits on the cluster in a child process, killed after its timeout.
+
+    A :class:`_common.FitWorker` (its ``close`` and context manager) whose
+    child is a client of the cluster instead of holding its own X.
 
     Parameters
     ----------
@@ -429,17 +432,6 @@ class ClusterFitter:
         if isinstance(message, str):
             raise RuntimeError(message)
         return message
-
-    def close(self):
-        """Stop the child (killing it if busy)."""
-        if self._process is None:
-            return
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._connection.close()
-        self._process = None
-        self._connection = None
 
 
 # --------------------------------------------------------------------------
@@ -1114,13 +1106,7 @@ COLUMNS = (
 
 def table(rows):
     """The Markdown table of one problem's rows."""
-    header = ["contestant", "data on", *(heading for _, heading, _ in COLUMNS)]
-    cells = [
-        [row["contestant"], row["placement"]]
-        + [reports.fmt(row.get(key), spec) for key, _, spec in COLUMNS]
-        for row in rows
-    ]
-    return reports.markdown_table(header, cells)
+    return reports.contestant_table(rows, COLUMNS)
 
 
 def ours_lines(facts, rows):

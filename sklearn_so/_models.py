@@ -168,6 +168,19 @@ def _loss_terms(loss, raw, targets, point):
     return point.loss_terms
 
 
+def _loss_hessian_times(xp, diagonal, rank_one, image):
+    """Each sample's loss Hessian times its row of ``image``.
+
+    The Hessian of a sample's loss in its raw prediction is
+    ``diag(diagonal) - rank_one rank_one^T`` (``rank_one`` None where it is
+    diagonal): see ``hessian_factors`` of the losses.
+    """
+    R = diagonal * image
+    if rank_one is not None:
+        R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+    return R
+
+
 class _HoldsTargets:
     """``y`` and ``weights`` read from the model's :class:`Targets`."""
 
@@ -513,9 +526,7 @@ class LinearModel(_HoldsTargets):
         def product(v):
             W, b = self.unpack(v)
             image = engine.pre_activation(W, b, purpose)
-            R = diagonal * image
-            if rank_one is not None:
-                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            R = _loss_hessian_times(xp, diagonal, rank_one, image)
             backward = ns.reshape(engine.backward(R, purpose), (n,))
             parts = [backward + self.l2 * v[:n]]
             if self.fit_intercept:
@@ -716,9 +727,7 @@ class DaskLinearModel(LinearModel):
         def product(v):
             W, b = self.unpack(v)
             image = engine.pre_activation(W, b, purpose)
-            R = diagonal * image
-            if rank_one is not None:
-                R = R - rank_one * xp.sum(rank_one * image, axis=1, keepdims=True)
+            R = _loss_hessian_times(xp, diagonal, rank_one, image)
             parts = [xp.reshape(engine.backward(R, purpose), (-1,))]
             if self.fit_intercept:
                 parts.append(xp.sum(R, axis=0))

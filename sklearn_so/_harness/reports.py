@@ -91,6 +91,31 @@ def markdown_table(header, rows):
     return "\n".join(lines)
 
 
+def contestant_table(rows, columns):
+    """The Markdown table of a benchmark's contestants, one row each.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Each with ``"contestant"`` and ``"placement"`` (where its data live)
+        and the keys of ``columns`` (a missing one is an empty cell).
+    columns : sequence of (key, heading, spec)
+        The further columns: the row's key, the column's title and the
+        format spec of :func:`fmt`.
+
+    Returns
+    -------
+    text : str
+    """
+    header = ["contestant", "data on", *(heading for _, heading, _ in columns)]
+    cells = [
+        [row["contestant"], row["placement"]]
+        + [fmt(row.get(key), spec) for key, _, spec in columns]
+        for row in rows
+    ]
+    return markdown_table(header, cells)
+
+
 def bullet_list(title, items):
     """A titled Markdown list, e.g. the notes closing a report.
 
