@@ -55,8 +55,8 @@ Contestants:
   Spark before timing.
 
 Sparse text-like data are not benchmarked: SOLogisticRegression does not
-fit a dask array of scipy.sparse chunks yet (it fails in the finiteness
-check), so there is no contestant of ours to time.
+fit a dask array of scipy.sparse chunks yet (it refuses one with a
+ValueError), so there is no contestant of ours to time.
 
 Goals (issue 14), checked in the report: ours on dask at least 3x faster
 than dask-ml at its defaults, faster than dask-ml at its best and than
@@ -1323,8 +1323,8 @@ def main(argv=None):
     start = time.perf_counter()
     notes = [
         "Sparse text-like data: not run. SOLogisticRegression does not fit a "
-        "dask array of scipy.sparse chunks yet (it fails in its finiteness "
-        "check), so ours has no contestant there."
+        "dask array of scipy.sparse chunks yet (it refuses one with a "
+        "ValueError), so ours has no contestant there."
     ]
     cluster = LocalCluster(
         n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
