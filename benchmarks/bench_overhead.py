@@ -15,9 +15,9 @@ script checks it and says so.
 
 Usage::
 
-    git worktree add /tmp/ab-main main
-    cp -r /tmp/ab-main/sklearn_so /tmp/ab/sklearn_so_main
-    python benchmarks/bench_overhead.py --baseline /tmp/ab/sklearn_so_main
+    git worktree add ../baseline main
+    mkdir ../ab && cp -r ../baseline/sklearn_so ../ab/sklearn_so_main
+    python benchmarks/bench_overhead.py --baseline ../ab/sklearn_so_main
 """
 
 import argparse
