@@ -761,10 +761,16 @@ def parse_args(argv=None):
     parser.add_argument("--output", type=common.Path, default=common.DEFAULT_OUTPUT)
     parser.add_argument("--threads", type=int, default=1, help=common.THREADS_HELP)
     args = parser.parse_args(argv)
-    args.problems = [p.strip() for p in args.problems.split(",")]
-    if set(args.problems) - {"logistic", "network"} or args.n_features < 20:
-        parser.error("--problems: logistic and/or network; --n-features >= 20")
+    args.problems = problem_list(parser, args)
     return args
+
+
+def problem_list(parser, args):
+    """``--problems`` as a list, checked with ``--n-features`` (see make_data)."""
+    problems = [p.strip() for p in args.problems.split(",")]
+    if set(problems) - {"logistic", "network"} or args.n_features < 20:
+        parser.error("--problems: logistic and/or network; --n-features >= 20")
+    return problems
 
 
 def main(argv=None):

@@ -41,7 +41,14 @@ import warnings
 import _common as common
 import numpy as np
 import sklearn
-from bench_array_api import logistic_objective, make_data, network_objective
+from bench_array_api import (
+    DEFAULT_N_FEATURES,
+    DEFAULT_N_SAMPLES,
+    logistic_objective,
+    make_data,
+    network_objective,
+    problem_list,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -176,8 +183,8 @@ def markdown_report(args, rows, load_before):
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-samples", type=int, default=1_000_000)
-    parser.add_argument("--n-features", type=int, default=500)
+    parser.add_argument("--n-samples", type=int, default=DEFAULT_N_SAMPLES)
+    parser.add_argument("--n-features", type=int, default=DEFAULT_N_FEATURES)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--network-iterations", type=int, default=5)
     parser.add_argument(
@@ -185,9 +192,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--output", type=common.Path, default=common.DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
-    args.problems = [p.strip() for p in args.problems.split(",")]
-    if set(args.problems) - {"logistic", "network"} or args.n_features < 20:
-        parser.error("--problems: logistic and/or network; --n-features >= 20")
+    args.problems = problem_list(parser, args)
     return args
 
 
