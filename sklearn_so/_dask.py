@@ -12,9 +12,11 @@ the parameters are numpy arrays on the client, where the fitted attributes
 are returned (as dask-ml does). Predictions on a dask X are lazy dask arrays.
 """
 
+from collections import OrderedDict
 from dataclasses import fields
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
 from . import _namespace as ns
@@ -37,25 +39,26 @@ def check_X(estimator, X, *, reset):
     X : dask.array.Array
         float32 or float64 (other dtypes are cast to float64, lazily), with
         the row chunks given and every column in one chunk: each product
-        then takes one task per row chunk.
+        then takes one task per row chunk. Its chunks are numpy arrays or
+        scipy.sparse matrices (CSR or CSC best: other formats are converted
+        to CSR in every task).
 
     Raises
     ------
     ValueError
-        For an X that is not 2-D, has chunks other than numpy arrays (sparse
-        chunks), unknown chunk sizes, no samples or no features, or other
-        features than the fit's.
+        For an X that is not 2-D, has chunks other than numpy arrays or
+        scipy.sparse matrices (or sparse chunks in several column chunks), unknown
+        chunk sizes, no samples or no features, or other features than the
+        fit's.
     """
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D dask array, got {X.ndim} dimensions.")
-    if not isinstance(X._meta, np.ndarray):
-        # Chunks of scipy.sparse (or of another library) would fail deep in
-        # the first product or reduction.
+    sparse = sp.issparse(X._meta)
+    if not (sparse or isinstance(X._meta, np.ndarray)):
+        # Chunks of another library would fail deep in the first product.
         raise ValueError(
-            "Only dask arrays of numpy chunks are supported; X has chunks of "
-            f"{type(X._meta).__module__}.{type(X._meta).__name__}. Densify the "
-            "chunks (X.map_blocks(lambda b: b.toarray())) or fit on a "
-            "scipy.sparse matrix in memory."
+            "Only dask arrays of numpy or scipy.sparse chunks are supported; X "
+            f"has chunks of {type(X._meta).__module__}.{type(X._meta).__name__}."
         )
     if any(np.isnan(c) for c in X.chunks[0]):
         raise ValueError(
@@ -74,6 +77,12 @@ def check_X(estimator, X, *, reset):
             raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
         X = X.astype(np.float64)
     if len(X.chunks[1]) > 1:
+        if sparse:
+            # dask concatenates chunks with numpy, which sparse chunks refuse.
+            raise ValueError(
+                "A dask X of scipy.sparse chunks must hold all its columns in "
+                f"one chunk; X has {len(X.chunks[1])} column chunks."
+            )
         X = X.rechunk({1: -1})
     if reset:
         estimator.n_features_in_ = n_features
@@ -189,7 +198,12 @@ def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
     import dask
     import dask.array as da
 
-    checks = [da.isfinite(X).all()]
+    from ._dask_rows import map_rows
+
+    # X's finiteness from its column scale (NaN and inf propagate through
+    # the maxima), which the fit needs anyway: one task per row chunk.
+    _, scales = map_rows(_column_scale_rows, [X])
+    checks = []
     if sample_weight is not None:
         checks.append((da.isfinite(sample_weight) & (sample_weight >= 0)).all())
     if targets is not None:
@@ -197,10 +211,12 @@ def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
     labels = None if y is None else da.unique(y)
     # The module function, not a method: one compute, one round trip.
     ns.count_round_trip()
-    flags, labels = dask.compute(checks, labels)
-    if not flags[0]:
+    scales, flags, labels = dask.compute(scales, checks, labels)
+    scale = scales.max(axis=0)
+    if not np.all(np.isfinite(scale)):
         raise ValueError("Input X contains NaN or infinity.")
-    if sample_weight is not None and not flags[1]:
+    _remember_column_scale(X, scale)
+    if sample_weight is not None and not flags[0]:
         raise ValueError(
             "sample_weight must be finite and non-negative (found a negative, "
             "NaN or infinite weight)."
@@ -208,6 +224,50 @@ def check_finite_and_labels(X, y=None, sample_weight=None, targets=None):
     if targets is not None and not flags[-1]:
         raise ValueError("Input y contains NaN or infinity.")
     return labels
+
+
+def _column_scale_rows(chunks):
+    """A row chunk's largest ``|x|`` per column (NaN or inf if it holds one)."""
+    from ._engine import chunk_engine
+
+    (X,) = chunks
+    if X.shape[0] == 0:
+        return [], np.zeros(X.shape[1])
+    scale = chunk_engine(X).column_scale()
+    if sp.issparse(X) and not np.isfinite(X.data).all():
+        # A NaN among the stored values need not survive scipy's maxima.
+        scale = np.full_like(scale, np.nan)
+    return [], scale
+
+
+# Column scales measured by a fit's input check, by the name of the dask
+# array (a token of its contents): the fit's engine reads them instead of
+# making a pass of its own. A few entries: one fit at a time uses one.
+_COLUMN_SCALES = OrderedDict()
+_COLUMN_SCALES_KEPT = 4
+
+
+def _remember_column_scale(X, scale):
+    _COLUMN_SCALES[X.name] = np.asarray(scale, dtype=np.float64)
+    _COLUMN_SCALES.move_to_end(X.name)
+    while len(_COLUMN_SCALES) > _COLUMN_SCALES_KEPT:
+        _COLUMN_SCALES.popitem(last=False)
+
+
+def column_scale(X):
+    """Each column's largest ``|x|`` of a dask X, on the client.
+
+    Remembered from the fit's input check when it measured this X;
+    otherwise one task per row chunk, one round trip.
+    """
+    from ._dask_rows import map_rows, run
+
+    scale = _COLUMN_SCALES.get(X.name)
+    if scale is None:
+        _, scales = run(*map_rows(_column_scale_rows, [X]))
+        scale = scales.max(axis=0)
+        _remember_column_scale(X, scale)
+    return scale
 
 
 def encode_labels(y, classes):
@@ -226,6 +286,23 @@ def check_predict_X(estimator, X):
     """The checks of a prediction on a dask X: fitted, features, one column chunk."""
     check_is_fitted(estimator)
     return check_X(estimator, X, reset=False)
+
+
+def linear_scores(X, coef, intercept):
+    """The lazy ``X @ coef.T + intercept`` (float64), one task per row chunk.
+
+    Numpy and scipy.sparse chunks alike (as ``ProductEngine.pre_activation``).
+    """
+    from ._engine import chunk_engine
+
+    W = np.asarray(coef.T, dtype=X.dtype)
+    b = np.asarray(intercept, dtype=np.float64)
+    return X.map_blocks(
+        lambda block: chunk_engine(block).pre_activation(W, b, ""),
+        chunks=(X.chunks[0], (W.shape[1],)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
+    )
 
 
 def take(labels, index):

@@ -40,6 +40,12 @@ def _empty_rows(array):
     return np.empty((0,) + tuple(array.shape[1:]), dtype=array.dtype)
 
 
+def _aligned(array, row_chunks):
+    """``array`` with the given row chunks and one chunk along its other axes."""
+    chunks = (row_chunks,) + tuple((size,) for size in array.shape[1:])
+    return array if array.chunks == chunks else array.rechunk(chunks)
+
+
 def map_rows(func, rows, *args):
     """Run ``func`` on every row chunk of ``rows``: one task per chunk.
 
@@ -53,8 +59,10 @@ def map_rows(func, rows, *args):
         with no rows, on the client, to learn the outputs' shapes and dtypes
         (as dask's ``meta``).
     rows : list of (dask.array.Array or None)
-        Arrays with the same row chunks and one column chunk; None entries
-        reach ``func`` as None.
+        Arrays with the same number of rows; the first one's row chunks
+        are the tasks' (the others are rechunked to them, and to one chunk
+        along their other axes, where they differ). None entries reach
+        ``func`` as None.
     *args
         Passed to ``func`` unchanged (small: numpy parameters, rates, a loss).
 
@@ -68,8 +76,9 @@ def map_rows(func, rows, *args):
     import dask.array as da
     from dask.highlevelgraph import HighLevelGraph
 
+    row_chunks = next(r for r in rows if r is not None).chunks[0]
+    rows = [None if r is None else _aligned(r, row_chunks) for r in rows]
     present = [r for r in rows if r is not None]
-    row_chunks = present[0].chunks[0]
     meta_outputs, meta_numbers = func(
         [None if r is None else _empty_rows(r) for r in rows], *args
     )

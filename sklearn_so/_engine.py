@@ -23,7 +23,6 @@ from collections import Counter, deque
 import numpy as np
 import scipy.sparse as sp
 
-from . import _namespace
 from ._namespace import is_dask, namespace_and_device
 
 # The purposes of the products a fit performs, as ``product_counts_`` reports
@@ -352,14 +351,28 @@ class DaskEngine(ProductEngine):
     lazy = True
 
     def forward(self, M, purpose):
-        """Return the lazy ``X @ M`` (n x q, float64); one product."""
+        """Return the lazy ``X @ M`` (n x q, float64); one product.
+
+        One task per row chunk (numpy or scipy.sparse chunks alike).
+        """
+        from ._dask_rows import map_rows
+
         self.counts[purpose] += 1
-        return (self.X @ np.asarray(M, dtype=self.X.dtype)).astype(np.float64)
+        M = np.asarray(M, dtype=self.X.dtype)
+        (image,), _ = map_rows(_forward_rows, [self.X], M, None)
+        return image
 
     def backward(self, R, purpose):
-        """Return the lazy ``X.T @ R`` (d x q, float64); one product."""
+        """Return the lazy ``X.T @ R`` (d x q, float64); one product.
+
+        One task per row chunk, each giving its chunk's ``X_c.T R_c``; the
+        sum over the chunks is left to the caller's graph.
+        """
+        from ._dask_rows import map_rows
+
         self.counts[purpose] += 1
-        return (self.X.T @ R.astype(self.X.dtype)).astype(np.float64)
+        _, partial = map_rows(_backward_rows, [self.X, R], _given_residual, (), False)
+        return partial.sum(axis=0).reshape((self.X.shape[1], -1))
 
     def pre_activation(self, W, b, purpose):
         """Lazy ``X W + b`` (``b`` may be None): one forward product."""
@@ -388,14 +401,16 @@ class DaskEngine(ProductEngine):
         (image,), host = run(outputs, numbers)
         return image, float(np.max(host))
 
-    def backward_rows(self, residual, rows, *args, purpose):
+    def backward_rows(self, residual, rows, *args, purpose, squared=False):
         """``X.T R`` and a model's numbers from one pass over the row chunks.
 
         ``residual(chunks, *args)`` computes, on each row chunk of ``rows``
         (dask arrays aligned with X), the chunk's residual ``R`` (float64,
         (rows, q)), a vector of numbers (a loss value, the intercepts'
         gradient...) and a list of n-row outputs to keep; the task
-        multiplies by the chunk of X. One backward product, one round trip.
+        multiplies by the chunk of X (by X squared, ``(X * X).T R``, when
+        ``squared``: a Hessian diagonal). One backward product, one round
+        trip.
 
         Returns
         -------
@@ -407,7 +422,9 @@ class DaskEngine(ProductEngine):
         from ._dask_rows import map_rows, run
 
         self.counts[purpose] += 1
-        outputs, numbers = map_rows(_backward_rows, [self.X, *rows], residual, args)
+        outputs, numbers = map_rows(
+            _backward_rows, [self.X, *rows], residual, args, squared
+        )
         return run(outputs, numbers)
 
     def constant(self, width, b):
@@ -420,15 +437,17 @@ class DaskEngine(ProductEngine):
         return Z if b is None else Z + b
 
     def column_scale(self, chunk_bytes=None):
-        """Each column's largest ``|X|``, on the client (cached; one round trip).
+        """Each column's largest ``|X|``, on the client (cached).
 
-        See :meth:`ProductEngine.column_scale`.
+        The fit's input check measured it (``_dask.check_finite_and_labels``,
+        in the same round trip as the finiteness of X); otherwise one task
+        per row chunk and one round trip. See
+        :meth:`ProductEngine.column_scale`.
         """
+        from . import _dask
+
         if getattr(self, "_column_scale", None) is None:
-            scale = abs(self.X).max(axis=0).astype(np.float64)
-            # Through the module: the tests count every crossing there.
-            host = _namespace.to_host(scale)
-            self._column_scale = np.asarray(host, dtype=np.float64)
+            self._column_scale = _dask.column_scale(self.X)
         return self._column_scale
 
     def squared_backward(self, H, purpose, chunk_bytes=None):
@@ -437,9 +456,11 @@ class DaskEngine(ProductEngine):
         Each chunk of X is squared where it lives, so no squared copy of X
         is kept.
         """
+        from ._dask_rows import map_rows
+
         self.counts[purpose] += 1
-        squared = self.X.map_blocks(np.square, dtype=np.float64)
-        return squared.T @ H
+        _, partial = map_rows(_backward_rows, [self.X, H], _given_residual, (), True)
+        return partial.sum(axis=0).reshape((self.X.shape[1], -1))
 
     def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
         """The lazy ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
@@ -458,7 +479,7 @@ class DaskEngine(ProductEngine):
         m = H.shape[1]
 
         def chunk_grams(X_chunk, H_chunk):
-            grams = ProductEngine(X_chunk).weighted_grams(
+            grams = chunk_engine(X_chunk).weighted_grams(
                 H_chunk, purpose, intercept=intercept, chunk_bytes=chunk_bytes
             )
             return grams[None]
@@ -495,20 +516,40 @@ class DaskEngine(ProductEngine):
         return tuple(None if a is None else next(kept) for a in arrays)
 
 
+def chunk_engine(X):
+    """The :class:`ProductEngine` of a dask X's row chunk, a worker's numpy work.
+
+    Sparse chunks in another format than CSR or CSC (COO, LIL...) become
+    CSR first: the products and the squared pass read CSR / CSC structure.
+    """
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    return ProductEngine(X)
+
+
 def _forward_rows(chunks, W, b):
     """A row chunk's ``X W + b`` (as :meth:`ProductEngine.pre_activation`) and size."""
     (X,) = chunks
-    Z = np.asarray(X @ W, dtype=np.float64)
-    if b is not None:
-        Z += b
+    Z = chunk_engine(X).pre_activation(W, b, "")
     return [Z], [np.max(np.abs(Z), initial=0.0)]
 
 
-def _backward_rows(chunks, residual, args):
-    """A row chunk's numbers and ``X.T R`` (as :meth:`ProductEngine.backward`)."""
+def _given_residual(rows):
+    """The residual of a bare product: the row chunk of ``R`` itself."""
+    (R,) = rows
+    return R, [], []
+
+
+def _backward_rows(chunks, residual, args, squared):
+    """A row chunk's numbers and ``X.T R`` (or ``(X * X).T R``), row-major.
+
+    As :meth:`ProductEngine.backward` / ``squared_backward`` on the chunk
+    (a numpy or scipy.sparse chunk).
+    """
     X, *rows = chunks
     R, numbers, outputs = residual(rows, *args)
-    XtR = np.asarray(X.T @ R.astype(X.dtype, copy=False), dtype=np.float64)
+    engine = chunk_engine(X)
+    XtR = engine.squared_backward(R, "") if squared else engine.backward(R, "")
     numbers = np.concatenate([np.asarray(numbers, dtype=np.float64), XtR.ravel()])
     return outputs, numbers
 
@@ -526,6 +567,12 @@ def make_engine(X):
     -------
     engine : ProductEngine or ArrayAPIEngine
     """
+    if isinstance(X, np.ndarray) and not X.flags.aligned:
+        # A buffer at an address that is no multiple of the item size (the
+        # result of a dask compute can be one): BLAS and numpy's loops take
+        # slow paths there, products about 20x slower (measured on float32);
+        # an aligned copy costs one pass over X.
+        X = np.require(X, requirements="A")
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return ProductEngine(X)
     if is_dask(X):

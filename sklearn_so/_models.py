@@ -634,17 +634,21 @@ class DaskLinearModel(LinearModel):
     def diagonal_scaling(self, engine, point, purpose):
         """Inverse of the Hessian's diagonal at ``point``; one pass over X.
 
-        The pass and the intercepts' sums are computed in one round trip.
+        One task per row chunk computes the loss's curvature, its product
+        with the chunk of X squared and its intercept sums: one round trip.
         """
-        xp = self.xp
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
-        parts = [xp.reshape(engine.squared_backward(curvature, purpose), (-1,))]
+        terms = point.loss_terms
+        rows = [point.pre_activation, self.targets.y, self.targets.w]
+        rows += list(terms) if terms is not None else []
+        _, host = engine.backward_rows(
+            _linear_curvature_rows, rows, self.loss, purpose=purpose, squared=True
+        )
+        sums = host.sum(axis=0)
+        q, n = self.q, self.n_weights
+        diagonal = np.empty(self.n_params)
+        diagonal[:n] = sums[q:] + self.l2
         if self.fit_intercept:
-            parts.append(xp.sum(curvature, axis=0))
-        diagonal = ns.to_host(xp.concat(parts))
-        diagonal[: self.n_weights] += self.l2
+            diagonal[n:] = sums[:q]
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
 
@@ -794,6 +798,14 @@ def _linear_value_rows(chunks, loss):
     Z, y, w, *terms = chunks
     targets = Targets(y, w)
     return [], [loss.value(Z, targets, tuple(terms) if terms else None)]
+
+
+def _linear_curvature_rows(chunks, loss):
+    """A row chunk's loss curvature (the Hessian diagonal) and its column sums."""
+    Z, y, w, *terms = chunks
+    targets = Targets(y, w)
+    curvature = loss.hessian_diagonal(Z, targets, tuple(terms) if terms else None)
+    return curvature, curvature.sum(axis=0), []
 
 
 def _linear_residual_rows(chunks, loss, n_images, rates, keep):

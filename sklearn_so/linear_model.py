@@ -684,7 +684,11 @@ class SOLogisticRegression(
                 )
             _check_class_weight(class_weight, classes)
             weights = weights * _dask.take(class_weight, y_index)
-        total_weight = ns.to_float(da.sum(weights))
+        if sample_weight is None and self.class_weight is None:
+            # Unit weights: their sum is known (no round trip).
+            total_weight = float(X.shape[0])
+        else:
+            total_weight = ns.to_float(da.sum(weights))
         if not total_weight > 0:
             raise ValueError("The sample weights (times class weights) sum to zero.")
         n_outputs = 1 if n_classes == 2 else n_classes
@@ -731,7 +735,7 @@ class SOLogisticRegression(
 
         X = _dask.check_predict_X(self, X)
         coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
-        scores = X @ coef.T.astype(X.dtype, copy=False) + self.intercept_
+        scores = _dask.linear_scores(X, coef, self.intercept_)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X):

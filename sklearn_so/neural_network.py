@@ -568,7 +568,7 @@ class _BaseTwoLayer(SubspaceOptimizerMixin, ForeignValuesMixin, BaseEstimator):
 
             X = _dask.check_predict_X(self, X)
             dtype = np.result_type(X.dtype, W1.dtype)
-            hidden = (X @ W1.astype(X.dtype, copy=False)).astype(dtype) + b1
+            hidden = _dask.linear_scores(X, W1.T, b1).astype(dtype)
             return act(hidden) @ W2 + b2
         xp, _ = ns.namespace_and_device(X)
         X = validate_data(
