@@ -40,6 +40,7 @@ the gradient's reductions over the samples lazily, for the loop to compute
 with ``X.T R`` in one round trip.
 """
 
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -747,8 +748,12 @@ class DaskLinearModel(LinearModel):
         As :meth:`LinearModel.subspace`; each trial is one task per row
         chunk (the numpy code on the chunk: the trial point, its loss terms
         and the chunk's share of the value, subspace gradient and Hessian)
-        and one round trip. The trial point is persisted on the workers; the
-        client adds the chunks' numbers and the penalty.
+        and one round trip. Only the numbers cross and nothing is kept: the
+        trial point is returned lazily, the same per-chunk formula, computed
+        (and persisted) only if the loop accepts it -- most trials are not,
+        and each kept array would cost the scheduler two tasks per chunk in
+        the trial's round trip. The client adds the chunks' numbers and the
+        penalty.
         """
         Z = point.pre_activation
         n, k = self.n_weights, len(basis.V)
@@ -757,12 +762,11 @@ class DaskLinearModel(LinearModel):
 
         def phi(a, derivatives=True):
             rates = np.array(a, dtype=np.float64)
-            outputs, numbers = map_rows(
-                _linear_trial_rows, rows, self.loss, rates, derivatives
+            _, host = run(
+                *map_rows(_linear_trial_rows, rows, self.loss, rates, derivatives)
             )
-            (raw,), host = run(outputs, numbers)
             sums = host.sum(axis=0)
-            trial_point = LinearPoint(raw)
+            trial_point = LinearPoint(_lazy_trial_raw(Z, basis.V, rates))
             if not derivatives:
                 return penalty.trial(a, trial_point, float(sums[0]))
             gradient, hess = sums[1 : k + 1], sums[k + 1 :].reshape(k, k)
@@ -771,26 +775,54 @@ class DaskLinearModel(LinearModel):
         return phi
 
 
+def _trial_raw(Z, images, a):
+    """A row chunk's trial point ``Z + sum_j a_j V_j`` and the stacked ``V``.
+
+    The one formula of the trial's numbers and of the accepted point (so
+    the two agree to the last bit); a None image is a zero one.
+    """
+    V = np.stack([np.zeros_like(Z) if v is None else v for v in images])
+    flat_V = V.reshape(len(V), -1)
+    return Z + (a @ flat_V).reshape(Z.shape), V, flat_V
+
+
+def _lazy_trial_raw(Z, images, a):
+    """The lazy trial point ``Z + sum_j a_j V_j``, one task per row chunk."""
+    import dask.array as da
+
+    present = [v for v in images if v is not None]
+    where = [v is not None for v in images]
+
+    def block(Z_block, *blocks):
+        chunks = iter(blocks)
+        chunk_images = [next(chunks) if kept else None for kept in where]
+        return _trial_raw(Z_block, chunk_images, a)[0]
+
+    # A fresh name: tokenizing the closure would cost more than it saves.
+    name = f"trial-raw-{uuid.uuid4().hex}"
+    return da.map_blocks(
+        block, Z, *present, name=name, dtype=Z.dtype, meta=np.empty((0, 0))
+    )
+
+
 def _linear_trial_rows(chunks, loss, a, derivatives):
-    """A row chunk's trial point and its share of ``phi``'s numbers.
+    """A row chunk's share of ``phi``'s numbers at the trial point.
 
     The numpy code of :meth:`LinearModel.subspace` on the chunk; the weights
     are normalised over all rows, so the chunks' numbers add up.
     """
     Z, y, w, *images = chunks
     targets = Targets(y, w)
-    V = np.stack([np.zeros_like(Z) if v is None else v for v in images])
-    flat_V = V.reshape(len(V), -1)
-    raw = Z + (a @ flat_V).reshape(Z.shape)
+    raw, V, flat_V = _trial_raw(Z, images, a)
     terms = loss.terms(raw, targets)
-    # The terms are not kept: most trials are not accepted, and each kept
-    # array costs a task per chunk; the accepted point's gradient recomputes
-    # them (the same numbers).
+    # Nothing is kept: most trials are not accepted, and each kept array
+    # costs tasks per chunk; the accepted point is recomputed by the same
+    # formula (``_lazy_trial_raw``) and so are its terms.
     if not derivatives:
-        return [raw], [loss.value(raw, targets, terms)]
+        return [], [loss.value(raw, targets, terms)]
     value, R, hess = loss.evaluate(raw, targets, V, terms)
     numbers = np.concatenate([[value], flat_V @ R.ravel(), np.ravel(hess)])
-    return [raw], numbers
+    return [], numbers
 
 
 def _linear_value_rows(chunks, loss):

@@ -824,6 +824,9 @@ class SubspaceSolver:
         off as unused.
         """
         keep = bool(self.strategy.n_moves)
+        # A lazy trial point is computed and kept on the workers now (on a
+        # distributed scheduler the tasks start with the round trip below).
+        point = self._keep(point)
         gather = getattr(self.model, "gather_gradient", None)
         refreshes = (self.iteration + 1) % self.refresh_every == 0
         if gather is None or refreshes:
