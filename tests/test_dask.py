@@ -207,6 +207,9 @@ def test_round_trips_per_iteration(client, round_trips, n_samples):
     # three round trips.
     assert est.round_trips_["iterations"] == 3 * n_iter
     assert len(round_trips) == sum(est.round_trips_.values())
+    # Setup: the diagonal preconditioner's pass and the first gradient; the
+    # column scale came with the input check (before the fit's count).
+    assert est.round_trips_["setup"] == 2
     # The largest result: each row chunk's gradient numbers (its loss,
     # sum |R|, the intercepts' sums, the two sizes and X.T R: one parameter
     # vector and four numbers); an n-row array would have n_samples entries.
