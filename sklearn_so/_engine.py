@@ -521,10 +521,26 @@ def chunk_engine(X):
 
     Sparse chunks in another format than CSR or CSC (COO, LIL...) become
     CSR first: the products and the squared pass read CSR / CSC structure.
+    A dense chunk at an unaligned address is copied (see
+    :func:`aligned`): a chunk that a worker received from another one
+    can be such a view of the message's buffer.
     """
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
-    return ProductEngine(X)
+    return ProductEngine(aligned(X))
+
+
+def aligned(X):
+    """X, or an aligned copy of a dense X at an unaligned address.
+
+    numpy arrays deserialized from a message can start at any byte (a dask
+    compute's result on the client, a chunk copied between workers): BLAS
+    and numpy's loops take slow paths there, products about 20x slower
+    (measured on float32). The copy costs one pass over X.
+    """
+    if isinstance(X, np.ndarray) and not X.flags.aligned:
+        return np.require(X, requirements="A")
+    return X
 
 
 def _forward_rows(chunks, W, b):
@@ -567,12 +583,7 @@ def make_engine(X):
     -------
     engine : ProductEngine or ArrayAPIEngine
     """
-    if isinstance(X, np.ndarray) and not X.flags.aligned:
-        # A buffer at an address that is no multiple of the item size (the
-        # result of a dask compute can be one): BLAS and numpy's loops take
-        # slow paths there, products about 20x slower (measured on float32);
-        # an aligned copy costs one pass over X.
-        X = np.require(X, requirements="A")
+    X = aligned(X)
     if isinstance(X, np.ndarray) or sp.issparse(X):
         return ProductEngine(X)
     if is_dask(X):

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from sklearn_so import SOLogisticRegression
-from sklearn_so._engine import MoveHistory, ProductEngine, make_engine
+from sklearn_so._engine import MoveHistory, ProductEngine, chunk_engine, make_engine
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -132,6 +132,10 @@ def test_misaligned_dense_X_is_copied_aligned():
     assert engine.X.flags.aligned
     np.testing.assert_array_equal(engine.X, X)
     assert make_engine(X).X is X  # aligned input: no copy
+    # A dask X's row chunk received from another worker can be such a view:
+    # the worker's engine copies it too.
+    assert chunk_engine(misaligned[:20]).X.flags.aligned
+    assert chunk_engine(X[:20]).X.base is X
     y = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(int)
     a = SOLogisticRegression(max_iter=5, tol=0).fit(misaligned, y)
     b = SOLogisticRegression(max_iter=5, tol=0).fit(X, y)
