@@ -47,7 +47,6 @@ import numpy as np
 
 from . import _namespace as ns
 from ._activations import ACTIVATIONS
-from ._dask import persist_point
 from ._dask_rows import map_rows, run, step_rows
 from ._losses import Targets
 from ._trial import Trial
@@ -145,14 +144,18 @@ class NetworkPoint:
     ----------
     pre_activation : ndarray of shape (n_samples, r)
         ``Z = X W1 + b1``.
-    hidden : ndarray of shape (n_samples, r)
-        ``act(Z)``.
-    output : ndarray of shape (n_samples, c)
-        ``act(Z) W2 + b2``, the raw output the loss sees.
+    hidden : ndarray of shape (n_samples, r) or None
+        ``act(Z)`` (None for a dask X: see ``second_layer``).
+    output : ndarray of shape (n_samples, c) or None
+        ``act(Z) W2 + b2``, the raw output the loss sees (None for a dask X).
     slope : ndarray of shape (n_samples, r) or None
         ``act'(Z)``, once computed (a trial with derivatives computes it).
     loss_terms : object or None
         The loss's terms at ``output``, once computed.
+    second_layer : tuple or None
+        For a dask X, ``(W2, b2)`` (numpy) of the output: the row tasks
+        recompute the activations and the output from ``pre_activation``,
+        the one n-row array kept on the workers.
     """
 
     pre_activation: np.ndarray
@@ -160,6 +163,7 @@ class NetworkPoint:
     output: np.ndarray
     slope: np.ndarray | None = None
     loss_terms: object = None
+    second_layer: tuple | None = None
 
 
 def _loss_terms(loss, raw, targets, point):
@@ -984,30 +988,46 @@ class TwoLayerNetwork(_HoldsTargets):
     def output(self, theta, Z):
         """Hidden activations and raw output for the pre-activation ``Z``."""
         _, _, W2, b2 = self.unpack(theta)
+        return self._hidden_and_output(Z, W2, b2)
+
+    def _hidden_and_output(self, Z, W2, b2):
+        """``act(Z)`` and ``act(Z) W2 + b2`` for the second layer ``(W2, b2)``."""
         A = self.act(Z)
         return A, A @ W2 + b2
 
     def point(self, theta, Z):
-        """The forward state at ``theta`` whose pre-activation is ``Z``."""
+        """The forward state at ``theta`` whose pre-activation is ``Z``.
+
+        For a dask X only ``Z`` is kept on the workers, with the second
+        layer on the client: each task that needs the activations and the
+        output recomputes them on its row chunk (one kept array costs the
+        scheduler a task per chunk, and memory on the workers).
+        """
+        if self.lazy:
+            _, _, W2, b2 = self.unpack(theta)
+            return NetworkPoint(Z, None, None, second_layer=(W2.copy(), b2.copy()))
         return NetworkPoint(Z, *self.output(theta, Z))
 
     def objective(self, theta, point):
         """Objective value at ``theta`` (a float), whose forward state is ``point``."""
+        if self.lazy:
+            # One task per row chunk, one round trip.
+            rows = [point.pre_activation, self.targets.y, self.targets.w]
+            args = (self._spec, point.second_layer)
+            _, host = run(*map_rows(_network_value_rows, rows, *args))
+            return float(host.sum()) + self._penalty(theta)
         out = point.output
         terms = _loss_terms(self.loss, out, self.targets, point)
         value = self.loss.value(out, self.targets, terms) + self._penalty(theta)
         return ns.to_float(value)
 
-    def objective_and_gradient(self, theta, point):
-        """Return ``f`` (a float), ``R = df/dZ`` and the gradient without ``X.T R``.
+    def _loss_gradient(self, W2, point):
+        """The loss's value, ``R = d loss/dZ`` and its second-layer gradient.
 
-        A point taken from an accepted trial carries the activations and
-        output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the same
-        second layer as ``theta``'s up to rounding) and, when the trial was
-        evaluated with derivatives, the activation's slope.
+        Without the penalty: ``(value, R, sum_i R_i, A.T G, sum_i G_i)`` with
+        ``G = d loss/d out``; a dask X's tasks add the sums over the chunks.
         """
         xp = self.xp
-        _, _, W2, _ = self.unpack(theta)
         A, out = point.hidden, point.output
         terms = _loss_terms(self.loss, out, self.targets, point)
         value, G, _ = self.loss.evaluate(out, self.targets, terms=terms)
@@ -1016,10 +1036,30 @@ class TwoLayerNetwork(_HoldsTargets):
         R *= self.act_prime(point.pre_activation, A) if slope is None else slope
         if xp is np:
             # ndarray methods: a fraction of the namespace functions' overhead.
-            R_sum, AG, G_sum = R.sum(axis=0), (A.T @ G).ravel(), G.sum(axis=0)
-        else:
-            R_sum, AG = xp.sum(R, axis=0), xp.reshape(A.T @ G, (-1,))
-            G_sum = xp.sum(G, axis=0)
+            return value, R, R.sum(axis=0), (A.T @ G).ravel(), G.sum(axis=0)
+        AG = xp.reshape(A.T @ G, (-1,))
+        return value, R, xp.sum(R, axis=0), AG, xp.sum(G, axis=0)
+
+    def objective_and_gradient(self, theta, point):
+        """Return ``f`` (a float), ``R = df/dZ`` and the gradient without ``X.T R``.
+
+        A point taken from an accepted trial carries the activations and
+        output its trial computed (with ``W2 + sum_j a_j P_j,W2``, the same
+        second layer as ``theta``'s up to rounding) and, when the trial was
+        evaluated with derivatives, the activation's slope. For a dask X,
+        ``R`` is persisted on the workers (one round trip); the loop uses
+        :meth:`gather_gradient` instead, which adds ``X.T R`` in the same
+        tasks.
+        """
+        _, _, W2, _ = self.unpack(theta)
+        if self.lazy:
+            rows = [point.pre_activation, self.targets.y, self.targets.w]
+            args = (self._spec, W2, point.second_layer)
+            (R,), host = run(*map_rows(_network_gradient_rows, rows, *args))
+            sums = host.sum(axis=0)
+            grad = self._gradient_from_sums(theta, sums[2:])
+            return float(sums[0]) + self._penalty(theta), R, grad
+        value, R, R_sum, AG, G_sum = self._loss_gradient(W2, point)
         grad = ns.concat(
             [
                 self.l2 * theta[self._W1],
@@ -1028,10 +1068,75 @@ class TwoLayerNetwork(_HoldsTargets):
                 G_sum,
             ]
         )
-        if self.lazy:
-            # Computed by the loop together with X.T R, in one round trip.
-            return value + self._penalty(theta), R, grad
         return ns.to_float(value + self._penalty(theta)), R, grad
+
+    def _gradient_from_sums(self, theta, sums, XtR=None):
+        """The gradient from the chunks' summed ``(R_sum, A.T G, G_sum)`` (dask X)."""
+        grad = np.empty(self.n_params)
+        grad[self._W1] = self.l2 * theta[self._W1]
+        if XtR is not None:
+            grad[self._W1] += XtR
+        rest = slice(self._b1.start, self.n_params)
+        grad[rest] = sums[: rest.stop - rest.start]
+        grad[self._W2] += self.l2 * theta[self._W2]
+        return grad
+
+    def gather_gradient(self, theta, point, engine, purpose, step=None):
+        """Objective, ``sum |R|`` and gradient at ``point`` on a dask X: one round trip.
+
+        One task per row chunk recomputes the chunk's activations and output
+        (from ``Z`` and the point's second layer), its loss, the residual
+        ``R``, ``sum |R|``, the second layer's gradient and ``X.T R`` (one
+        backward product, counted under ``purpose``) with
+        :meth:`_loss_gradient`; the client adds them up and adds the penalty.
+        Given the ``step`` that led to ``point``, the same tasks measure it
+        (``_dask_rows.step_rows``). As ``DaskLinearModel.gather_gradient``.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        point : NetworkPoint
+            Its persisted pre-activation and its second layer.
+        engine : DaskEngine
+        purpose : str
+            The product's purpose.
+        step : tuple or None
+            ``(images, rates, keep)`` as for ``step_image_and_sizes``.
+
+        Returns
+        -------
+        value : float
+        sensitivity : float
+            ``sum |R|`` (see ``SubspaceSolver.verify``).
+        grad : ndarray of shape (n_params,)
+        measured : tuple or None
+            ``(image, z_size, image_size)`` of the step, if one was given.
+        """
+        images, rates, keep = ([], None, False) if step is None else step
+        _, _, W2, _ = self.unpack(theta)
+        rows = [point.pre_activation, self.targets.y, self.targets.w, *images]
+        outputs, host = engine.backward_rows(
+            _network_residual_rows,
+            rows,
+            self._spec,
+            W2,
+            point.second_layer,
+            rates,
+            keep,
+            purpose=purpose,
+        )
+        sums = host.sum(axis=0)
+        n_sums = self.n_params - self._b1.start
+        n_sizes = 0 if step is None else 1 + keep
+        XtR = sums[2 + n_sums + n_sizes :]
+        grad = self._gradient_from_sums(theta, sums[2:], XtR)
+        measured = None
+        if step is not None:
+            sizes = np.max(host[:, 2 + n_sums : 2 + n_sums + n_sizes], axis=0)
+            image_size = float(sizes[1]) if keep else 0.0
+            measured = (outputs[0] if keep else None, float(sizes[0]), image_size)
+        value = float(sums[0]) + self._penalty(theta)
+        return value, float(sums[1]), grad, measured
 
     def subspace(self, theta, point, basis):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
@@ -1045,25 +1150,84 @@ class TwoLayerNetwork(_HoldsTargets):
         :class:`~sklearn_so._trial.Trial` whose point holds the trial's
         pre-activation, activations, output, loss terms and (with
         derivatives) activation slope.
+
+        For a dask X each trial is one task per row chunk (the same code on
+        the chunk, :meth:`_trial_rows`) and one round trip; the trial's
+        pre-activation is persisted on the workers, the chunks' numbers are
+        added on the client.
         """
-        xp = self.xp
-        on_numpy = xp is np
-        Z = point.pre_activation
-        k = len(basis.V)
-        _, _, W2, b2 = self.unpack(theta)
-        P2W = ns.reshape(basis.P[:, self._W2], (k, self.r, self.c))
-        P2W_flat = basis.P[:, self._W2]
-        P2b = basis.P[:, self._b2]
-        # Skip the parts a direction does not have (per-layer bases).
-        second_layer = basis.P[:, self.blocks[1]]
-        if on_numpy or self.lazy:
-            touches_W2 = second_layer.any(axis=1)
-        else:
-            touches_W2 = ns.to_host(xp.any(second_layer, axis=1)) != 0
-        images = [(j, v) for j, v in enumerate(basis.V) if v is not None]
         penalty = _QuadraticPenalty.of(
             self.l2, self._weights(theta), self._weights(basis.P)
         )
+        if self.lazy:
+            return self._dask_subspace(theta, point, basis, penalty)
+        rows = self._trial_rows(theta, point.pre_activation, basis.P, basis.V)
+
+        def phi(a, derivatives=True):
+            trial_point, value, gradient, hess = rows(a, derivatives)
+            if not derivatives:
+                return penalty.trial(a, trial_point, ns.to_float(value))
+            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
+            return penalty.trial(a, trial_point, value, gradient, hess)
+
+        return phi
+
+    def _dask_subspace(self, theta, point, basis, penalty):
+        """:meth:`subspace` on a dask X: one task per row chunk per trial."""
+        k = len(basis.V)
+        P = basis.P
+        rows = [point.pre_activation, self.targets.y, self.targets.w, *basis.V]
+
+        def phi(a, derivatives=True):
+            rates = np.array(a, dtype=np.float64)
+            outputs, numbers = map_rows(
+                _network_trial_rows, rows, self._spec, theta, P, rates, derivatives
+            )
+            (Za,), host = run(outputs, numbers)
+            sums = host.sum(axis=0)
+            second_layer = self._second_layer_at(theta, P, rates)
+            trial_point = NetworkPoint(Za, None, None, second_layer=second_layer)
+            if not derivatives:
+                return penalty.trial(a, trial_point, float(sums[0]))
+            gradient, hess = sums[1 : k + 1], sums[k + 1 :].reshape(k, k)
+            return penalty.trial(a, trial_point, float(sums[0]), gradient, hess)
+
+        return phi
+
+    def _second_layer_at(self, theta, P, a):
+        """A trial's second layer ``(W2 + sum_j a_j P_j,W2, b2 + sum_j a_j P_j,b2)``."""
+        _, _, W2, b2 = self.unpack(theta)
+        rates = ns.from_host(a, W2)
+        if self.pxp is np:
+            # np.tensordot's own product, without its Python overhead.
+            step = np.dot(rates.reshape(1, -1), P[:, self._W2])
+            W2a = W2 + step.reshape(W2.shape)
+        else:
+            P2W = ns.reshape(P[:, self._W2], (P.shape[0], self.r, self.c))
+            W2a = W2 + self.pxp.tensordot(rates, P2W, axes=1)
+        return W2a, b2 + rates @ P[:, self._b2]
+
+    def _trial_rows(self, theta, Z, P, V):
+        """``rows(a, derivatives)``: a trial's point and its loss's numbers.
+
+        The loss's value, subspace gradient and Gauss-Newton Hessian at
+        ``theta + sum_j a_j P_j`` (on the rows' device; None without
+        derivatives), without the penalty, from the pre-activation ``Z``
+        and the directions' images ``V`` of the same rows: all rows on
+        numpy or another namespace, or one row chunk of a dask X.
+        """
+        xp = self.xp
+        on_numpy = xp is np
+        k = len(V)
+        P2W = ns.reshape(P[:, self._W2], (k, self.r, self.c))
+        P2b = P[:, self._b2]
+        # Skip the parts a direction does not have (per-layer bases).
+        second_layer = P[:, self.blocks[1]]
+        if on_numpy:
+            touches_W2 = second_layer.any(axis=1)
+        else:
+            touches_W2 = ns.to_host(xp.any(second_layer, axis=1)) != 0
+        images = [(j, v) for j, v in enumerate(V) if v is not None]
         loss, targets = self.loss, self.targets
 
         def forward(a):
@@ -1083,29 +1247,17 @@ class TwoLayerNetwork(_HoldsTargets):
                         Za += v * coef
             if Za is None:
                 Za = Z.copy() if on_numpy else xp.asarray(Z, copy=True)
-            rates = ns.from_host(a, W2)
-            if self.pxp is np:
-                # np.tensordot's own product, without its Python overhead.
-                W2a = W2 + np.dot(rates.reshape(1, k), P2W_flat).reshape(W2.shape)
-            else:
-                W2a = W2 + self.pxp.tensordot(rates, P2W, axes=1)
-            b2a = b2 + rates @ P2b
-            A = self.act(Za)
-            out = A @ W2a + b2a
-            trial_point = NetworkPoint(Za, A, out)
-            trial_point.loss_terms = loss.terms(out, targets)
+            W2a, b2a = self._second_layer_at(theta, P, a)
+            trial_point = NetworkPoint(Za, *self._hidden_and_output(Za, W2a, b2a))
+            trial_point.loss_terms = loss.terms(trial_point.output, targets)
             return trial_point, W2a
 
-        def phi(a, derivatives=True):
+        def rows(a, derivatives=True):
             trial_point, W2a = forward(a)
-            if self.lazy and not derivatives:
-                trial_point = persist_point(trial_point)
             A, out = trial_point.hidden, trial_point.output
             if not derivatives:
                 value = loss.value(out, targets, trial_point.loss_terms)
-                return penalty.trial(a, trial_point, ns.to_float(value))
-            if self.lazy:
-                return lazy_trial(a, trial_point, W2a)
+                return trial_point, value, None, None
             if on_numpy:
                 J = np.zeros((k,) + out.shape)
             else:
@@ -1125,31 +1277,68 @@ class TwoLayerNetwork(_HoldsTargets):
                     J[j, ...] += A @ P2W[j, ...] + P2b[j, ...]
             value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
             gradient = ns.reshape(J, (k, -1)) @ ns.reshape(G, (-1,))
-            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
-            return penalty.trial(a, trial_point, value, gradient, hess)
+            return trial_point, value, gradient, hess
 
-        def lazy_trial(a, trial_point, W2a):
-            # As phi's derivatives, with the Jacobian's k slices built lazily
-            # and stacked (no item assignment into a dask array).
-            A, out = trial_point.hidden, trial_point.output
-            if images:
-                trial_point.slope = self.act_prime(trial_point.pre_activation, A)
-            trial_point = persist_point(trial_point)
-            A, out, slope = trial_point.hidden, trial_point.output, trial_point.slope
-            image_of = dict(images)
-            slices = []
-            for j in range(k):
-                Jj = None
-                if j in image_of:
-                    Jj = (slope * image_of[j]) @ W2a
-                if touches_W2[j]:
-                    second = A @ P2W[j, ...] + P2b[j, ...]
-                    Jj = second if Jj is None else Jj + second
-                slices.append(xp.zeros_like(out) if Jj is None else Jj)
-            J = xp.stack(slices)
-            value, G, hess = loss.evaluate(out, targets, J, trial_point.loss_terms)
-            gradient = xp.stack([xp.sum(Jj * G) for Jj in slices])
-            value, gradient, hess = ns.trial_to_host(value, gradient, hess)
-            return penalty.trial(a, trial_point, value, gradient, hess)
+        return rows
 
-        return phi
+    @property
+    def _spec(self):
+        """What a row task needs to rebuild the model on its chunk."""
+        return (self.d, self.r, self.c, self.activation, self.loss)
+
+
+def _chunk_network(spec, y, w):
+    """The network on one row chunk of a dask X (numpy), for the row tasks.
+
+    Its penalty is left to the client (``l2`` 0): the chunks' numbers are
+    sums over their rows, which the client adds up.
+    """
+    d, r, c, activation, loss = spec
+    return TwoLayerNetwork(d, r, c, activation, loss, y, w, 0.0)
+
+
+def _network_trial_rows(chunks, spec, theta, P, a, derivatives):
+    """A row chunk's trial pre-activation and its share of ``phi``'s numbers."""
+    Z, y, w, *images = chunks
+    model = _chunk_network(spec, y, w)
+    rows = model._trial_rows(theta, Z, P, images)
+    trial_point, value, gradient, hess = rows(a, derivatives)
+    # Only Z(a) is kept: the accepted point's gradient recomputes the
+    # activations and output from it (the same numbers), and most trials
+    # are not accepted.
+    if not derivatives:
+        return [trial_point.pre_activation], [value]
+    numbers = np.concatenate([[value], gradient, np.ravel(hess)])
+    return [trial_point.pre_activation], numbers
+
+
+def _network_value_rows(chunks, spec, second_layer):
+    """A row chunk's share of the loss value."""
+    Z, y, w = chunks
+    model = _chunk_network(spec, y, w)
+    _, out = model._hidden_and_output(Z, *second_layer)
+    return [], [model.loss.value(out, model.targets)]
+
+
+def _network_residual_rows(chunks, spec, W2, second_layer, rates, keep):
+    """A row chunk's ``R``, loss value, ``sum |R|`` and second-layer gradient.
+
+    The numbers are ``[value, sum |R|, R_sum, A.T G, G_sum]`` (see
+    ``TwoLayerNetwork._loss_gradient``), then, with rates, the step's sizes
+    (``_dask_rows.step_rows``), whose image is the one output.
+    """
+    Z, y, w, *images = chunks
+    outputs, sizes = [], []
+    if rates is not None:
+        outputs, sizes = step_rows([Z, *images], rates, keep)
+    model = _chunk_network(spec, y, w)
+    point = NetworkPoint(Z, *model._hidden_and_output(Z, *second_layer))
+    value, R, R_sum, AG, G_sum = model._loss_gradient(W2, point)
+    numbers = np.concatenate([[value, np.abs(R).sum()], R_sum, AG, G_sum, sizes])
+    return R, numbers, outputs
+
+
+def _network_gradient_rows(chunks, spec, W2, second_layer):
+    """A row chunk's ``R``, kept, and the numbers of :func:`_network_residual_rows`."""
+    R, numbers, _ = _network_residual_rows(chunks, spec, W2, second_layer, None, False)
+    return [R], numbers

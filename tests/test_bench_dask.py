@@ -170,3 +170,32 @@ def test_bench_dask_spark(tmp_path):
     _check_rows(problem)
     assert any(g["goal"] == "faster than Spark" for g in problem["goals"])
     assert "Spark lbfgs" in report
+
+
+def test_network_benchmark_runs(tmp_path):
+    """benchmarks/bench_dask_network.py at a tiny size, this checkout as both copies.
+
+    The interleaved A/B of the networks on a dask X: the two copies must
+    report the same iterations and objective, and ``solver="fixed"`` three
+    round trips per iteration.
+    """
+    baseline = tmp_path / "sklearn_so_baseline"
+    shutil.copytree(ROOT / "sklearn_so", baseline)
+    script = ROOT / "benchmarks" / "bench_dask_network.py"
+    tiny = ["--n-samples", "3000", "--n-features", "8", "--hidden", "4"]
+    tiny += ["--max-iter", "3", "--rounds", "1", "--solvers", "fixed,ls"]
+    run = subprocess.run(
+        [sys.executable, str(script), "--baseline", str(baseline), *tiny],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    for solver in ("fixed", "ls"):
+        summary = [line for line in lines if line.startswith(f"{solver}: B/A")]
+        assert len(summary) == 1 and "objective: True" in summary[0], run.stdout
+    rows = [line.split() for line in lines if line.startswith("fixed ")]
+    trips = {row[2]: float(row[5]) for row in rows if row[1] == "dask"}
+    assert trips == {"A": 3.0, "B": 3.0}

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_so._namespace as ns
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
-from sklearn_so._optimizer import SubspaceSolver
+from sklearn_so._optimizer import REFRESH_EVERY, SubspaceSolver
 
 from ._data import make_classification_data
 
@@ -168,15 +168,18 @@ def round_trips(monkeypatch):
     """Record every compute while a fit's solver runs; refuse other ones.
 
     Each compute goes through ``_namespace.to_host`` (wrapped to record the
-    size of what comes back); computing a dask array any other way (its
-    ``compute`` method, ``np.asarray``, ``float``, ``bool``) raises.
+    size of what comes back from a dask array; a numpy array handed to it,
+    such as a network's step limits, is no round trip); computing a dask
+    array any other way (its ``compute`` method, ``np.asarray``, ``float``,
+    ``bool``) raises.
     """
     sizes = []
     to_host = ns.to_host
 
     def counted(x):
         out = to_host(x)
-        sizes.append(out.size)
+        if ns.is_dask(x):
+            sizes.append(out.size)
         return out
 
     def refuse(self, *args, **kwargs):
@@ -295,6 +298,128 @@ def test_newton_on_the_cluster(client, round_trips, n_classes, direction):
     width, q = X.shape[1] + 1, est.coef_.shape[0]
     assert max(round_trips) <= max(q * (q + 1) // 2 * width**2, 2 * width * q + 2)
     assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
+
+
+def _network_problem(kind):
+    """A binary classifier's data, or a regressor's with two outputs."""
+    X, y = make_classification_data(2, n_samples=200, n_features=4)
+    if kind is SOTwoLayerRegressor:
+        y = np.column_stack([X[:, 0] - np.sin(X[:, 1]), X[:, 2] * X[:, 3]])
+    return X, y
+
+
+@pytest.mark.parametrize("kind", [SOTwoLayerClassifier, SOTwoLayerRegressor])
+@pytest.mark.parametrize(
+    "solver, direction", list(itertools.product(["fixed", "ls", "so"], DIRECTIONS))
+)
+def test_network_round_trips(client, round_trips, kind, solver, direction):
+    """A network on the cluster: the numpy fit, in the linear model's round trips.
+
+    Every round trip is one task per row chunk: ``"fixed"`` costs three
+    per iteration (the direction's image with its size; the trial; the
+    accepted point's sizes with the gradient and ``X.T R``), a search two
+    plus one per trial. The largest result is a row chunk's gradient
+    numbers (its loss, ``sum |R|``, the two sizes and one parameter
+    vector) or a trial's ``1 + k + k^2`` numbers, with k rates (``"so"``:
+    two layers times the new direction, the last move and
+    ``memory_directions`` older ones); an n-row array would have
+    ``n_samples`` entries per output.
+    """
+    X, y = _network_problem(kind)
+    estimator = kind(
+        hidden_units=3,
+        solver=solver,
+        direction=direction,
+        max_iter=4,
+        tol=0.0,
+        memory=3,
+        random_state=0,
+    )
+    est, _ = _check_matches_numpy(estimator, X, y)
+    n_iter = est.n_iter_
+    assert n_iter == 4
+    trips = est.round_trips_["iterations"]
+    if solver == "fixed":
+        assert trips == 3 * n_iter
+    else:
+        # At least one trial per iteration; at most the inner solver's
+        # iteration cap (TwoLayerNetwork.inner_options) and the search's
+        # own trials.
+        assert 3 * n_iter <= trips <= 15 * n_iter
+    assert len(round_trips) == sum(est.round_trips_.values())
+    n_params = sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
+    n_chunks = _dask(X).numblocks[0]
+    k = {"fixed": 2, "ls": 1, "so": 2 * (2 + est.memory_directions)}[solver]
+    assert max(round_trips) <= n_chunks * max(n_params + 4, 1 + k + k * k)
+
+
+def test_network_across_a_refresh(synchronous):
+    """Past ``REFRESH_EVERY`` iterations: the exact Z, then the gradient there."""
+    X, y = make_classification_data(3, n_samples=80, n_features=4)
+    estimator = SOTwoLayerClassifier(
+        hidden_units=3, solver="fixed", max_iter=REFRESH_EVERY + 2, tol=0.0
+    )
+    est, reference = _check_matches_numpy(estimator.set_params(random_state=0), X, y)
+    assert est.n_iter_ == REFRESH_EVERY + 2
+    # One refresh at REFRESH_EVERY iterations, one at the end.
+    assert est.product_counts_["refresh"] == reference.product_counts_["refresh"] == 2
+    np.testing.assert_allclose(est.coefs_[0], reference.coefs_[0], rtol=1e-7)
+
+
+def test_network_model_on_dask_rows(synchronous):
+    """The model's own answers on dask rows equal its answers on numpy rows.
+
+    ``objective`` and ``objective_and_gradient`` (the protocol's, which the
+    loop replaces by ``gather_gradient`` on a dask X) and a trial with and
+    without derivatives, with the rows in two chunks.
+    """
+    from sklearn_so._losses import MultinomialLogLoss
+    from sklearn_so._models import TwoLayerNetwork
+    from sklearn_so._strategies import Basis
+
+    X, labels = make_classification_data(3, n_samples=60, n_features=4)
+    rng = np.random.default_rng(3)
+    Y = np.eye(3)[labels]
+    w = rng.uniform(0.5, 2.0, len(Y))
+    w /= w.sum()
+    models = [
+        TwoLayerNetwork(4, 5, 3, "tanh", MultinomialLogLoss(), y_rows, w_rows, 0.01)
+        for y_rows, w_rows in [(Y, w), (_dask(Y), da.from_array(w, chunks=30))]
+    ]
+    theta = rng.standard_normal(models[0].n_params)
+    # A new direction, and a move of the second layer only (no image).
+    P = rng.standard_normal((2, models[0].n_params))
+    P[1, : 4 * 5 + 5] = 0.0
+    W1, b1 = models[0].first_layer(theta)
+    Z, V = X @ W1 + b1, X @ P[0, : 4 * 5].reshape(4, 5) + P[0, 20:25]
+    points = [models[0].point(theta, Z), models[1].point(theta, _dask(Z))]
+    values = [
+        model.objective(theta, point)
+        for model, point in zip(models, points, strict=True)
+    ]
+    assert values[1] == pytest.approx(values[0], rel=1e-12)
+    (f, R, g), (fd, Rd, gd) = [
+        model.objective_and_gradient(theta, point)
+        for model, point in zip(models, points, strict=True)
+    ]
+    assert fd == pytest.approx(f, rel=1e-12)
+    np.testing.assert_allclose(Rd.compute(), R, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gd, g, rtol=1e-12, atol=1e-15)
+    bases = [Basis(P, [V, None], ["lr", "momentum"], [None, 1])]
+    bases.append(Basis(P, [_dask(V), None], ["lr", "momentum"], [None, 1]))
+    a = np.array([0.3, -0.2])
+    for derivatives in (False, True):
+        trial, lazy = [
+            model.subspace(theta, point, basis)(a, derivatives)
+            for model, point, basis in zip(models, points, bases, strict=True)
+        ]
+        assert lazy.value == pytest.approx(trial.value, rel=1e-12)
+        np.testing.assert_allclose(
+            lazy.point.pre_activation.compute(), trial.point.pre_activation
+        )
+        if derivatives:
+            np.testing.assert_allclose(lazy.gradient, trial.gradient, rtol=1e-10)
+            np.testing.assert_allclose(lazy.hessian, trial.hessian, rtol=1e-10)
 
 
 def test_invalid_dask_input(client):
