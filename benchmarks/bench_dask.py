@@ -1336,7 +1336,8 @@ def run_problem(client, problem, args, fitter, check, notes):
                 use = names if setting == "defaults" else ones_names
                 once = _bind(fitter.fit, spec, names=use)
                 tols = (None,) if setting == "defaults" else TOLS
-                add(refused(sequence_row(base, once, data, fstar, args.budget, tols)))
+                budget = args.dask_ml_budget.get(solver, args.budget)
+                add(refused(sequence_row(base, once, data, fstar, budget, tols)))
         client.unpublish_dataset(ones_names[0])
         del X1
     elif check is not None:
@@ -1613,6 +1614,13 @@ def scale_line(args):
     return f"{text} {args.remark}".strip()
 
 
+def _budget_exceptions(args):
+    if not args.dask_ml_budget:
+        return ""
+    items = ", ".join(f"{k} {v:g} s" for k, v in sorted(args.dask_ml_budget.items()))
+    return f" (dask-ml {items})"
+
+
 def _sparse_fact(facts):
     if "nonzeros_per_row" not in facts:
         return ""
@@ -1636,7 +1644,8 @@ def markdown_report(args, problems, check, notes):
         f"f*(1 + {TARGET_RTOL:g}), f* from tight in-memory fits (tol="
         f"{TIGHT_TOL:g}); tol 1e-3, ..., 1e-12 until a fit reaches the target, "
         "whose wall time counts (dask-ml at its defaults: one fit); budget "
-        f"{args.budget:g} s of fitting per contestant. Every objective "
+        f"{args.budget:g} s of fitting per contestant{_budget_exceptions(args)}. "
+        "Every objective "
         "recomputed in float64 from the coefficients. In-memory fits: numpy, "
         "1 BLAS thread, in the driver process; fits on the cluster: a client "
         "process of the cluster; Spark: a process of its own, started after "
@@ -1735,6 +1744,13 @@ def parse_args(argv=None):
         help="seconds of fitting per contestant and problem (default 600)",
     )
     parser.add_argument(
+        "--dask-ml-budget",
+        default="",
+        help="comma-separated solver=seconds: a smaller budget for some of "
+        "dask-ml's solvers (e.g. admm=60,proximal_grad=60); the others get "
+        "--budget",
+    )
+    parser.add_argument(
         "--tight-max-iter",
         type=int,
         default=10_000,
@@ -1779,6 +1795,17 @@ def parse_args(argv=None):
     args.dask_ml_solvers = [
         s.strip() for s in args.dask_ml_solvers.split(",") if s.strip()
     ]
+    try:
+        args.dask_ml_budget = {
+            solver.strip(): float(seconds)
+            for solver, seconds in (
+                item.split("=") for item in args.dask_ml_budget.split(",") if item
+            )
+        }
+    except ValueError:
+        parser.error("--dask-ml-budget: solver=seconds, comma-separated")
+    if set(args.dask_ml_budget) - set(DASK_ML_SOLVERS):
+        parser.error(f"--dask-ml-budget: solvers among {', '.join(DASK_ML_SOLVERS)}")
     if set(args.dask_ml_solvers) - set(DASK_ML_SOLVERS):
         parser.error(f"--dask-ml-solvers: among {', '.join(DASK_ML_SOLVERS)}")
     if set(args.ours_solvers) - {"ls", "lo", "ps", "so", "fixed"}:
@@ -1854,6 +1881,7 @@ def main(argv=None):
         "chunks": args.chunks,
         "workers": WORKERS,
         "budget_s": args.budget,
+        "dask_ml_budget_s": args.dask_ml_budget,
         "threads": args.threads,
         "load_average_start": list(args.load_before),
         "load_average_end": list(os.getloadavg()),

@@ -135,8 +135,10 @@ def test_bench_dask_ours_in_memory_and_dask_ml(tmp_path):
         tmp_path,
         *("--dtypes", "float32", "--classes", "2,3", "--budget", "120"),
         *("--ours-solvers", "ls", "--dask-ml-solvers", "lbfgs,newton"),
-        *("--skip", "spark", "--problems", "dense"),
+        *("--dask-ml-budget", "newton=100", "--skip", "spark", "--problems", "dense"),
     )
+    assert document["dask_ml_budget_s"] == {"newton": 100.0}
+    assert "budget 120 s of fitting per contestant (dask-ml newton 100 s)" in report
     binary, multiclass = document["problems"]
     assert binary["facts"]["classes"] == 2 and multiclass["facts"]["classes"] == 3
     memory = {"SO ls/lbfgs", "sklearn lbfgs", "sklearn newton-cg"}
