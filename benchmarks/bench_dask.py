@@ -1,19 +1,29 @@
 """Time to scikit-learn's objective on a dask cluster: ours, dask-ml, Spark, in memory.
 
-Logistic regression (``C=1``, intercept unpenalised) on dense, standardised,
-synthetic data, binary and multiclass, float32 and float64 (default
-2,000,000 x 200, 8 row chunks). The script starts a ``LocalCluster`` of 2
-worker processes with 1 thread each (and 1 BLAS thread: dask's default for
-its workers). X and y are drawn chunk by chunk on the workers (one seed per
-chunk), standardised there with the column means and deviations of the whole
-X, and persisted before anything is timed.
+Logistic regression (``C=1``, intercept unpenalised), binary and 10 classes,
+on two kinds of synthetic data (8 row chunks each):
+
+- dense, standardised, float32 and float64 (default 2,000,000 x 200);
+- sparse and text-like, float64 (default 2,000,000 x 20,000): a dask array of
+  scipy.sparse CSR chunks, word counts drawn from Zipf-like word frequencies
+  (``1 + Poisson(29)`` words a row, a few dozen nonzeros), turned into
+  sublinear tf-idf (scikit-learn's smoothed idf) with rows of unit norm;
+  labels from a logistic or softmax model using a fifth of the vocabulary.
+
+The script starts a ``LocalCluster`` of 2 worker processes with 1 thread
+each (and 1 BLAS thread: dask's default for its workers). X and y are drawn
+chunk by chunk on the workers (one seed per chunk), standardised there with
+the column means and deviations of the whole X (dense) or weighted with the
+document frequencies of the whole X (sparse), and persisted before anything
+is timed.
 
 Protocol, as ``bench_logistic.py`` and ``bench_array_api.py``:
 
 - ``f*`` is the smallest objective of tight in-memory fits (``tol=1e-12``:
   scikit-learn lbfgs, newton-cholesky when its Hessian is small enough, and
   SOLogisticRegression ``so``/``lbfgs``) on the same data gathered to this
-  process; the target is ``f* (1 + 1e-6)``.
+  process (one CSR matrix for the sparse X); the target is
+  ``f* (1 + 1e-6)``.
 - Every objective is recomputed by this script in float64 from the fitted
   coefficients, on the workers, a chunk at a time:
   ``mean_i loss_i + ||W||^2 / (2 C n)``.
@@ -29,13 +39,17 @@ Protocol, as ``bench_logistic.py`` and ``bench_array_api.py``:
 Contestants:
 
 - SOLogisticRegression on the dask X: its defaults (``ls``/``lbfgs``) and
-  ``solver="so"``. Their round trips per iteration and time per iteration
-  are reported beside the time of two bare dask products on the same X
-  (``X @ M`` persisted on the workers, then ``X.T @ R`` to the client, ``R``
-  persisted).
+  ``solver="so"``. Where it refuses the input (a ValueError naming the
+  chunks, as on sparse chunks before it supports them), the row reads
+  "not run: <message>", as does any contestant whose first fit raises.
+  Their round trips per iteration and time per iteration are reported
+  beside the time of two bare dask products on the same X (``X @ M``
+  persisted on the workers, then ``X.T @ R`` to the client, ``R``
+  persisted; one task per chunk for sparse chunks, which dask's ``@``
+  does not multiply).
 - In memory (numpy, 1 BLAS thread): SOLogisticRegression (defaults and
   ``so``), scikit-learn's lbfgs, newton-cg and newton-cholesky (the latter
-  where its Hessian has at most 1000 rows).
+  where its Hessian has at most 1000 rows), and saga on the sparse X.
 - dask-ml's ``LogisticRegression`` (dask-glm), binary problems only (it has
   no multinomial loss), with each of its solvers, twice: at its defaults
   (one fit, ``C=1``) and at its best settings (the intercept column appended
@@ -47,16 +61,20 @@ Contestants:
   small problem (C=0.01, where the penalty matters) compares each solver's
   coefficients with three references (penalised intercept, unpenalised
   intercept, no penalty) and the report says which one it solved: dask-ml
-  drops the penalty for ``newton`` and ``gradient_descent``.
+  drops the penalty for ``newton`` and ``gradient_descent``. On the sparse
+  X dask-ml is tried too and fails (dask-ml 2025.1: at its defaults it
+  appends the intercept column with numpy; dask-glm's products go through
+  dask's tensordot, which refuses scipy.sparse chunks against 1-D
+  coefficients): its rows say "not run" with the message.
 - Spark's ``pyspark.ml`` ``LogisticRegression`` on ``local[2]``
   (``regParam = 1 / (n C)``, ``elasticNetParam=0``, ``standardization``
   off: our objective exactly), where pyspark imports and ``java`` runs. Its
-  data are the same X, written to Parquet by the workers and cached in
-  Spark before timing.
-
-Sparse text-like data are not benchmarked: SOLogisticRegression does not
-fit a dask array of scipy.sparse chunks yet (it refuses one with a
-ValueError), so there is no contestant of ours to time.
+  data are the same X, written by the workers (Parquet for the dense X,
+  LIBSVM text read as ``SparseVector`` features for the sparse one) and
+  cached in Spark before timing. Spark runs in a process of its own,
+  spawned after every other contestant of the problem and ended (session
+  stopped, JVM gone) before the next problem, so that no other fit shares a
+  process, or the CPU, with the JVM.
 
 Goals (issue 14), checked in the report: ours on dask at least 3x faster
 than dask-ml at its defaults, faster than dask-ml at its best and than
@@ -71,11 +89,17 @@ Run from the repository root::
     python benchmarks/bench_dask.py
     python benchmarks/bench_dask.py --n-samples 400000 --dtypes float32 \\
         --classes 2 --budget 300 --skip spark
+    python benchmarks/bench_dask.py --problems sparse --classes 2
 
-``--skip`` takes a comma-separated list among ``ours-dask``, ``memory``,
-``dask-ml``, ``spark``; ``--ours-solvers`` and ``--dask-ml-solvers`` narrow
-the contestants. A run smaller than the default says so in its report's
-header, followed by ``--remark`` (say why). In the child process, the
+``--problems`` chooses among ``dense`` and ``sparse`` (default both); the
+dense problems take ``--dtypes`` and ``--classes``, the sparse ones
+``--sparse-dtypes`` (default float64) and ``--classes``, with
+``--vocabulary`` columns and ``--words`` words a row on average (both
+share ``--n-samples`` and ``--chunks``). ``--skip`` takes a comma-separated
+list among ``ours-dask``, ``memory``, ``dask-ml``, ``spark``;
+``--ours-solvers`` and ``--dask-ml-solvers`` narrow the contestants. A run
+smaller than the default says so in its report's header, followed by
+``--remark`` (say why). In the cluster's child process, the
 first fit of each contestant is preceded by an untimed warm-up fit of it on
 the first 2000 rows (imports, first calls).
 """
@@ -105,6 +129,8 @@ DEFAULT_N_FEATURES = 200
 DEFAULT_CHUNKS = 8
 DEFAULT_DTYPES = ("float32", "float64")
 DEFAULT_CLASSES = (2, 10)
+DEFAULT_PROBLEMS = ("dense", "sparse")
+DEFAULT_SPARSE_DTYPES = ("float64",)
 WORKERS = 2
 MAX_ITER = 100_000
 # newton-cholesky factorises a (d + 1) q square Hessian: beyond this many
@@ -128,6 +154,10 @@ CHECK_APART = 10.0
 # sending a result back.
 WARM_UP_TIMEOUT = 300.0
 IPC_SLACK = 5.0
+# Seconds for Spark's child to start its session and cache the data, and
+# to stop it.
+SPARK_START_TIMEOUT = 1800.0
+SPARK_STOP_TIMEOUT = 60.0
 SKIPPABLE = ("ours-dask", "memory", "dask-ml", "spark")
 RESULTS_JSON = "dask.json"
 RESULTS_MD = "dask.md"
@@ -216,18 +246,175 @@ def make_dask_data(n_samples, n_features, n_classes, dtype, n_chunks, seed=0):
     return X, y
 
 
+# The sparse text-like problem: a vocabulary with Zipf-like word frequencies,
+# a few dozen words per row (Poisson), sublinear tf-idf, rows of unit norm.
+DEFAULT_VOCABULARY = 20_000
+DEFAULT_WORDS = 30
+# Zipf's law p(rank) ~ 1 / (rank + offset): the offset flattens the head.
+ZIPF_OFFSET = 10
+# Fraction of the vocabulary the label model uses.
+TEACHER_DENSITY = 0.2
+
+
+def _sparse_teacher(n_features, n_classes, seed):
+    """A label model using ``TEACHER_DENSITY`` of the vocabulary."""
+    rng = np.random.default_rng([seed, 1])
+    weights = rng.standard_normal((n_features, n_classes))
+    weights *= rng.random((n_features, 1)) < TEACHER_DENSITY
+    # Rows of unit norm: score differences with a standard deviation near
+    # 2.5, as the dense problem's.
+    return weights * (2.5 / np.sqrt(2 * TEACHER_DENSITY))
+
+
+def _draw_sparse_chunk(seed, index, rows, n_features, words, teacher):
+    """One row chunk of word counts (CSR, float64) and its labels.
+
+    Each row has ``1 + Poisson(words - 1)`` tokens drawn from a Zipf-like
+    distribution over the vocabulary (repeated words add up); labels come
+    from a logistic (binary) or softmax model of the rows' sublinear term
+    frequencies scaled to unit norm, so both passes over the data draw the
+    same labels before the inverse document frequencies are known.
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng([seed, index, 1])
+    lengths = 1 + rng.poisson(words - 1, rows)
+    frequency = 1.0 / (np.arange(n_features) + ZIPF_OFFSET)
+    tokens = rng.choice(
+        n_features, size=int(lengths.sum()), p=frequency / frequency.sum()
+    )
+    row_ids = np.repeat(np.arange(rows), lengths)
+    counts = sp.csr_matrix(
+        (np.ones(tokens.size), (row_ids, tokens)), shape=(rows, n_features)
+    )
+    counts.sum_duplicates()
+    counts.sort_indices()
+    scores = _unit_rows(_sublinear(counts)) @ teacher
+    n_classes = teacher.shape[1]
+    if n_classes == 2:
+        labels = rng.random(rows) < expit(scores[:, 1] - scores[:, 0])
+        return counts, labels.astype(np.int64)
+    probability = np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
+    draw = rng.random((rows, 1))
+    labels = (draw > np.cumsum(probability, axis=1)).sum(axis=1)
+    return counts, np.minimum(labels, n_classes - 1).astype(np.int64)
+
+
+def _sublinear(counts):
+    """``1 + log(count)`` on the nonzero entries."""
+    tf = counts.copy()
+    tf.data = 1.0 + np.log(tf.data)
+    return tf
+
+
+def _unit_rows(matrix):
+    """Rows scaled to unit Euclidean norm (every row has a word)."""
+    import scipy.sparse as sp
+
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sp.diags(1.0 / norms) @ matrix
+
+
+def _document_frequency(counts):
+    """How many rows of the chunk contain each word."""
+    return np.bincount(counts.indices, minlength=counts.shape[1])
+
+
+def _tfidf(counts, idf, dtype):
+    """Sublinear tf times idf, rows of unit norm, as CSR of ``dtype``."""
+    import scipy.sparse as sp
+
+    weighted = _unit_rows(_sublinear(counts) @ sp.diags(idf))
+    return sp.csr_matrix(weighted, dtype=dtype)
+
+
+def make_sparse_dask_data(
+    n_samples, n_features, n_classes, dtype, n_chunks, words=DEFAULT_WORDS, seed=0
+):
+    """A text-like X of scipy.sparse CSR chunks and labels y, persisted.
+
+    As :func:`make_dask_data`: each chunk is drawn by a task from its own
+    seed; the document frequencies are one reduction over the word counts,
+    and X (sublinear tf-idf with scikit-learn's smoothed idf, rows of unit
+    norm, nonnegative) is persisted on the workers.
+
+    Returns
+    -------
+    X : dask.array.Array of shape (n_samples, n_features), CSR chunks
+    y : dask.array.Array of shape (n_samples,), int64
+    """
+    import dask
+    import dask.array as da
+    import scipy.sparse as sp
+    from distributed import wait
+
+    teacher = _sparse_teacher(n_features, n_classes, seed)
+    bounds = np.linspace(0, n_samples, n_chunks + 1).astype(int)
+
+    def draw():
+        pairs = []
+        for index, (start, stop) in enumerate(
+            zip(bounds[:-1], bounds[1:], strict=True)
+        ):
+            pair = dask.delayed(_draw_sparse_chunk, nout=2, pure=False)(
+                seed, index, int(stop - start), n_features, words, teacher
+            )
+            pairs.append((int(stop - start), pair))
+        return pairs
+
+    frequencies = [dask.delayed(_document_frequency)(p[0]) for _, p in draw()]
+    df = np.sum(dask.compute(*frequencies), axis=0)
+    idf = np.log((1.0 + n_samples) / (1.0 + df)) + 1.0
+    meta = sp.csr_matrix((0, 0), dtype=dtype)
+    blocks, labels = [], []
+    for rows, pair in draw():
+        block = dask.delayed(_tfidf)(pair[0], idf, np.dtype(dtype))
+        blocks.append(
+            da.from_delayed(block, (rows, n_features), np.dtype(dtype), meta=meta)
+        )
+        labels.append(da.from_delayed(pair[1], (rows,), np.int64))
+    X, y = dask.persist(da.concatenate(blocks), da.concatenate(labels))
+    wait([X, y])
+    return X, y
+
+
+def is_sparse(X):
+    """Whether a dask array's chunks are scipy.sparse matrices."""
+    import scipy.sparse as sp
+
+    return sp.issparse(X._meta)
+
+
+def gather(X, y):
+    """X and y on the client: numpy, or one CSR matrix for sparse chunks."""
+    import dask
+    import scipy.sparse as sp
+
+    if not is_sparse(X):
+        return dask.compute(X, y)
+    blocks = dask.compute(*X.to_delayed().ravel())
+    return sp.vstack(blocks, format="csr"), y.compute()
+
+
 def with_intercept_column(X):
     """X with a column of ones appended (dask-ml's own layout), persisted."""
     from distributed import wait
 
     chunks = (X.chunks[0], (X.shape[1] + 1,))
-    ones = X.map_blocks(_append_ones, dtype=X.dtype, chunks=chunks).persist()
+    ones = X.map_blocks(
+        _append_ones, dtype=X.dtype, chunks=chunks, meta=X._meta
+    ).persist()
     wait(ones)
     return ones
 
 
 def _append_ones(block):
-    return np.concatenate([block, np.ones((block.shape[0], 1), block.dtype)], axis=1)
+    import scipy.sparse as sp
+
+    ones = np.ones((block.shape[0], 1), block.dtype)
+    if sp.issparse(block):
+        return sp.hstack([block, ones], format="csr")
+    return np.concatenate([block, ones], axis=1)
 
 
 # --------------------------------------------------------------------------
@@ -549,12 +736,16 @@ def memory_fitter(X, y):
 
 def memory_rows(X_np, y_np, data, fstar, n_classes, args):
     """Ours and scikit-learn's solvers on the gathered X, in this process."""
+    import scipy.sparse as sp
+
     fit_memory = memory_fitter(X_np, y_np)
     specs = [
         (f"SO {solver}/lbfgs", {"kind": "ours", "solver": solver})
         for solver in args.ours_solvers
     ]
-    for solver in SKLEARN_SOLVERS:
+    # saga: scikit-learn's solver for large sparse data (rows of unit norm).
+    solvers = SKLEARN_SOLVERS + (("saga",) if sp.issparse(X_np) else ())
+    for solver in solvers:
         if solver != "newton-cholesky" or newton_cholesky_fits(
             X_np.shape[1], n_classes
         ):
@@ -624,6 +815,8 @@ def bare_dask_products(X, n_outputs, runs=BARE_RUNS, seed=0):
 
     rng = np.random.default_rng(seed)
     M = rng.standard_normal((X.shape[1], n_outputs)).astype(X.dtype)
+    if is_sparse(X):
+        return _bare_sparse_products(X, M, runs, seed)
     R = da.random.default_rng(seed).standard_normal(
         (X.shape[0], n_outputs), chunks=(X.chunks[0], n_outputs)
     )
@@ -638,6 +831,44 @@ def bare_dask_products(X, n_outputs, runs=BARE_RUNS, seed=0):
         times.append(time.perf_counter() - start)
         del Z
     return float(np.median(times))
+
+
+def _bare_sparse_products(X, M, runs, seed):
+    """:func:`bare_dask_products` for CSR chunks, one task per chunk.
+
+    dask's ``@`` does not multiply scipy.sparse chunks, so each product is
+    a task per row chunk: ``X_k @ M`` persisted, ``sum_k X_k.T @ R_k`` to
+    the client.
+    """
+    import dask
+    import dask.array as da
+    from distributed import wait
+
+    chunks = (X.chunks[0], (M.shape[1],))
+    R = da.random.default_rng(seed).standard_normal(
+        (X.shape[0], M.shape[1]), chunks=chunks
+    )
+    R = R.astype(X.dtype).persist()
+    wait(R)
+    pairs = list(zip(X.to_delayed().ravel(), R.to_delayed().ravel(), strict=True))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        Z = X.map_blocks(_times, M, dtype=X.dtype, chunks=chunks, meta=M[:0]).persist()
+        wait(Z)
+        parts = dask.compute(*[dask.delayed(_transposed_times)(b, r) for b, r in pairs])
+        np.sum(parts, axis=0)
+        times.append(time.perf_counter() - start)
+        del Z
+    return float(np.median(times))
+
+
+def _times(block, M):
+    return np.asarray(block @ M)
+
+
+def _transposed_times(block, R):
+    return np.asarray(block.T @ R)
 
 
 def bare_numpy_products(X, n_outputs, runs=BARE_RUNS, seed=0):
@@ -782,60 +1013,221 @@ def spark_session(memory):
     return spark
 
 
-def spark_frame(spark, X, y, folder):
-    """The data as a cached Spark frame (features, label), via Parquet.
+def write_spark_data(X, y, folder):
+    """X and y written by the workers for Spark, one file per row chunk.
 
-    The workers write X and y to Parquet, one file per row chunk; Spark
-    reads them and assembles the feature vectors, cached and counted before
-    any fit is timed.
+    Dense X: Parquet, a column per feature and ``label``. Sparse X: LIBSVM
+    text (``label index:value ...``, indices from 1), which Spark reads as
+    ``SparseVector`` features.
     """
+    import dask
     import dask.array as da
     import dask.dataframe as dd
-    from pyspark.ml.feature import VectorAssembler
 
+    if is_sparse(X):
+        os.makedirs(folder)
+        parts = [
+            dask.delayed(_write_libsvm)(block, labels, os.path.join(folder, f"{i}.txt"))
+            for i, (block, labels) in enumerate(
+                zip(X.to_delayed().ravel(), y.to_delayed().ravel(), strict=True)
+            )
+        ]
+        dask.compute(*parts)
+        return
     columns = [f"x{j}" for j in range(X.shape[1])]
     table = da.concatenate([X, y[:, None].astype(X.dtype)], axis=1)
     dd.from_dask_array(table, columns=[*columns, "label"]).to_parquet(
         folder, write_index=False
     )
-    frame = spark.read.parquet(folder)
-    frame = VectorAssembler(inputCols=columns, outputCol="features").transform(frame)
+
+
+def _write_libsvm(block, labels, path):
+    """One CSR chunk and its labels as LIBSVM lines (exact decimal values)."""
+    with open(path, "w") as file:
+        for row, label in enumerate(labels):
+            lo, hi = block.indptr[row], block.indptr[row + 1]
+            pairs = " ".join(
+                f"{j + 1}:{v!r}"
+                for j, v in zip(
+                    block.indices[lo:hi].tolist(),
+                    block.data[lo:hi].astype(np.float64).tolist(),
+                    strict=True,
+                )
+            )
+            file.write(f"{int(label)} {pairs}\n")
+
+
+def _spark_frame(spark, folder, sparse, n_features):
+    """The written data as a cached Spark frame (features, label), counted."""
+    from pyspark.ml.feature import VectorAssembler
+
+    if sparse:
+        frame = (
+            spark.read.format("libsvm")
+            .option("numFeatures", str(n_features))
+            .load(folder)
+        )
+    else:
+        frame = spark.read.parquet(folder)
+        columns = [f"x{j}" for j in range(n_features)]
+        frame = VectorAssembler(inputCols=columns, outputCol="features").transform(
+            frame
+        )
     frame = frame.select("features", frame["label"].cast("double")).cache()
     frame.count()
     return frame
 
 
-def spark_fitter(frame, n_samples, n_classes):
-    """``fit_once`` for Spark's LogisticRegression (budget between fits)."""
+def _spark_model(tol, max_iter, n_samples, n_classes):
+    """Spark's LogisticRegression with our objective exactly."""
     from pyspark.ml.classification import LogisticRegression as SparkLogistic
 
-    def model(tol, max_iter):
-        return SparkLogistic(
-            regParam=1.0 / (n_samples * C),
-            elasticNetParam=0.0,
-            standardization=False,
-            fitIntercept=True,
-            maxIter=max_iter,
-            tol=tol,
-            family="binomial" if n_classes == 2 else "multinomial",
+    return SparkLogistic(
+        regParam=1.0 / (n_samples * C),
+        elasticNetParam=0.0,
+        standardization=False,
+        fitIntercept=True,
+        maxIter=max_iter,
+        tol=tol,
+        family="binomial" if n_classes == 2 else "multinomial",
+    )
+
+
+def _spark_child(connection, folder, sparse, shape, n_classes, memory, threads):
+    """The Spark contestant's process: session, cached frame, fits, stop.
+
+    Sends "ready" (or a traceback) once the frame is cached and an untimed
+    first fit has run; then, per received ``tol``, the fit's facts; on None
+    stops the session, so that the JVM exits with this process.
+    """
+    limit_threads(threads)
+    try:
+        spark = spark_session(memory)
+        frame = _spark_frame(spark, folder, sparse, shape[1])
+        # The JVM's first fit (class loading, compilation) is not timed.
+        _spark_model(1e-3, 2, shape[0], n_classes).fit(frame.limit(2000))
+    except Exception:
+        connection.send(traceback.format_exc())
+        return
+    connection.send("ready")
+    while (tol := connection.recv()) is not None:
+        try:
+            start = time.perf_counter()
+            fitted = _spark_model(tol, MAX_ITER, shape[0], n_classes).fit(frame)
+            seconds = time.perf_counter() - start
+            connection.send(
+                {
+                    "coef": fitted.coefficientMatrix.toArray(),
+                    "intercept": fitted.interceptVector.toArray(),
+                    "n_iter": int(fitted.summary.totalIterations),
+                    "seconds": seconds,
+                    "warnings": [],
+                }
+            )
+        except Exception:
+            connection.send(traceback.format_exc())
+    frame.unpersist()
+    spark.stop()
+
+
+class SparkFitter(common.FitWorker):
+    """The Spark contestant in a child process of its own (spawned).
+
+    Spark's session and JVM live only in the child, which starts after the
+    workers have written the data and ends (session stopped, JVM gone)
+    before the next problem: no other contestant shares a process, or the
+    CPU, with the JVM. A fit beyond its timeout kills the child; the JVM
+    then exits as its parent's pipe closes.
+
+    Parameters
+    ----------
+    folder : str
+        The data written by :func:`write_spark_data`.
+    sparse : bool
+        LIBSVM text (sparse) or Parquet (dense).
+    shape : tuple of int
+        ``(n_samples, n_features)``.
+    n_classes : int
+    memory : str
+        Spark driver memory, e.g. "8g".
+    threads : int
+        BLAS threads of the child.
+    """
+
+    def __init__(self, folder, sparse, shape, n_classes, memory, threads):
+        self.args = (folder, sparse, tuple(shape), n_classes, memory, threads)
+        self._context = multiprocessing.get_context("spawn")
+        self._process = None
+        self._connection = None
+
+    def start(self):
+        """Start the child; wait for its cached frame and first fit.
+
+        Raises
+        ------
+        RuntimeError
+            If the session or the frame failed (the traceback is the
+            message), or nothing came within ``SPARK_START_TIMEOUT``.
+        """
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_spark_child, args=(child, *self.args), daemon=True
         )
+        self._process.start()
+        child.close()
+        self._connection = parent
+        if not parent.poll(SPARK_START_TIMEOUT):
+            self.close()
+            raise RuntimeError(f"Spark did not start within {SPARK_START_TIMEOUT:g} s")
+        message = parent.recv()
+        if message != "ready":
+            self.close()
+            raise RuntimeError(message)
 
-    # The JVM's first fit (class loading, compilation) is not timed.
-    model(1e-3, 2).fit(frame.limit(2000))
+    def fit(self, spec, tol, timeout):
+        """The fit's facts, or None after ``timeout`` seconds (child killed)."""
+        if self._process is None:
+            raise RuntimeError("the Spark process is not running")
+        self._connection.send(tol)
+        if not self._connection.poll(timeout + IPC_SLACK):
+            self.close()
+            return None
+        message = self._connection.recv()
+        if isinstance(message, str):
+            raise RuntimeError(message)
+        return message
 
-    def fit_once(spec, tol, timeout):
-        start = time.perf_counter()
-        fitted = model(tol, MAX_ITER).fit(frame)
-        seconds = time.perf_counter() - start
-        return {
-            "coef": fitted.coefficientMatrix.toArray(),
-            "intercept": fitted.interceptVector.toArray(),
-            "n_iter": int(fitted.summary.totalIterations),
-            "seconds": seconds,
-            "warnings": [],
-        }
+    def stop(self):
+        """Stop the session and wait for the child (and its JVM) to end."""
+        if self._process is None:
+            return
+        if self._process.is_alive():
+            self._connection.send(None)
+            self._process.join(SPARK_STOP_TIMEOUT)
+        self.close()
 
-    return fit_once
+
+def spark_row(X, y, data, fstar, n_classes, args):
+    """The Spark contestant's row: data written, child started, sequence fitted."""
+    base = {"contestant": "Spark lbfgs", "library": "spark", "placement": "spark"}
+    base["spec"] = {"kind": "spark", "solver": "lbfgs"}
+    folder = tempfile.mkdtemp(prefix="bench_dask_spark_")
+    path = os.path.join(folder, "data")
+    sparse = is_sparse(X)
+    fitter = SparkFitter(path, sparse, X.shape, n_classes, args.spark_memory, 1)
+    try:
+        common.log(f"  Spark: writing {'LIBSVM' if sparse else 'Parquet'}, caching")
+        write_spark_data(X, y, path)
+        fitter.start()
+        return sequence_row(
+            base, _bind(fitter.fit, base["spec"]), data, fstar, args.budget
+        )
+    except RuntimeError as error:
+        lines = str(error).strip().splitlines() or ["RuntimeError"]
+        return {**base, "status": f"not run: {lines[-1][:200]}", "n_fits": 0}
+    finally:
+        fitter.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -856,20 +1248,34 @@ def _row_line(row):
     )
 
 
-def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
-    """Every contestant on one problem. Returns ``(facts, rows)``."""
-    import dask
+def run_problem(client, problem, args, fitter, check, notes):
+    """Every contestant on one problem. Returns ``(facts, rows)``.
 
-    kind = "binary" if n_classes == 2 else f"{n_classes} classes"
-    name = f"{np.dtype(dtype).name} {kind}"
-    n, d = args.n_samples, args.n_features
+    ``problem`` is ``(kind, dtype, n_classes)`` with ``kind`` "dense" or
+    "sparse". Spark runs last, in its own process (:class:`SparkFitter`).
+    """
+    kind, dtype, n_classes = problem
+    sparse = kind == "sparse"
+    labels = "binary" if n_classes == 2 else f"{n_classes} classes"
+    name = f"{'sparse ' if sparse else ''}{np.dtype(dtype).name} {labels}"
+    n = args.n_samples
+    d = args.vocabulary if sparse else args.n_features
     common.log(f"{name}: drawing X ({n} x {d}) on the workers")
     start = time.perf_counter()
-    X, y = make_dask_data(n, d, n_classes, dtype, args.chunks)
-    facts = {"problem": name, "dtype": np.dtype(dtype).name, "classes": n_classes}
+    if sparse:
+        X, y = make_sparse_dask_data(n, d, n_classes, dtype, args.chunks, args.words)
+    else:
+        X, y = make_dask_data(n, d, n_classes, dtype, args.chunks)
+    facts = {
+        "problem": name,
+        "kind": kind,
+        "dtype": np.dtype(dtype).name,
+        "classes": n_classes,
+        "n_features": d,
+    }
     facts["build_seconds"] = time.perf_counter() - start
     data = (X, y)
-    tag = f"{facts['dtype']}-{n_classes}"
+    tag = f"{kind}-{facts['dtype']}-{n_classes}"
     names = (f"X-{tag}", f"y-{tag}")
     client.publish_dataset(**dict(zip(names, data, strict=True)))
     q = 1 if n_classes == 2 else n_classes
@@ -882,7 +1288,9 @@ def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
             common.log(_row_line(row))
 
     # In memory: X gathered once, for f* and the in-memory contestants.
-    X_np, y_np = dask.compute(X, y)
+    X_np, y_np = gather(X, y)
+    if sparse:
+        facts["nonzeros_per_row"] = X_np.nnz / n
     common.log(f"{name}: tight fits for f*")
     fstar, source, tight = compute_fstar(
         X_np, y_np, data, n_classes, args.tight_max_iter
@@ -910,7 +1318,7 @@ def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
             }
             base["spec"] = spec
             once = _bind(fitter.fit, spec, names=names)
-            add(sequence_row(base, once, data, fstar, args.budget))
+            add(refused(sequence_row(base, once, data, fstar, args.budget)))
 
     if check is not None and n_classes == 2:
         X1 = with_intercept_column(X)
@@ -928,7 +1336,8 @@ def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
                 use = names if setting == "defaults" else ones_names
                 once = _bind(fitter.fit, spec, names=use)
                 tols = (None,) if setting == "defaults" else TOLS
-                add(sequence_row(base, once, data, fstar, args.budget, tols))
+                budget = args.dask_ml_budget.get(solver, args.budget)
+                add(refused(sequence_row(base, once, data, fstar, budget, tols)))
         client.unpublish_dataset(ones_names[0])
         del X1
     elif check is not None:
@@ -936,23 +1345,8 @@ def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
             f"{name}: dask-ml not run (its LogisticRegression is binary only)."
         )
 
-    if spark is not None:
-        folder = tempfile.mkdtemp(prefix="bench_dask_spark_")
-        try:
-            common.log(f"{name}: Spark: writing Parquet, caching")
-            frame = spark_frame(spark, X, y, os.path.join(folder, "data"))
-            spec = {"kind": "spark", "solver": "lbfgs"}
-            base = {
-                "contestant": "Spark lbfgs",
-                "library": "spark",
-                "placement": "spark",
-            }
-            base["spec"] = spec
-            once = _bind(spark_fitter(frame, n, n_classes), spec)
-            add(sequence_row(base, once, data, fstar, args.budget))
-            frame.unpersist()
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+    if args.spark:
+        add(spark_row(X, y, data, fstar, n_classes, args))
 
     for key in names:
         client.unpublish_dataset(key)
@@ -966,6 +1360,20 @@ def run_problem(client, dtype, n_classes, args, fitter, spark, check, notes):
                 f"the objective of its coefficients {row['objective']!r}."
             )
     return facts, rows
+
+
+def refused(row):
+    """The row as "not run" when its first fit raised.
+
+    A library that cannot take the input (ours on sparse chunks before it
+    supports them; dask-ml, whose dask-glm solvers fail on scipy.sparse
+    chunks) did not run: the status says so, with the first sentence of
+    the library's message (the whole last line is in ``error``).
+    """
+    error = row.get("error")
+    if error and row["n_fits"] == 0:
+        row["status"] = f"not run: {error.split('. ')[0][:160]}"
+    return row
 
 
 def _bind(function, spec, **kwargs):
@@ -1000,6 +1408,15 @@ def add_ratios(facts, rows):
         if row["library"] == "ours" and row["placement"] == "dask" and bare:
             if "seconds_per_iteration" in row:
                 row["per_iteration_over_bare"] = row["seconds_per_iteration"] / bare
+    tried = [r for r in rows if r["library"] == "ours" and r["placement"] == "dask"]
+    if tried and all(r["status"].startswith("not run") for r in tried):
+        return [
+            {
+                "goal": "ours on dask reaches the target",
+                "met": None,
+                "detail": tried[0]["status"],
+            }
+        ]
     if not ours:
         return [
             {
@@ -1166,34 +1583,74 @@ def scale_line(args):
         and args.n_features == DEFAULT_N_FEATURES
         and set(args.dtypes) == set(DEFAULT_DTYPES)
         and set(args.classes) == set(DEFAULT_CLASSES)
+        and set(args.problems) == set(DEFAULT_PROBLEMS)
+        and set(args.sparse_dtypes) == set(DEFAULT_SPARSE_DTYPES)
+        and args.vocabulary == DEFAULT_VOCABULARY
+        and args.words == DEFAULT_WORDS
     )
     if full:
         text = "**Full size**: the script's default problems."
     else:
+        chosen = []
+        if "dense" in args.problems:
+            chosen.append(
+                f"dense {args.n_samples:,} x {args.n_features}, "
+                f"{', '.join(args.dtypes)}"
+            )
+        if "sparse" in args.problems:
+            chosen.append(
+                f"sparse {args.n_samples:,} x {args.vocabulary:,} "
+                f"({args.words} words a row), {', '.join(args.sparse_dtypes)}"
+            )
         text = (
-            f"**Scaled down**: {args.n_samples:,} x {args.n_features}, "
-            f"{', '.join(args.dtypes)}, classes {', '.join(map(str, args.classes))}"
-            f" (the script's default: {DEFAULT_N_SAMPLES:,} x "
-            f"{DEFAULT_N_FEATURES}, {', '.join(DEFAULT_DTYPES)}, classes "
+            f"**Scaled down**: {'; '.join(chosen)}; classes "
+            f"{', '.join(map(str, args.classes))} (the script's default: dense "
+            f"{DEFAULT_N_SAMPLES:,} x {DEFAULT_N_FEATURES}, "
+            f"{', '.join(DEFAULT_DTYPES)}; sparse {DEFAULT_N_SAMPLES:,} x "
+            f"{DEFAULT_VOCABULARY:,} ({DEFAULT_WORDS} words a row), "
+            f"{', '.join(DEFAULT_SPARSE_DTYPES)}; classes "
             f"{', '.join(map(str, DEFAULT_CLASSES))})."
         )
     return f"{text} {args.remark}".strip()
 
 
+def _budget_exceptions(args):
+    if not args.dask_ml_budget:
+        return ""
+    items = ", ".join(f"{k} {v:g} s" for k, v in sorted(args.dask_ml_budget.items()))
+    return f" (dask-ml {items})"
+
+
+def _sparse_fact(facts):
+    if "nonzeros_per_row" not in facts:
+        return ""
+    return (
+        f"; {facts['n_features']:,} columns, "
+        f"{facts['nonzeros_per_row']:.1f} nonzeros a row"
+    )
+
+
 def markdown_report(args, problems, check, notes):
     """The whole Markdown report."""
     protocol = (
-        f"X: {args.n_samples} x {args.n_features}, standardised, synthetic, "
-        f"{args.chunks} row chunks persisted on a LocalCluster of {WORKERS} "
-        "worker processes x 1 thread (benchmarks/bench_dask.py, seed 0). "
+        f"Dense X: {args.n_samples} x {args.n_features}, standardised, "
+        f"synthetic. Sparse X: {args.n_samples} x {args.vocabulary}, "
+        f"text-like (Zipf word frequencies, 1 + Poisson({args.words - 1}) "
+        "words a row, sublinear tf-idf, rows of unit norm), scipy.sparse CSR "
+        f"chunks. {args.chunks} row chunks persisted on a LocalCluster of "
+        f"{WORKERS} worker processes x 1 thread (benchmarks/bench_dask.py, "
+        "seed 0). "
         f"Logistic regression, C={C:g}, intercept unpenalised; target "
         f"f*(1 + {TARGET_RTOL:g}), f* from tight in-memory fits (tol="
         f"{TIGHT_TOL:g}); tol 1e-3, ..., 1e-12 until a fit reaches the target, "
         "whose wall time counts (dask-ml at its defaults: one fit); budget "
-        f"{args.budget:g} s of fitting per contestant. Every objective "
+        f"{args.budget:g} s of fitting per contestant{_budget_exceptions(args)}. "
+        "Every objective "
         "recomputed in float64 from the coefficients. In-memory fits: numpy, "
         "1 BLAS thread, in the driver process; fits on the cluster: a client "
-        "process of the cluster. 'time / ours on dask' = contestant's time / "
+        "process of the cluster; Spark: a process of its own, started after "
+        "every other contestant of the problem and ended before the next. "
+        "'time / ours on dask' = contestant's time / "
         "the faster of ours on the cluster (> 1: ours faster)."
     )
     blocks = [scale_line(args), protocol]
@@ -1201,7 +1658,8 @@ def markdown_report(args, problems, check, notes):
         text = (
             f"### {facts['problem']}\n\nf* = {facts['f_star']:.12g} from "
             f"{facts['f_star_source']}; X drawn and persisted in "
-            f"{facts['build_seconds']:.1f} s.\n\n{table(rows)}"
+            f"{facts['build_seconds']:.1f} s{_sparse_fact(facts)}."
+            f"\n\n{table(rows)}"
         )
         blocks.append(text)
         blocks.append(
@@ -1255,10 +1713,42 @@ def parse_args(argv=None):
         help="comma-separated class counts (default 2,10)",
     )
     parser.add_argument(
+        "--problems",
+        default=",".join(DEFAULT_PROBLEMS),
+        help="comma-separated among dense, sparse (default both): the dense "
+        "problems take --dtypes and --classes, the sparse ones "
+        "--sparse-dtypes and --classes",
+    )
+    parser.add_argument(
+        "--sparse-dtypes",
+        default=",".join(DEFAULT_SPARSE_DTYPES),
+        help="comma-separated dtypes of the sparse problem (default "
+        f"{','.join(DEFAULT_SPARSE_DTYPES)})",
+    )
+    parser.add_argument(
+        "--vocabulary",
+        type=int,
+        default=DEFAULT_VOCABULARY,
+        help=f"columns of the sparse X (default {DEFAULT_VOCABULARY})",
+    )
+    parser.add_argument(
+        "--words",
+        type=int,
+        default=DEFAULT_WORDS,
+        help=f"mean words per row of the sparse X (default {DEFAULT_WORDS})",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=600.0,
         help="seconds of fitting per contestant and problem (default 600)",
+    )
+    parser.add_argument(
+        "--dask-ml-budget",
+        default="",
+        help="comma-separated solver=seconds: a smaller budget for some of "
+        "dask-ml's solvers (e.g. admm=60,proximal_grad=60); the others get "
+        "--budget",
     )
     parser.add_argument(
         "--tight-max-iter",
@@ -1291,12 +1781,31 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1, help=common.THREADS_HELP)
     args = parser.parse_args(argv)
     args.dtypes = [s.strip() for s in args.dtypes.split(",") if s.strip()]
+    args.sparse_dtypes = [s.strip() for s in args.sparse_dtypes.split(",") if s.strip()]
+    args.problems = [s.strip() for s in args.problems.split(",") if s.strip()]
+    if not args.problems or set(args.problems) - set(DEFAULT_PROBLEMS):
+        parser.error("--problems: dense and/or sparse")
+    if set(args.sparse_dtypes) - {"float32", "float64"}:
+        parser.error("--sparse-dtypes: float32 and/or float64")
+    if not 1 <= args.words <= args.vocabulary:
+        parser.error("--words: between 1 and --vocabulary")
     args.classes = [int(s) for s in args.classes.split(",") if s.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     args.ours_solvers = [s.strip() for s in args.ours_solvers.split(",") if s.strip()]
     args.dask_ml_solvers = [
         s.strip() for s in args.dask_ml_solvers.split(",") if s.strip()
     ]
+    try:
+        args.dask_ml_budget = {
+            solver.strip(): float(seconds)
+            for solver, seconds in (
+                item.split("=") for item in args.dask_ml_budget.split(",") if item
+            )
+        }
+    except ValueError:
+        parser.error("--dask-ml-budget: solver=seconds, comma-separated")
+    if set(args.dask_ml_budget) - set(DASK_ML_SOLVERS):
+        parser.error(f"--dask-ml-budget: solvers among {', '.join(DASK_ML_SOLVERS)}")
     if set(args.dask_ml_solvers) - set(DASK_ML_SOLVERS):
         parser.error(f"--dask-ml-solvers: among {', '.join(DASK_ML_SOLVERS)}")
     if set(args.ours_solvers) - {"ls", "lo", "ps", "so", "fixed"}:
@@ -1313,6 +1822,18 @@ def parse_args(argv=None):
     return args
 
 
+def problem_list(args):
+    """The problems to run, as ``(kind, dtype, n_classes)``, dense first."""
+    dtypes = {"dense": args.dtypes, "sparse": args.sparse_dtypes}
+    return [
+        (kind, dtype, n_classes)
+        for kind in DEFAULT_PROBLEMS
+        if kind in args.problems
+        for dtype in dtypes[kind]
+        for n_classes in args.classes
+    ]
+
+
 def main(argv=None):
     """Run the benchmark; write ``dask.json`` and ``dask.md``."""
     args = parse_args(argv)
@@ -1321,17 +1842,14 @@ def main(argv=None):
     limit_threads(args.threads)
     args.load_before = os.getloadavg()
     start = time.perf_counter()
-    notes = [
-        "Sparse text-like data: not run. SOLogisticRegression does not fit a "
-        "dask array of scipy.sparse chunks yet (it refuses one with a "
-        "ValueError), so ours has no contestant there."
-    ]
+    notes = []
     cluster = LocalCluster(
         n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     fitter = ClusterFitter(cluster.scheduler_address, args.threads)
-    spark, check, problems = None, None, []
+    check, problems = None, []
+    args.spark = False
     try:
         if "dask-ml" not in args.skip:
             try:
@@ -1343,22 +1861,16 @@ def main(argv=None):
                 check = dask_ml_check(args.dask_ml_solvers)
         if "spark" not in args.skip:
             reason = spark_unavailable()
-            if reason is None:
-                spark = spark_session(args.spark_memory)
-            else:
+            args.spark = reason is None
+            if reason is not None:
                 notes.append(reason)
-        for dtype in args.dtypes:
-            for n_classes in args.classes:
-                facts, rows = run_problem(
-                    client, dtype, n_classes, args, fitter, spark, check, notes
-                )
-                facts["q"] = 1 if n_classes == 2 else n_classes
-                goals = add_ratios(facts, rows)
-                problems.append((facts, rows, goals))
+        for problem in problem_list(args):
+            facts, rows = run_problem(client, problem, args, fitter, check, notes)
+            facts["q"] = 1 if problem[2] == 2 else problem[2]
+            goals = add_ratios(facts, rows)
+            problems.append((facts, rows, goals))
     finally:
         fitter.close()
-        if spark is not None:
-            spark.stop()
         client.close()
         cluster.close()
     notes.append(f"total benchmark time {time.perf_counter() - start:.0f} s")
@@ -1369,6 +1881,7 @@ def main(argv=None):
         "chunks": args.chunks,
         "workers": WORKERS,
         "budget_s": args.budget,
+        "dask_ml_budget_s": args.dask_ml_budget,
         "threads": args.threads,
         "load_average_start": list(args.load_before),
         "load_average_end": list(os.getloadavg()),
