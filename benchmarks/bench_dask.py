@@ -187,18 +187,23 @@ def _draw_chunk(seed, index, rows, n_features, teacher):
     logistic (binary) or softmax model of the informative features.
     """
     rng = np.random.default_rng([seed, index])
-    informative, n_classes = teacher.shape
+    informative = teacher.shape[0]
     redundant = n_features // 20
     block = rng.standard_normal((rows, n_features))
     block[:, informative : informative + redundant] += block[:, :redundant]
-    scores = block[:, :informative] @ teacher
+    return block, _draw_labels(rng, block[:, :informative] @ teacher)
+
+
+def _draw_labels(rng, scores):
+    """Labels drawn from the logistic (2 columns) or softmax model of ``scores``."""
+    n_classes = scores.shape[1]
     if n_classes == 2:
-        labels = rng.random(rows) < expit(scores[:, 1] - scores[:, 0])
-        return block, labels.astype(np.int64)
+        labels = rng.random(scores.shape[0]) < expit(scores[:, 1] - scores[:, 0])
+        return labels.astype(np.int64)
     probability = np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
-    draw = rng.random((rows, 1))
+    draw = rng.random((scores.shape[0], 1))
     labels = (draw > np.cumsum(probability, axis=1)).sum(axis=1)
-    return block, np.minimum(labels, n_classes - 1).astype(np.int64)
+    return np.minimum(labels, n_classes - 1).astype(np.int64)
 
 
 def make_dask_data(n_samples, n_features, n_classes, dtype, n_chunks, seed=0):
@@ -289,15 +294,7 @@ def _draw_sparse_chunk(seed, index, rows, n_features, words, teacher):
     )
     counts.sum_duplicates()
     counts.sort_indices()
-    scores = _unit_rows(_sublinear(counts)) @ teacher
-    n_classes = teacher.shape[1]
-    if n_classes == 2:
-        labels = rng.random(rows) < expit(scores[:, 1] - scores[:, 0])
-        return counts, labels.astype(np.int64)
-    probability = np.exp(scores - logsumexp(scores, axis=1, keepdims=True))
-    draw = rng.random((rows, 1))
-    labels = (draw > np.cumsum(probability, axis=1)).sum(axis=1)
-    return counts, np.minimum(labels, n_classes - 1).astype(np.int64)
+    return counts, _draw_labels(rng, _unit_rows(_sublinear(counts)) @ teacher)
 
 
 def _sublinear(counts):

@@ -709,9 +709,7 @@ class DaskLinearModel(LinearModel):
             grad[n:] = sums[2 : 2 + q]
         measured = None
         if step is not None:
-            sizes = np.max(host[:, 2 + q : 2 + q + n_sizes], axis=0)
-            image_size = float(sizes[1]) if keep else 0.0
-            measured = (outputs[0] if keep else None, float(sizes[0]), image_size)
+            measured = _step_measurement(host, outputs, 2 + q, keep)
         value = float(sums[0]) + self._penalty(theta)
         return value, float(sums[1]), grad, measured
 
@@ -834,6 +832,18 @@ def _linear_value_rows(chunks, loss):
     Z, y, w, *terms = chunks
     targets = Targets(y, w)
     return [], [loss.value(Z, targets, tuple(terms) if terms else None)]
+
+
+def _step_measurement(host, outputs, first, keep):
+    """The accepted step's ``(image, z_size, image_size)`` from a gradient pass.
+
+    ``host`` holds each chunk's numbers, ``max|Z|`` (and ``max|image|`` when
+    the image is kept, as ``outputs[0]``) from column ``first`` on
+    (``_dask_rows.step_rows``).
+    """
+    sizes = np.max(host[:, first : first + 1 + keep], axis=0)
+    image_size = float(sizes[1]) if keep else 0.0
+    return (outputs[0] if keep else None, float(sizes[0]), image_size)
 
 
 def _linear_curvature_rows(chunks, loss):
@@ -1090,27 +1100,9 @@ class TwoLayerNetwork(_HoldsTargets):
         backward product, counted under ``purpose``) with
         :meth:`_loss_gradient`; the client adds them up and adds the penalty.
         Given the ``step`` that led to ``point``, the same tasks measure it
-        (``_dask_rows.step_rows``). As ``DaskLinearModel.gather_gradient``.
-
-        Parameters
-        ----------
-        theta : ndarray of shape (n_params,)
-        point : NetworkPoint
-            Its persisted pre-activation and its second layer.
-        engine : DaskEngine
-        purpose : str
-            The product's purpose.
-        step : tuple or None
-            ``(images, rates, keep)`` as for ``step_image_and_sizes``.
-
-        Returns
-        -------
-        value : float
-        sensitivity : float
-            ``sum |R|`` (see ``SubspaceSolver.verify``).
-        grad : ndarray of shape (n_params,)
-        measured : tuple or None
-            ``(image, z_size, image_size)`` of the step, if one was given.
+        (``_dask_rows.step_rows``). Parameters and returns as
+        :meth:`DaskLinearModel.gather_gradient`; ``point`` holds the
+        persisted pre-activation and the second layer.
         """
         images, rates, keep = ([], None, False) if step is None else step
         _, _, W2, _ = self.unpack(theta)
@@ -1132,9 +1124,7 @@ class TwoLayerNetwork(_HoldsTargets):
         grad = self._gradient_from_sums(theta, sums[2:], XtR)
         measured = None
         if step is not None:
-            sizes = np.max(host[:, 2 + n_sums : 2 + n_sums + n_sizes], axis=0)
-            image_size = float(sizes[1]) if keep else 0.0
-            measured = (outputs[0] if keep else None, float(sizes[0]), image_size)
+            measured = _step_measurement(host, outputs, 2 + n_sums, keep)
         value = float(sums[0]) + self._penalty(theta)
         return value, float(sums[1]), grad, measured
 
