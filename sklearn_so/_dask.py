@@ -248,6 +248,7 @@ _COLUMN_SCALES_KEPT = 4
 
 
 def _remember_column_scale(X, scale):
+    """Keep ``scale`` as X's column scale (the oldest of the kept ones goes)."""
     _COLUMN_SCALES[X.name] = np.asarray(scale, dtype=np.float64)
     _COLUMN_SCALES.move_to_end(X.name)
     while len(_COLUMN_SCALES) > _COLUMN_SCALES_KEPT:
