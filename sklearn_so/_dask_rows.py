@@ -59,7 +59,7 @@ def map_rows(func, rows, *args):
         with no rows, on the client, to learn the outputs' shapes and dtypes
         (as dask's ``meta``).
     rows : list of (dask.array.Array or None)
-        Arrays with the same number of rows; the first one's row chunks
+        Arrays with the same number of rows; the first present one's row chunks
         are the tasks' (the others are rechunked to them, and to one chunk
         along their other axes, where they differ). None entries reach
         ``func`` as None.
