@@ -35,9 +35,8 @@ against the namespace of their arrays, which for numpy is plain numpy
 For a dask X, :class:`DaskLinearModel` and :class:`TwoLayerNetwork` keep
 the n-row arrays (targets, weights, pre-activations, trial points) as lazy
 dask arrays aligned with X's row chunks and the parameters as numpy arrays
-on the client; ``objective_and_gradient`` then returns the objective and
-the gradient's reductions over the samples lazily, for the loop to compute
-with ``X.T R`` in one round trip.
+on the client; the loop takes the objective, the gradient and ``X.T R``
+from their ``gather_gradient``, one task per row chunk and one round trip.
 """
 
 import uuid
@@ -597,8 +596,8 @@ class DaskLinearModel(LinearModel):
     arrays (float64) aligned with X's row chunks; the parameters, the
     gradient and the penalty are numpy, on the client. A trial's value,
     subspace gradient and Hessian are computed in one round trip
-    (``_namespace.trial_to_host``); the objective and the intercept's
-    gradient are returned lazily by :meth:`objective_and_gradient`.
+    (``_namespace.trial_to_host``); the objective, the gradient and ``X.T R``
+    by :meth:`gather_gradient`, in one more.
 
     Parameters
     ----------
@@ -626,7 +625,8 @@ class DaskLinearModel(LinearModel):
         """Return the lazy ``f``, lazy ``R = df/dZ`` and the gradient sans ``X.T R``.
 
         The gradient is lazy too when it has an intercept (a sum over the
-        samples); the loop computes all three with ``X.T R`` at once.
+        samples). The model protocol's method; the loop calls
+        :meth:`gather_gradient`, which adds ``X.T R`` in the same tasks.
         """
         Z = point.pre_activation
         terms = _loss_terms(self.loss, Z, self.targets, point)

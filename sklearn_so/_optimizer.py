@@ -589,17 +589,13 @@ class SubspaceSolver:
                 self.value, self.sensitivity, self.grad = pending[1:]
                 return
             self._drop_pending_gradient()
-            gather = getattr(self.model, "gather_gradient", None)
-            if gather is not None:
-                # One task per row chunk (the linear model on a dask X).
-                self.value, self.sensitivity, self.grad, _ = gather(
-                    self.theta, self.point, self.engine, purpose
-                )
-                return
-        value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
-        if self.lazy:
-            self._gather_gradient(value, R, grad, purpose)
+            # One task per row chunk: a model on a dask X gathers its value,
+            # ``sum |R|`` and gradient with ``X.T R`` in one round trip.
+            self.value, self.sensitivity, self.grad, _ = self.model.gather_gradient(
+                self.theta, self.point, self.engine, purpose
+            )
             return
+        value, R, grad = self.model.objective_and_gradient(self.theta, self.point)
         # How much an error in the cached Z moves the objective (``verify``).
         if self.xp is np:
             self.sensitivity = float(np.abs(R).sum())
@@ -787,38 +783,15 @@ class SubspaceSolver:
 
     # -- helpers -----------------------------------------------------------
 
-    def _gather_gradient(self, value, R, grad, purpose):
-        """Value, gradient and ``X.T R`` of a lazy model in one round trip.
-
-        ``value`` and ``grad`` may be lazy (their reductions over the
-        samples), ``R`` is; the objective, ``sum |R|`` (``sensitivity``),
-        the gradient and the product are stacked and computed together.
-        """
-        xp = ns.namespace(R)
-        XtR = self.engine.backward(R, purpose)
-        size = XtR.shape[0] * XtR.shape[1]
-        stacked = xp.concat(
-            [
-                xp.reshape(xp.asarray(value, dtype=R.dtype), (1,)),
-                xp.reshape(xp.sum(xp.abs(R)), (1,)),
-                xp.asarray(grad, dtype=R.dtype),
-                xp.reshape(XtR, (size,)),
-            ]
-        )
-        host = ns.to_host(stacked)
-        grad = host[2 : 2 + grad.shape[0]].copy()
-        grad[:size] += host[2 + grad.shape[0] :]
-        self.value, self.sensitivity, self.grad = float(host[0]), host[1], grad
-
     def _measure_step(self, theta, point, step):
         """A dask X: the accepted point's ``max|Z|``, the step's image and size.
 
         The trial point is already persisted on the workers; the step's
         image is formed and kept there (strategies that keep moves), and
-        the sizes cross in one round trip. A model that can
-        (``gather_gradient``) computes its gradient at the point in the same
-        tasks, kept in ``pending_gradient`` for :meth:`evaluate_gradient`:
-        one round trip fewer per iteration. Not when this iteration
+        the sizes cross in one round trip. The model (``gather_gradient``)
+        computes its gradient at the point in the same tasks, kept in
+        ``pending_gradient`` for :meth:`evaluate_gradient`: one round trip
+        fewer per iteration. Not when this iteration
         refreshes ``Z`` (the gradient is taken at the exact point); should
         :meth:`verify` replace or refuse the point, the product is written
         off as unused.
@@ -827,13 +800,11 @@ class SubspaceSolver:
         # A lazy trial point is computed and kept on the workers now (on a
         # distributed scheduler the tasks start with the round trip below).
         point = self._keep(point)
-        gather = getattr(self.model, "gather_gradient", None)
-        refreshes = (self.iteration + 1) % self.refresh_every == 0
-        if gather is None or refreshes:
+        if (self.iteration + 1) % self.refresh_every == 0:
             return step_image_and_sizes(
                 point.pre_activation, step.basis.V, step.a, keep
             )
-        value, sensitivity, grad, measured = gather(
+        value, sensitivity, grad, measured = self.model.gather_gradient(
             theta,
             point,
             self.engine,
