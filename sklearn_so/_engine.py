@@ -427,6 +427,33 @@ class DaskEngine(ProductEngine):
         )
         return run(outputs, numbers)
 
+    def forward_backward_rows(self, W, b, residual, rows, *args, purpose):
+        """``X W + b``, then a residual ``R`` from it and ``X.T R``: one task per chunk.
+
+        Both products of an iteration in one pass over the row chunks and
+        one round trip: each task forms its chunk's image (as
+        :meth:`pre_activation_and_size`), hands it with the chunks of
+        ``rows`` to ``residual`` (as in :meth:`backward_rows`, the image
+        first) and multiplies the residual by the chunk of X. Two products,
+        counted under ``purpose``.
+
+        Returns
+        -------
+        outputs : list of dask.array.Array
+            The image, then the residual's outputs; persisted.
+        numbers : ndarray of shape (n_chunks, 1 + m + n_features * q)
+            Each chunk's ``max |X W + b|``, the residual's numbers, then its
+            ``X.T R`` (row-major).
+        """
+        from ._dask_rows import map_rows, run
+
+        self.counts[purpose] += 2
+        W = np.asarray(W, dtype=self.X.dtype)
+        outputs, numbers = map_rows(
+            _forward_backward_rows, [self.X, *rows], W, b, residual, args
+        )
+        return run(outputs, numbers)
+
     def constant(self, width, b):
         """The lazy pre-activation ``0 X + b`` of zero weights: no product."""
         import dask.array as da
@@ -568,6 +595,23 @@ def _backward_rows(chunks, residual, args, squared):
     XtR = engine.squared_backward(R, "") if squared else engine.backward(R, "")
     numbers = np.concatenate([np.asarray(numbers, dtype=np.float64), XtR.ravel()])
     return outputs, numbers
+
+
+def _forward_backward_rows(chunks, W, b, residual, args):
+    """A row chunk's image ``X W + b``, a residual from it and ``X.T R``.
+
+    As :func:`_forward_rows` then :func:`_backward_rows`, in one task.
+    """
+    X, *rows = chunks
+    engine = chunk_engine(X)
+    image = engine.pre_activation(W, b, "")
+    R, numbers, outputs = residual([image, *rows], *args)
+    XtR = engine.backward(R, "")
+    size = np.max(np.abs(image), initial=0.0)
+    numbers = np.concatenate(
+        [[size], np.asarray(numbers, dtype=np.float64), XtR.ravel()]
+    )
+    return [image, *outputs], numbers
 
 
 def make_engine(X):

@@ -39,6 +39,7 @@ on the client; the loop takes the objective, the gradient and ``X.T R``
 from their ``gather_gradient``, one task per row chunk and one round trip.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -48,7 +49,7 @@ from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._dask_rows import map_rows, run, step_rows
 from ._losses import Targets
-from ._trial import Trial
+from ._trial import FirstTrial, Trial
 
 # Smallest Hessian-diagonal entry kept by the preconditioner, relative to the
 # largest.
@@ -700,18 +701,81 @@ class DaskLinearModel(LinearModel):
             keep,
             purpose=purpose,
         )
-        q, n = self.q, self.n_weights
+        q = self.q
         n_sizes = 0 if step is None else 1 + keep
         sums = host.sum(axis=0)
-        grad = np.empty(self.n_params)
-        grad[:n] = self.l2 * theta[:n] + sums[2 + q + n_sizes :]
-        if self.fit_intercept:
-            grad[n:] = sums[2 : 2 + q]
         measured = None
         if step is not None:
             measured = _step_measurement(host, outputs, 2 + q, keep)
+        return (*self._gradient_from_sums(theta, sums, 2 + q + n_sizes), measured)
+
+    def _gradient_from_sums(self, theta, sums, start_XtR):
+        """Objective, ``sum |R|`` and gradient from the chunks' summed numbers.
+
+        ``sums`` holds the loss value, ``sum |R|`` and ``R``'s column sums
+        first (``_linear_residual_rows``), ``X.T R`` from ``start_XtR`` on;
+        the penalty is added here.
+        """
+        q, n = self.q, self.n_weights
+        grad = np.empty(self.n_params)
+        grad[:n] = self.l2 * theta[:n] + sums[start_XtR:]
+        if self.fit_intercept:
+            grad[n:] = sums[2 : 2 + q]
         value = float(sums[0]) + self._penalty(theta)
-        return value, float(sums[1]), grad, measured
+        return value, float(sums[1]), grad
+
+    def first_trial(self, theta, point, engine, W, b, rates, purpose):
+        """The direction's image, the first trial and the gradient there: one trip.
+
+        One task per row chunk forms the chunk's image ``X W + b`` (the new
+        direction's), the trial point ``Z + a V`` at ``rates``, the
+        subspace objective's numbers there (as :meth:`subspace`, with and
+        without derivatives) and the residual's numbers with ``X.T R`` (as
+        :meth:`gather_gradient` at that point): two products, counted under
+        ``purpose``. The image is persisted; only numbers cross.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        point : LinearPoint
+            The current forward state, persisted.
+        engine : DaskEngine
+        W, b : ndarray
+            The new direction's first-layer part (``b`` None without
+            intercepts).
+        rates : ndarray of shape (1,)
+            The line search's first step.
+        purpose : str
+            The products' purpose.
+
+        Returns
+        -------
+        FirstTrial
+        """
+        rows = [point.pre_activation, self.targets.y, self.targets.w]
+        (image,), host = engine.forward_backward_rows(
+            W, b, _linear_first_trial_rows, rows, self.loss, rates, purpose=purpose
+        )
+        q, k = self.q, len(rates)
+        # Each chunk: max|image|, phi's value, value, gradient and Hessian,
+        # then sum |R|, R's column sums, max|Z| at the trial, X.T R.
+        n_phi = 2 + k + k * k
+        sizes = host[:, [0, n_phi + q + 2]].max(axis=0)
+        sums = host.sum(axis=0)
+        # The gradient pass's layout: value, sum |R|, column sums, X.T R.
+        gradient_sums = np.concatenate(
+            [sums[2:3], sums[n_phi + 1 : n_phi + q + 2], sums[n_phi + q + 3 :]]
+        )
+        return FirstTrial(
+            rates=np.array(rates, dtype=np.float64),
+            image=image,
+            image_size=float(sizes[0]),
+            z_size=float(sizes[1]),
+            numbers=sums[1 : n_phi + 1],
+            gradient=functools.partial(
+                self._gradient_from_sums, sums=gradient_sums, start_XtR=2 + q
+            ),
+        )
 
     def hessian_product(self, engine, point, purpose):
         """The product with the Hessian at ``point``, as a function.
@@ -744,7 +808,7 @@ class DaskLinearModel(LinearModel):
 
         return product
 
-    def subspace(self, theta, point, basis):
+    def subspace(self, theta, point, basis, first=None):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
         As :meth:`LinearModel.subspace`; each trial is one task per row
@@ -755,7 +819,9 @@ class DaskLinearModel(LinearModel):
         (and persisted) only if the loop accepts it -- most trials are not,
         and each kept array would cost the scheduler two tasks per chunk in
         the trial's round trip. The client adds the chunks' numbers and the
-        penalty.
+        penalty. The rates of ``first`` (a :class:`~sklearn_so._trial.FirstTrial`
+        from :meth:`first_trial`) cost no round trip: their numbers are
+        known.
         """
         Z = point.pre_activation
         n, k = self.n_weights, len(basis.V)
@@ -764,13 +830,20 @@ class DaskLinearModel(LinearModel):
 
         def phi(a, derivatives=True):
             rates = np.array(a, dtype=np.float64)
-            _, host = run(
-                *map_rows(_linear_trial_rows, rows, self.loss, rates, derivatives)
-            )
-            sums = host.sum(axis=0)
             trial_point = LinearPoint(_lazy_trial_raw(Z, basis.V, rates))
-            if not derivatives:
-                return penalty.trial(a, trial_point, float(sums[0]))
+            if first is not None and first.taken(rates):
+                # phi's value (the loss's ``value``, as without derivatives),
+                # then the value, gradient and Hessian from ``evaluate``.
+                value, sums = first.numbers[0], first.numbers[1:]
+                if not derivatives:
+                    return penalty.trial(a, trial_point, float(value))
+            else:
+                _, host = run(
+                    *map_rows(_linear_trial_rows, rows, self.loss, rates, derivatives)
+                )
+                sums = host.sum(axis=0)
+                if not derivatives:
+                    return penalty.trial(a, trial_point, float(sums[0]))
             gradient, hess = sums[1 : k + 1], sums[k + 1 :].reshape(k, k)
             return penalty.trial(a, trial_point, float(sums[0]), gradient, hess)
 
@@ -825,6 +898,34 @@ def _linear_trial_rows(chunks, loss, a, derivatives):
     value, R, hess = loss.evaluate(raw, targets, V, terms)
     numbers = np.concatenate([[value], flat_V @ R.ravel(), np.ravel(hess)])
     return [], numbers
+
+
+def _linear_first_trial_rows(chunks, loss, a):
+    """A row chunk's first trial from the new image, and the residual there.
+
+    The numbers of ``_linear_trial_rows`` without and with derivatives
+    (the same formulas, so the search decides as it would without the
+    shortcut), then ``sum |R|``, ``R``'s column sums and ``max |Z|`` at the
+    trial point (as ``_linear_residual_rows``); ``R`` is returned for the
+    backward product.
+    """
+    image, Z, y, w = chunks
+    targets = Targets(y, w)
+    raw, V, flat_V = _trial_raw(Z, [image], a)
+    terms = loss.terms(raw, targets)
+    value = loss.value(raw, targets, terms)
+    evaluated, R, hess = loss.evaluate(raw, targets, V, terms)
+    numbers = np.concatenate(
+        [
+            [value, evaluated],
+            flat_V @ R.ravel(),
+            np.ravel(hess),
+            [np.abs(R).sum()],
+            R.sum(axis=0),
+            [np.max(np.abs(raw), initial=0.0)],
+        ]
+    )
+    return R, numbers, []
 
 
 def _linear_value_rows(chunks, loss):

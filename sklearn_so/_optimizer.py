@@ -270,6 +270,7 @@ class SubspaceSolver:
         self.lazy = getattr(engine, "lazy", False)
         self.trips_start = self.trips.count
         self.pending_gradient = None
+        self.first = None
         if xp is np:
             self.theta = np.array(theta0, dtype=np.float64)
         else:
@@ -372,7 +373,9 @@ class SubspaceSolver:
         forward product, counted as ``"iterations"``. A direction that
         needs curvature (``"newton"``) is first handed the model's Hessian
         at the current point, formed if the direction uses it (one pass
-        over X, ``"hessian"``).
+        over X, ``"hessian"``). On a dask X the same round trip may also
+        evaluate the search's first trial and the gradient there
+        (:meth:`_first_trial`; the backward product is then counted here).
         """
         restrict = self.model.restrict_direction
         if self.curved:
@@ -388,10 +391,15 @@ class SubspaceSolver:
         self.D_scale = self._product_scale(W1_D, b1_D)
         if self.lazy:
             # One round trip: the image, persisted, with its size for the
-            # ledger and the finiteness test of the search.
-            self.D_image, self.D_size = self.engine.pre_activation_and_size(
-                W1_D, b1_D, "iterations"
-            )
+            # ledger and the finiteness test of the search (and, when the
+            # search's first rates are known, that trial with its gradient).
+            self.first = self._first_trial(W1_D, b1_D)
+            if self.first is not None:
+                self.D_image, self.D_size = self.first.image, self.first.image_size
+            else:
+                self.D_image, self.D_size = self.engine.pre_activation_and_size(
+                    W1_D, b1_D, "iterations"
+                )
             self.D_error = self.ledger.product(self.D_size, self.D_scale)
             return self.D, self.D_image
         self.D_image = self.engine.pre_activation(W1_D, b1_D, "iterations")
@@ -418,10 +426,17 @@ class SubspaceSolver:
         if not finite:
             # The product overflowed: no trial point can be finite.
             return StepResult(None, None, np.nan, 0)
-        model, theta, point = self.model, self.theta, self.point
+        model, theta, point, first = self.model, self.theta, self.point, self.first
+        if first is None:
+            subspace = model.subspace
+        else:
+            # Its rates' numbers are known (:meth:`_first_trial`).
+            def subspace(theta, point, basis):
+                return model.subspace(theta, point, basis, first=first)
+
         return self.strategy.step(
             model,
-            lambda basis: model.subspace(theta, point, basis),
+            lambda basis: subspace(theta, point, basis),
             self.value,
             self.grad,
             D,
@@ -442,6 +457,12 @@ class SubspaceSolver:
         with everything computed there), pushes the move and its image to
         the history (strategies that keep moves) and advances ``iteration``.
         """
+        first, self.first = self.first, None
+        taken = step.moved and math.isfinite(step.value)
+        if first is not None and not (taken and first.taken(step.a)):
+            # The gradient computed at the first trial: not the new point's.
+            self.engine.write_off("iterations")
+            first = None
         if not math.isfinite(step.value):
             self.engine.write_off("iterations")
             if step.basis is None:
@@ -457,7 +478,7 @@ class SubspaceSolver:
         point = step.trial.point
         image = None
         if self.lazy:
-            image, z_size, image_size = self._measure_step(theta, point, step)
+            image, z_size, image_size = self._measure_step(theta, point, step, first)
         else:
             # Sizes are measured where the arrays exist (one pass over the n x r
             # entries), so that only the errors are bounds.
@@ -783,7 +804,30 @@ class SubspaceSolver:
 
     # -- helpers -----------------------------------------------------------
 
-    def _measure_step(self, theta, point, step):
+    def _first_trial(self, W1_D, b1_D):
+        """A dask X: the direction's image with the search's first trial, or None.
+
+        When the strategy knows its first rates before the image (``ls``
+        with a unit step) and the model can evaluate them in the tasks that
+        form the image (``first_trial``), one round trip gives the image,
+        that trial and the gradient at it: when the search takes these
+        rates, as it mostly does, the iteration costs that round trip alone
+        and its usual two products; otherwise the backward product is
+        written off as unused (:meth:`accept`). Not on iterations that
+        refresh ``Z`` (the gradient is then taken at the exact point), nor
+        for models whose steps have limits.
+        """
+        first_trial = getattr(self.model, "first_trial", None)
+        if first_trial is None or (self.iteration + 1) % self.refresh_every == 0:
+            return None
+        rates = self.strategy.first_rates(self.D)
+        if rates is None or self.model.step_limits(self.theta) is not None:
+            return None
+        return first_trial(
+            self.theta, self.point, self.engine, W1_D, b1_D, rates, "iterations"
+        )
+
+    def _measure_step(self, theta, point, step, first=None):
         """A dask X: the accepted point's ``max|Z|``, the step's image and size.
 
         The trial point is already persisted on the workers; the step's
@@ -794,12 +838,18 @@ class SubspaceSolver:
         fewer per iteration. Not when this iteration
         refreshes ``Z`` (the gradient is taken at the exact point); should
         :meth:`verify` replace or refuse the point, the product is written
-        off as unused.
+        off as unused. Given the ``first`` trial that was taken
+        (:meth:`_first_trial`), its gradient and sizes serve: no round trip.
         """
         keep = bool(self.strategy.n_moves)
         # A lazy trial point is computed and kept on the workers now (on a
         # distributed scheduler the tasks start with the round trip below).
         point = self._keep(point)
+        if first is not None:
+            # Measured with the image (:meth:`_first_trial`); a strategy
+            # that names its first rates keeps no moves.
+            self.pending_gradient = (point, *first.gradient(theta))
+            return None, first.z_size, 0.0
         if (self.iteration + 1) % self.refresh_every == 0:
             return step_image_and_sizes(
                 point.pre_activation, step.basis.V, step.a, keep

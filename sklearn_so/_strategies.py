@@ -260,6 +260,17 @@ class Strategy:
         value = f0 if trial is None else trial.value
         return StepResult(basis, trial, value, n_evals)
 
+    def first_rates(self, D):
+        """The rates the search will try first, if known before the image of ``D``.
+
+        None (the default): the first trial depends on what the search
+        learns. A strategy that returns rates promises to evaluate them
+        first when the model's step has no limits; the loop may then
+        compute that trial with the direction's image (see
+        ``_trial.FirstTrial``).
+        """
+        return None
+
     def solve(self, phi, basis, f0, grad, fits):
         """Return the accepted trial (None for no decrease) and the evaluations.
 
@@ -284,6 +295,16 @@ class Strategy:
 
 class LineSearch(Strategy):
     """``ls``: Armijo backtracking along D."""
+
+    def first_rates(self, D):
+        """The unit step of a quasi-Newton or Newton direction (usually taken).
+
+        None for the other directions, whose first step is a guess from the
+        last one and is refused more often.
+        """
+        if self.direction_name in UNIT_STEP_DIRECTIONS:
+            return np.ones(1)
+        return None
 
     def solve(self, phi, basis, f0, grad, fits):
         D = basis.P[0, :]

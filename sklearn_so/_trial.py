@@ -47,3 +47,45 @@ class Trial:
     def has_derivatives(self):
         """Whether the gradient and Hessian were computed."""
         return self.gradient is not None
+
+
+@dataclass
+class FirstTrial:
+    """A line search's first trial, computed with the new direction's image.
+
+    On a dask X, where round trips cost more than arithmetic, a model may
+    evaluate the first rates of a line search in the tasks that form the
+    direction's image, and the full gradient at that trial point with them
+    (``DaskLinearModel.first_trial``): both products of an iteration in one
+    round trip. The search takes the trial's numbers from here; when it
+    accepts these very rates the loop takes the gradient from here too,
+    otherwise that backward product is written off as unused.
+
+    Attributes
+    ----------
+    rates : ndarray of shape (k,)
+        The rates evaluated.
+    image : dask.array.Array
+        The direction's image ``X D1 + d1``, persisted.
+    image_size : float
+        ``max |image|``.
+    z_size : float
+        ``max |Z + sum_j a_j V_j|`` at the trial point.
+    numbers : ndarray
+        The model's sums for the subspace objective at ``rates`` (its own
+        layout, read by the model's ``subspace``).
+    gradient : callable
+        ``gradient(theta)`` returns the objective, ``sum |R|`` and the full
+        gradient at the trial point ``theta`` (as ``gather_gradient``).
+    """
+
+    rates: np.ndarray
+    image: object
+    image_size: float
+    z_size: float
+    numbers: np.ndarray
+    gradient: object
+
+    def taken(self, rates):
+        """Whether the accepted ``rates`` are these (the gradient is theirs)."""
+        return rates is not None and np.array_equal(rates, self.rates)
