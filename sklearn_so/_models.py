@@ -724,11 +724,11 @@ class DaskLinearModel(LinearModel):
         value = float(sums[0]) + self._penalty(theta)
         return value, float(sums[1]), grad
 
-    def first_trial(self, theta, point, engine, W, b, rates, purpose):
+    def first_trial(self, theta, point, engine, D, rates, purpose):
         """The direction's image, the first trial and the gradient there: one trip.
 
-        One task per row chunk forms the chunk's image ``X W + b`` (the new
-        direction's), the trial point ``Z + a V`` at ``rates``, the
+        One task per row chunk forms the chunk's image ``X W + b`` of the
+        new direction ``D``, the trial point ``Z + a V`` at ``rates``, the
         subspace objective's numbers there (as :meth:`subspace`, with and
         without derivatives) and the residual's numbers with ``X.T R`` (as
         :meth:`gather_gradient` at that point): two products, counted under
@@ -740,9 +740,8 @@ class DaskLinearModel(LinearModel):
         point : LinearPoint
             The current forward state, persisted.
         engine : DaskEngine
-        W, b : ndarray
-            The new direction's first-layer part (``b`` None without
-            intercepts).
+        D : ndarray of shape (n_params,)
+            The new direction.
         rates : ndarray of shape (1,)
             The line search's first step.
         purpose : str
@@ -752,6 +751,7 @@ class DaskLinearModel(LinearModel):
         -------
         FirstTrial
         """
+        W, b = self.first_layer(D)
         rows = [point.pre_activation, self.targets.y, self.targets.w]
         (image,), host = engine.forward_backward_rows(
             W, b, _linear_first_trial_rows, rows, self.loss, rates, purpose=purpose
@@ -1229,7 +1229,65 @@ class TwoLayerNetwork(_HoldsTargets):
         value = float(sums[0]) + self._penalty(theta)
         return value, float(sums[1]), grad, measured
 
-    def subspace(self, theta, point, basis):
+    def first_trial(self, theta, point, engine, D, rates, purpose):
+        """The direction's image, the first trial and the gradient there: one trip.
+
+        As :meth:`DaskLinearModel.first_trial`: one task per row chunk forms
+        the chunk's image of ``D``, the trial at ``rates`` (its pre-activation,
+        kept, and the loss's value, as :meth:`subspace` without
+        derivatives) and the gradient pass at that point (as
+        :meth:`gather_gradient`): two products, counted under ``purpose``.
+        A search that asks for the trial's derivatives there (near the
+        optimum) takes one more round trip.
+
+        Returns
+        -------
+        FirstTrial
+        """
+        W, b = self.first_layer(D)
+        P = D[None, :]
+        second_layer = self._second_layer_at(theta, P, rates)
+        rows = [point.pre_activation, self.targets.y, self.targets.w]
+        (image, Za), host = engine.forward_backward_rows(
+            W,
+            b,
+            _network_first_trial_rows,
+            rows,
+            self._spec,
+            theta,
+            P,
+            rates,
+            second_layer,
+            purpose=purpose,
+        )
+        n_sums = self.n_params - self._b1.start
+        # Each chunk: max|image|, the trial's value, the gradient pass's
+        # numbers (value, sum |R| and 2 + n_sums sums), max|Z(a)|, X.T R.
+        sizes = host[:, [0, 4 + n_sums]].max(axis=0)
+        sums = host.sum(axis=0)
+        return FirstTrial(
+            rates=np.array(rates, dtype=np.float64),
+            image=image,
+            image_size=float(sizes[0]),
+            z_size=float(sizes[1]),
+            numbers=sums[1:2],
+            gradient=functools.partial(
+                self._gathered, sums=sums[2 : 4 + n_sums], XtR=sums[5 + n_sums :]
+            ),
+            pre_activation=Za,
+        )
+
+    def _gathered(self, theta, sums, XtR):
+        """Objective, ``sum |R|`` and gradient at ``theta`` from the chunks' sums.
+
+        ``sums`` as :func:`_network_residual_rows` gives them (summed over
+        the chunks), ``XtR`` the summed ``X.T R``; the penalty is added here.
+        """
+        grad = self._gradient_from_sums(theta, sums[2:], XtR)
+        value = float(sums[0]) + self._penalty(theta)
+        return value, float(sums[1]), grad
+
+    def subspace(self, theta, point, basis, first=None):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
         ``Z(a) = Z + sum_j a_j V_j`` and ``W2(a), b2(a)`` are affine in ``a``;
@@ -1245,13 +1303,14 @@ class TwoLayerNetwork(_HoldsTargets):
         For a dask X each trial is one task per row chunk (the same code on
         the chunk, :meth:`_trial_rows`) and one round trip; the trial's
         pre-activation is persisted on the workers, the chunks' numbers are
-        added on the client.
+        added on the client. The value at the rates of ``first`` (from
+        :meth:`first_trial`) is known: no round trip.
         """
         penalty = _QuadraticPenalty.of(
             self.l2, self._weights(theta), self._weights(basis.P)
         )
         if self.lazy:
-            return self._dask_subspace(theta, point, basis, penalty)
+            return self._dask_subspace(theta, point, basis, penalty, first)
         rows = self._trial_rows(theta, point.pre_activation, basis.P, basis.V)
 
         def phi(a, derivatives=True):
@@ -1263,7 +1322,7 @@ class TwoLayerNetwork(_HoldsTargets):
 
         return phi
 
-    def _dask_subspace(self, theta, point, basis, penalty):
+    def _dask_subspace(self, theta, point, basis, penalty, first=None):
         """:meth:`subspace` on a dask X: one task per row chunk per trial."""
         k = len(basis.V)
         P = basis.P
@@ -1271,6 +1330,12 @@ class TwoLayerNetwork(_HoldsTargets):
 
         def phi(a, derivatives=True):
             rates = np.array(a, dtype=np.float64)
+            if first is not None and not derivatives and first.taken(rates):
+                second_layer = self._second_layer_at(theta, P, rates)
+                trial_point = NetworkPoint(
+                    first.pre_activation, None, None, second_layer=second_layer
+                )
+                return penalty.trial(a, trial_point, float(first.numbers[0]))
             outputs, numbers = map_rows(
                 _network_trial_rows, rows, self._spec, theta, P, rates, derivatives
             )
@@ -1401,6 +1466,24 @@ def _network_trial_rows(chunks, spec, theta, P, a, derivatives):
         return [trial_point.pre_activation], [value]
     numbers = np.concatenate([[value], gradient, np.ravel(hess)])
     return [trial_point.pre_activation], numbers
+
+
+def _network_first_trial_rows(chunks, spec, theta, P, a, second_layer):
+    """A row chunk's first trial from the new image, and the gradient pass there.
+
+    :func:`_network_trial_rows` without derivatives, then
+    :func:`_network_residual_rows` at the trial point (the same formulas as
+    two round trips would use) and ``max |Z(a)|``; ``R`` is returned for the
+    backward product, ``Z(a)`` kept.
+    """
+    image, Z, y, w = chunks
+    (Za,), (value,) = _network_trial_rows([Z, y, w, image], spec, theta, P, a, False)
+    W2 = second_layer[0]
+    R, numbers, _ = _network_residual_rows(
+        [Za, y, w], spec, W2, second_layer, None, False
+    )
+    size = np.max(np.abs(Za), initial=0.0)
+    return R, np.concatenate([[value], numbers, [size]]), [Za]
 
 
 def _network_value_rows(chunks, spec, second_layer):

@@ -393,7 +393,7 @@ class SubspaceSolver:
             # One round trip: the image, persisted, with its size for the
             # ledger and the finiteness test of the search (and, when the
             # search's first rates are known, that trial with its gradient).
-            self.first = self._first_trial(W1_D, b1_D)
+            self.first = self._first_trial()
             if self.first is not None:
                 self.D_image, self.D_size = self.first.image, self.first.image_size
             else:
@@ -804,7 +804,7 @@ class SubspaceSolver:
 
     # -- helpers -----------------------------------------------------------
 
-    def _first_trial(self, W1_D, b1_D):
+    def _first_trial(self):
         """A dask X: the direction's image with the search's first trial, or None.
 
         When the strategy knows its first rates before the image (``ls``
@@ -814,17 +814,23 @@ class SubspaceSolver:
         rates, as it mostly does, the iteration costs that round trip alone
         and its usual two products; otherwise the backward product is
         written off as unused (:meth:`accept`). Not on iterations that
-        refresh ``Z`` (the gradient is then taken at the exact point), nor
-        for models whose steps have limits.
+        refresh ``Z`` (the gradient is then taken at the exact point).
         """
-        first_trial = getattr(self.model, "first_trial", None)
+        model = self.model
+        first_trial = getattr(model, "first_trial", None)
         if first_trial is None or (self.iteration + 1) % self.refresh_every == 0:
             return None
-        rates = self.strategy.first_rates(self.D)
-        if rates is None or self.model.step_limits(self.theta) is not None:
+        limits = model.step_limits(self.theta)
+        fits = None
+        if limits is not None:
+            # The search's own test of its first step (``Strategy.step``).
+            basis = Basis(self.D[None, :], [None], ["lr"], [None])
+            fits = basis.within(limits, model.blocks)
+        rates = self.strategy.first_rates(self.D, fits)
+        if rates is None:
             return None
         return first_trial(
-            self.theta, self.point, self.engine, W1_D, b1_D, rates, "iterations"
+            self.theta, self.point, self.engine, self.D, rates, "iterations"
         )
 
     def _measure_step(self, theta, point, step, first=None):

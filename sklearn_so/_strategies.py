@@ -260,14 +260,14 @@ class Strategy:
         value = f0 if trial is None else trial.value
         return StepResult(basis, trial, value, n_evals)
 
-    def first_rates(self, D):
+    def first_rates(self, D, fits):
         """The rates the search will try first, if known before the image of ``D``.
 
-        None (the default): the first trial depends on what the search
-        learns. A strategy that returns rates promises to evaluate them
-        first when the model's step has no limits; the loop may then
-        compute that trial with the direction's image (see
-        ``_trial.FirstTrial``).
+        ``fits`` is None or tells whether rates respect the model's step
+        limits (as in :meth:`solve`). None (the default): the first trial
+        depends on what the search learns. A strategy that returns rates
+        promises to evaluate them first; the loop may then compute that
+        trial with the direction's image (see ``_trial.FirstTrial``).
         """
         return None
 
@@ -296,15 +296,24 @@ class Strategy:
 class LineSearch(Strategy):
     """``ls``: Armijo backtracking along D."""
 
-    def first_rates(self, D):
+    def first_rates(self, D, fits):
         """The unit step of a quasi-Newton or Newton direction (usually taken).
 
-        None for the other directions, whose first step is a guess from the
-        last one and is refused more often.
+        Halved until it fits the step limits, as :meth:`solve` does. None
+        for the other directions, whose first step is a guess from the last
+        one and is refused more often.
         """
         if self.direction_name in UNIT_STEP_DIRECTIONS:
-            return np.ones(1)
+            return np.array([self._within(1.0, fits)])
         return None
+
+    @staticmethod
+    def _within(start, fits):
+        """``start`` halved until the step fits the limits (if any)."""
+        if fits is not None:
+            while start > 0 and not fits(np.array([start])):
+                start *= 0.5
+        return start
 
     def solve(self, phi, basis, f0, grad, fits):
         D = basis.P[0, :]
@@ -321,9 +330,7 @@ class LineSearch(Strategy):
                 else ns.to_float(ns.namespace(D).linalg.vector_norm(D))
             )
             start = 1.0 / max(norm, np.finfo(float).tiny)
-        if fits is not None:
-            while start > 0 and not fits(np.array([start])):
-                start *= 0.5
+        start = self._within(start, fits)
         trial, n_evals = armijo_backtracking(phi, f0, slope, start, eps=self.eps)
         if trial is not None:
             self._last["lr"] = float(trial.rates[0])

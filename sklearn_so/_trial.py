@@ -77,6 +77,9 @@ class FirstTrial:
     gradient : callable
         ``gradient(theta)`` returns the objective, ``sum |R|`` and the full
         gradient at the trial point ``theta`` (as ``gather_gradient``).
+    pre_activation : dask.array.Array or None
+        The trial point's ``Z + sum_j a_j V_j``, persisted, for a model
+        whose trials keep it (the networks); None otherwise.
     """
 
     rates: np.ndarray
@@ -85,6 +88,7 @@ class FirstTrial:
     z_size: float
     numbers: np.ndarray
     gradient: object
+    pre_activation: object = None
 
     def taken(self, rates):
         """Whether the accepted ``rates`` are these (the gradient is theirs)."""

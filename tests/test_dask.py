@@ -77,7 +77,7 @@ def _dask_counts(est, reference):
     """The product counts a dask fit makes where the numpy ``reference`` made its own.
 
     The same, but for the first trials a dask ``ls`` search refused: with a
-    unit-step direction the logistic model evaluates the unit step, and the
+    unit-step direction the models evaluate the unit step, and the
     gradient there, in the tasks that form the direction's image
     (``_trial.FirstTrial``); every attempt that does not take it writes that
     backward product off as unused. Those are the attempts numpy retried
@@ -85,11 +85,8 @@ def _dask_counts(est, reference):
     the ones that refresh ``Z``, where nothing is speculated.
     """
     counts = dict(reference.product_counts_)
-    speculates = (
-        isinstance(est, SOLogisticRegression)
-        and est.solver == "ls"
-        and est.direction_ in UNIT_STEP_DIRECTIONS
-    )
+    direction = getattr(est, "direction_", est.direction)
+    speculates = est.solver == "ls" and direction in UNIT_STEP_DIRECTIONS
     if speculates:
         rates = reference.learning_rates_[:, 0]
         iteration = np.arange(1, len(rates) + 1)
@@ -397,6 +394,10 @@ def test_network_round_trips(client, round_trips, kind, solver, direction):
     trips = est.round_trips_["iterations"]
     if solver == "fixed":
         assert trips == 3 * n_iter
+    elif solver == "ls" and direction == "lbfgs":
+        # The image, the unit step and the gradient there in one round trip
+        # (``_trial.FirstTrial``), two plus the trials when it backtracks.
+        assert n_iter <= trips <= 15 * n_iter
     else:
         # At least one trial per iteration; at most the inner solver's
         # iteration cap (TwoLayerNetwork.inner_options) and the search's
@@ -406,7 +407,8 @@ def test_network_round_trips(client, round_trips, kind, solver, direction):
     n_params = sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
     n_chunks = _dask(X).numblocks[0]
     k = {"fixed": 2, "ls": 1, "so": 2 * (2 + est.memory_directions)}[solver]
-    assert max(round_trips) <= n_chunks * max(n_params + 4, 1 + k + k * k)
+    # The first trial's task adds the image's size and the trial's value.
+    assert max(round_trips) <= n_chunks * max(n_params + 5, 1 + k + k * k)
 
 
 def test_network_across_a_refresh(synchronous):
