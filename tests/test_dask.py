@@ -73,28 +73,34 @@ def _fit(estimator, X, y, sample_weight=None):
         return clone(estimator).fit(X, y, sample_weight=sample_weight)
 
 
-def _dask_counts(est, reference):
-    """The product counts a dask fit makes where the numpy ``reference`` made its own.
+def _check_dask_counts(est, reference):
+    """The dask fit's product counts are the numpy ``reference``'s, but for ``ls``.
 
-    The same, but for the first trials a dask ``ls`` search refused: with a
-    unit-step direction the models evaluate the unit step, and the
-    gradient there, in the tasks that form the direction's image
-    (``_trial.FirstTrial``); every attempt that does not take it writes that
-    backward product off as unused. Those are the attempts numpy retried
-    (its unused images) and the iterations that took another step, except
-    the ones that refresh ``Z``, where nothing is speculated.
+    With a unit-step direction an ``ls`` search on dask evaluates its first
+    step, and the gradient there, in the tasks that form the direction's
+    image (``_trial.FirstTrial``); every attempt that does not take it
+    writes that backward product off as unused. Those are the attempts
+    numpy retried (its unused images) and the iterations that took another
+    step, except the ones that refresh ``Z``, where nothing is speculated.
+    The logistic model's first step is the unit step; a network's may be
+    halved to fit its step limits (not visible from here), so there the
+    count is bounded by that prediction.
     """
-    counts = dict(reference.product_counts_)
+    counts, want = dict(est.product_counts_), dict(reference.product_counts_)
     direction = getattr(est, "direction_", est.direction)
-    speculates = est.solver == "ls" and direction in UNIT_STEP_DIRECTIONS
-    if speculates:
+    if est.solver == "ls" and direction in UNIT_STEP_DIRECTIONS:
         rates = reference.learning_rates_[:, 0]
         iteration = np.arange(1, len(rates) + 1)
         other_steps = np.count_nonzero(
             (rates != 1.0) & (iteration % REFRESH_EVERY != 0)
         )
-        counts["unused"] += reference.product_counts_["unused"] + other_steps
-    return counts
+        refused = want["unused"] + other_steps
+        if isinstance(est, SOLogisticRegression):
+            want["unused"] += refused
+        else:
+            assert want["unused"] <= counts["unused"] <= want["unused"] + refused
+            want["unused"] = counts["unused"]
+    assert counts == want
 
 
 def _check_matches_numpy(estimator, X, y, sample_weight=None, y_dask=False):
@@ -105,7 +111,7 @@ def _check_matches_numpy(estimator, X, y, sample_weight=None, y_dask=False):
     est = _fit(estimator, Xd, yd, sample_weight)
     assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
     assert np.all(est.n_iter_ == reference.n_iter_)
-    assert est.product_counts_ == _dask_counts(est, reference)
+    _check_dask_counts(est, reference)
     methods = ["predict"]
     if is_classifier(est):
         methods += ["predict_proba", "decision_function"]
@@ -547,7 +553,7 @@ def test_sparse_chunks_match_the_sparse_fit(client, estimator, chunk_format):
     est = _fit(estimator, Xd, target)
     assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
     assert np.all(est.n_iter_ == reference.n_iter_)
-    assert est.product_counts_ == _dask_counts(est, reference)
+    _check_dask_counts(est, reference)
     method = "predict_proba" if is_classifier(est) else "predict"
     lazy = getattr(est, method)(Xd)
     assert isinstance(lazy, da.Array)
@@ -620,5 +626,5 @@ def test_worker_killed_mid_fit(monkeypatch):
     assert len(killed) == 1 and killed[0] not in alive
     assert est.n_iter_[0] == reference.n_iter_[0] == 6
     assert est.loss_ == pytest.approx(reference.loss_, rel=1e-8)
-    assert est.product_counts_ == _dask_counts(est, reference)
+    _check_dask_counts(est, reference)
     np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-7, atol=1e-10)
