@@ -193,6 +193,32 @@ class CurvatureModel(PreconditionedModel, Protocol):
 
 
 @runtime_checkable
+class LazyModel(Model, Protocol):
+    """A model of a dask X (``lazy`` true): its n-row arrays live on the workers.
+
+    The loop gathers the objective and the gradient at a point in one
+    round trip through :meth:`gather_gradient`. A lazy model may also offer
+    ``first_trial(theta, point, engine, D, rates, purpose)``, returning a
+    ``_trial.FirstTrial``: the image of the new direction ``D``, the trial
+    at ``rates`` and the gradient there in one round trip, used when the
+    strategy names its first rates (``first_rates``); its ``subspace`` then
+    takes ``first=`` and answers those rates without a round trip.
+    """
+
+    lazy: bool
+
+    def gather_gradient(
+        self, theta: np.ndarray, point, engine: Engine, purpose: str, step=None
+    ) -> tuple:
+        """``(value, sum |R|, gradient, measured)`` at ``point``: one round trip.
+
+        Given the ``step`` ``(images, rates, keep)`` that led to ``point``,
+        ``measured`` is ``(image, max |Z|, max |image|)`` of that step, from
+        the same tasks; None otherwise.
+        """
+
+
+@runtime_checkable
 class Direction(Protocol):
     """A search direction with its own state (curvature pairs, moments).
 
@@ -232,7 +258,13 @@ class Strategy(Protocol):
     descends: bool
 
     def step(self, model, phi_factory, f0, grad, D, VD, moves, limits=None) -> Any:
-        """A ``_strategies.StepResult`` for the direction ``D``."""
+        """A ``_strategies.StepResult`` for the direction ``D``.
+
+        A strategy may also have ``first_rates(D, fits)``: the rates its
+        search evaluates first, when known before ``D``'s image (None
+        otherwise); on a dask X the loop then computes that trial with the
+        image (see :class:`LazyModel`).
+        """
 
 
 @runtime_checkable
@@ -311,6 +343,8 @@ def check_solver_parts(model, engine, direction, strategy):
     _require(model, Model, "model")
     _require(direction, Direction, "search direction")
     _require(strategy, Strategy, "strategy")
+    if getattr(engine, "lazy", False):
+        _require(model, LazyModel, "model of a dask X")
     loss = model.loss
     lacking = [m for m in model.required_loss_methods if not hasattr(loss, m)]
     if lacking:

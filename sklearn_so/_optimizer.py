@@ -818,7 +818,9 @@ class SubspaceSolver:
         """
         model = self.model
         first_trial = getattr(model, "first_trial", None)
-        if first_trial is None or (self.iteration + 1) % self.refresh_every == 0:
+        first_rates = getattr(self.strategy, "first_rates", None)
+        refreshes = (self.iteration + 1) % self.refresh_every == 0
+        if first_trial is None or first_rates is None or refreshes:
             return None
         limits = model.step_limits(self.theta)
         fits = None
@@ -826,7 +828,7 @@ class SubspaceSolver:
             # The search's own test of its first step (``Strategy.step``).
             basis = Basis(self.D[None, :], [None], ["lr"], [None])
             fits = basis.within(limits, model.blocks)
-        rates = self.strategy.first_rates(self.D, fits)
+        rates = first_rates(self.D, fits)
         if rates is None:
             return None
         return first_trial(

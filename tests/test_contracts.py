@@ -8,6 +8,7 @@ from sklearn_so import SOLogisticRegression
 from sklearn_so._contracts import (
     Direction,
     Engine,
+    LazyModel,
     Loss,
     Model,
     PreconditionedLoss,
@@ -55,6 +56,20 @@ def test_the_package_parts_satisfy_their_protocols():
         assert isinstance(make_direction(name, 5), Direction)
     for solver in SOLVERS:
         assert isinstance(_strategy(solver), Strategy)
+
+
+def test_a_model_of_a_dask_X_must_gather_its_gradient():
+    """A dask X's engine is lazy: the loop needs ``gather_gradient``."""
+    assert protocol_members(LazyModel)[-1] == "gather_gradient"
+    y = np.zeros((20, 1))
+    network = TwoLayerNetwork(3, 4, 1, "tanh", HalfSquaredLoss(), y, np.ones(20), 0)
+    assert isinstance(network, LazyModel)
+    engine = ProductEngine(np.eye(20, 3))
+    engine.lazy = True
+    direction = make_direction("lbfgs", 5)
+    with pytest.raises(TypeError, match="model of a dask X.*gather_gradient"):
+        check_solver_parts(_linear(BinaryLogLoss()), engine, direction, _strategy())
+    check_solver_parts(network, engine, direction, _strategy())
 
 
 def test_protocol_members_are_the_written_contract():
