@@ -707,18 +707,18 @@ class DaskLinearModel(LinearModel):
         measured = None
         if step is not None:
             measured = _step_measurement(host, outputs, 2 + q, keep)
-        return (*self._gradient_from_sums(theta, sums, 2 + q + n_sizes), measured)
+        return (*self._gathered(theta, sums, sums[2 + q + n_sizes :]), measured)
 
-    def _gradient_from_sums(self, theta, sums, start_XtR):
-        """Objective, ``sum |R|`` and gradient from the chunks' summed numbers.
+    def _gathered(self, theta, sums, XtR):
+        """Objective, ``sum |R|`` and gradient at ``theta`` from the chunks' sums.
 
-        ``sums`` holds the loss value, ``sum |R|`` and ``R``'s column sums
-        first (``_linear_residual_rows``), ``X.T R`` from ``start_XtR`` on;
-        the penalty is added here.
+        ``sums`` starts with the loss value, ``sum |R|`` and ``R``'s column
+        sums (``_linear_residual_rows``, summed over the chunks), ``XtR`` is
+        the summed ``X.T R``; the penalty is added here.
         """
         q, n = self.q, self.n_weights
         grad = np.empty(self.n_params)
-        grad[:n] = self.l2 * theta[:n] + sums[start_XtR:]
+        grad[:n] = self.l2 * theta[:n] + XtR
         if self.fit_intercept:
             grad[n:] = sums[2 : 2 + q]
         value = float(sums[0]) + self._penalty(theta)
@@ -762,10 +762,8 @@ class DaskLinearModel(LinearModel):
         n_phi = 2 + k + k * k
         sizes = host[:, [0, n_phi + q + 2]].max(axis=0)
         sums = host.sum(axis=0)
-        # The gradient pass's layout: value, sum |R|, column sums, X.T R.
-        gradient_sums = np.concatenate(
-            [sums[2:3], sums[n_phi + 1 : n_phi + q + 2], sums[n_phi + q + 3 :]]
-        )
+        # The gradient pass's layout: value, sum |R|, column sums.
+        gradient_sums = np.concatenate([sums[2:3], sums[n_phi + 1 : n_phi + q + 2]])
         return FirstTrial(
             rates=np.array(rates, dtype=np.float64),
             image=image,
@@ -773,7 +771,7 @@ class DaskLinearModel(LinearModel):
             z_size=float(sizes[1]),
             numbers=sums[1 : n_phi + 1],
             gradient=functools.partial(
-                self._gradient_from_sums, sums=gradient_sums, start_XtR=2 + q
+                self._gathered, sums=gradient_sums, XtR=sums[n_phi + q + 3 :]
             ),
         )
 
@@ -1222,12 +1220,10 @@ class TwoLayerNetwork(_HoldsTargets):
         n_sums = self.n_params - self._b1.start
         n_sizes = 0 if step is None else 1 + keep
         XtR = sums[2 + n_sums + n_sizes :]
-        grad = self._gradient_from_sums(theta, sums[2:], XtR)
         measured = None
         if step is not None:
             measured = _step_measurement(host, outputs, 2 + n_sums, keep)
-        value = float(sums[0]) + self._penalty(theta)
-        return value, float(sums[1]), grad, measured
+        return (*self._gathered(theta, sums, XtR), measured)
 
     def first_trial(self, theta, point, engine, D, rates, purpose):
         """The direction's image, the first trial and the gradient there: one trip.

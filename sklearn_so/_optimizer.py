@@ -426,17 +426,12 @@ class SubspaceSolver:
         if not finite:
             # The product overflowed: no trial point can be finite.
             return StepResult(None, None, np.nan, 0)
-        model, theta, point, first = self.model, self.theta, self.point, self.first
-        if first is None:
-            subspace = model.subspace
-        else:
-            # Its rates' numbers are known (:meth:`_first_trial`).
-            def subspace(theta, point, basis):
-                return model.subspace(theta, point, basis, first=first)
-
+        model, theta, point = self.model, self.theta, self.point
+        # The first trial's rates have known numbers (:meth:`_first_trial`).
+        known = {} if self.first is None else {"first": self.first}
         return self.strategy.step(
             model,
-            lambda basis: subspace(theta, point, basis),
+            lambda basis: model.subspace(theta, point, basis, **known),
             self.value,
             self.grad,
             D,

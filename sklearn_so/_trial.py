@@ -92,4 +92,4 @@ class FirstTrial:
 
     def taken(self, rates):
         """Whether the accepted ``rates`` are these (the gradient is theirs)."""
-        return rates is not None and np.array_equal(rates, self.rates)
+        return np.array_equal(rates, self.rates)
