@@ -89,7 +89,7 @@ class ProductEngine:
     def backward(self, R, purpose):
         """Return ``X.T @ R`` for a (n_samples, q) matrix R; one product."""
         self.counts[purpose] += 1
-        out = self.X.T @ np.asarray(R, dtype=self.X.dtype)
+        out = _transposed_product(self.X, np.asarray(R, dtype=self.X.dtype))
         return np.asarray(out, dtype=np.float64)
 
     def pre_activation(self, W, b, purpose):
@@ -566,6 +566,22 @@ def chunk_engine(X):
     if sp.issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
     return ProductEngine(aligned(X))
+
+
+def _transposed_product(X, R):
+    """``X.T @ R``, in the operand order BLAS runs fastest.
+
+    For a C-ordered dense X and R of several columns, OpenBLAS forms
+    ``R.T @ X`` (a few long rows against X's rows) faster than ``X.T @ R``:
+    measured at 1 thread, 0.4-0.8x the time in float64 and 0.65-0.95x in
+    float32 for 3 to 30 columns (n x d from 100,000 x 200 to 20,000 x
+    784); with one column, or an F-ordered X in float32, the plain product
+    is as fast or faster. The result is the transposed view of a C-ordered
+    matrix (the same numbers up to the summation order).
+    """
+    if isinstance(X, np.ndarray) and X.flags.c_contiguous and R.shape[1] > 1:
+        return (R.T @ X).T
+    return X.T @ R
 
 
 def aligned(X):

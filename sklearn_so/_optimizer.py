@@ -960,7 +960,9 @@ class SubspaceSolver:
             sizes = iter(host.tolist())
             return [0.0 if a is None else next(sizes) for a in (v, *others)]
         if isinstance(v, np.ndarray):
-            return float(np.abs(v).max()) if v.size else 0.0
+            # Two reductions without an n x r temporary |v| (about 4x
+            # faster); np.maximum keeps a NaN.
+            return float(np.maximum(v.max(), -v.min())) if v.size else 0.0
         if 0 in v.shape:
             return 0.0
         xp = ns.namespace(v) if self.lazy else self.xp
