@@ -272,7 +272,12 @@ class ArrayAPIEngine(ProductEngine):
     def backward(self, R, purpose):
         """Return ``X.T @ R`` for a (n_samples, q) matrix R; one product."""
         self.counts[purpose] += 1
-        return self.X.T @ self.xp.astype(R, self.dtype, copy=False)
+        R = self.xp.astype(R, self.dtype, copy=False)
+        if R.shape[1] > 1:
+            # As for numpy (``_transposed_product``): on torch's CPU, at one
+            # thread, 0.2-0.96x the time of ``X.T @ R`` (3 to 20 columns).
+            return (R.T @ self.X).T
+        return self.X.T @ R
 
     def pre_activation(self, W, b, purpose):
         """``X W + b`` (``b`` may be None): one forward product."""
