@@ -580,9 +580,10 @@ def _transposed_product(X, R):
     ``R.T @ X`` (a few long rows against X's rows) faster than ``X.T @ R``:
     measured at 1 thread, 0.4-0.8x the time in float64 and 0.65-0.95x in
     float32 for 3 to 30 columns (n x d from 100,000 x 200 to 20,000 x
-    784); with one column, or an F-ordered X in float32, the plain product
-    is as fast or faster. The result is the transposed view of a C-ordered
-    matrix (the same numbers up to the summation order).
+    784). With one column the two orders take the same time; on an
+    F-ordered X the swap was faster in float64 and slower in float32, so
+    the plain product is kept there. The result is the transposed view of
+    a C-ordered matrix (the same numbers up to the summation order).
     """
     if isinstance(X, np.ndarray) and X.flags.c_contiguous and R.shape[1] > 1:
         return (R.T @ X).T
