@@ -272,12 +272,7 @@ class ArrayAPIEngine(ProductEngine):
     def backward(self, R, purpose):
         """Return ``X.T @ R`` for a (n_samples, q) matrix R; one product."""
         self.counts[purpose] += 1
-        R = self.xp.astype(R, self.dtype, copy=False)
-        if R.shape[1] > 1:
-            # As for numpy (``_transposed_product``): on torch's CPU, at one
-            # thread, 0.2-0.96x the time of ``X.T @ R`` (3 to 20 columns).
-            return (R.T @ self.X).T
-        return self.X.T @ R
+        return _transposed_product(self.X, self.xp.astype(R, self.dtype, copy=False))
 
     def pre_activation(self, W, b, purpose):
         """``X W + b`` (``b`` may be None): one forward product."""
@@ -580,14 +575,17 @@ def _transposed_product(X, R):
     ``R.T @ X`` (a few long rows against X's rows) faster than ``X.T @ R``:
     measured at 1 thread, 0.4-0.8x the time in float64 and 0.65-0.95x in
     float32 for 3 to 30 columns (n x d from 100,000 x 200 to 20,000 x
-    784). With one column the two orders take the same time; on an
-    F-ordered X the swap was faster in float64 and slower in float32, so
-    the plain product is kept there. The result is the transposed view of
-    a C-ordered matrix (the same numbers up to the summation order).
+    784); on torch's CPU 0.2-0.96x. With one column the two orders take
+    the same time; on an F-ordered numpy X the swap was faster in float64
+    and slower in float32, so the plain product is kept there, as for a
+    sparse X (scipy forms its own products). The result is the transposed
+    view of a C-ordered matrix (the same numbers up to the summation order).
     """
-    if isinstance(X, np.ndarray) and X.flags.c_contiguous and R.shape[1] > 1:
-        return (R.T @ X).T
-    return X.T @ R
+    if R.shape[1] < 2 or sp.issparse(X):
+        return X.T @ R
+    if isinstance(X, np.ndarray) and not X.flags.c_contiguous:
+        return X.T @ R
+    return (R.T @ X).T
 
 
 def aligned(X):
