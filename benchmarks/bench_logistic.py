@@ -161,10 +161,15 @@ def make_candidates(dataset):
         candidates.append(
             fits.Candidate(f"sklearn {solver}", sklearn_estimator(solver))
         )
-    for solver in SO_SOLVERS:
-        for direction in SO_DIRECTIONS:
-            estimator = so_estimator(solver, direction)
-            candidates.append(fits.Candidate(fits.config_label(estimator), estimator))
+    # Every solver with every direction, then the default (direction
+    # "auto": "newton" on the small problems, else "lbfgs").
+    configs = [
+        (solver, direction) for solver in SO_SOLVERS for direction in SO_DIRECTIONS
+    ]
+    configs.append(("ls", "auto"))
+    for solver, direction in configs:
+        estimator = so_estimator(solver, direction)
+        candidates.append(fits.Candidate(fits.config_label(estimator), estimator))
     return candidates
 
 

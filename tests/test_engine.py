@@ -140,3 +140,27 @@ def test_misaligned_dense_X_is_copied_aligned():
     a = SOLogisticRegression(max_iter=5, tol=0).fit(misaligned, y)
     b = SOLogisticRegression(max_iter=5, tol=0).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize("m", [1, 3])
+def test_weighted_grams_do_not_depend_on_the_row_chunks(m, intercept, dtype):
+    # Chunks of one row, of min_rows rows, the default (a few chunks), and
+    # the whole X in one: A.T diag(h) A for each column h of H, in float64.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 5)).astype(dtype)
+    H = rng.uniform(size=(300, m))
+    A = np.hstack([X, np.ones((300, 1))]) if intercept else X.astype(float)
+    expected = np.stack([A.T @ (A * H[:, [k]]) for k in range(m)])
+    for chunking in (
+        {"chunk_bytes": 1, "min_rows": 1},
+        {"chunk_bytes": 1, "min_rows": 64},
+        {"chunk_bytes": 8 * 6 * m * 100},
+        {"min_rows": 1000},
+    ):
+        engine = ProductEngine(X)
+        grams = engine.weighted_grams(H, "hessian", intercept=intercept, **chunking)
+        assert grams.dtype == np.float64 and grams.shape == expected.shape
+        np.testing.assert_allclose(grams, expected, rtol=1e-12, atol=1e-12)
+        assert engine.counts == {"hessian": 1}

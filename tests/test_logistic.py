@@ -61,10 +61,10 @@ class CountingEngine(ProductEngine):
         CountingEngine.squared_calls += 1
         return super().squared_backward(H, purpose, chunk_bytes)
 
-    def weighted_grams(self, H, purpose, intercept=False, chunk_bytes=2**22):
+    def weighted_grams(self, H, purpose, intercept=False, **chunking):
         CountingEngine.calls += 1
         CountingEngine.gram_calls += 1
-        return super().weighted_grams(H, purpose, intercept, chunk_bytes)
+        return super().weighted_grams(H, purpose, intercept, **chunking)
 
 
 @pytest.fixture
@@ -363,7 +363,7 @@ def test_training_matrix_is_never_copied(monkeypatch, binary_data, make_X):
 
 def test_warm_start_continues_from_the_previous_fit(binary_data):
     X, y = binary_data
-    est = SOLogisticRegression(warm_start=True, tol=1e-8).fit(X, y)
+    est = SOLogisticRegression(direction="lbfgs", warm_start=True, tol=1e-8).fit(X, y)
     first = est.coef_.copy()
     est.fit(X, y)
     # Already optimal: at most a couple of iterations, same solution, and
@@ -371,7 +371,7 @@ def test_warm_start_continues_from_the_previous_fit(binary_data):
     assert est.n_iter_[0] <= 2
     assert est.product_counts_["setup"] == 3
     np.testing.assert_allclose(est.coef_, first, rtol=1e-6, atol=1e-8)
-    cold = SOLogisticRegression(warm_start=False, tol=1e-8).fit(X, y)
+    cold = SOLogisticRegression(direction="lbfgs", warm_start=False, tol=1e-8).fit(X, y)
     assert cold.n_iter_[0] > 5
 
 

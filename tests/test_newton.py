@@ -293,7 +293,10 @@ def test_product_counts_add_up(n_classes):
     assert counts["iterations"] == 2 * n_iter
     assert counts["hessian"] == n_iter
     # Other directions do not report the purpose.
-    assert "hessian" not in SOLogisticRegression().fit(X, y).product_counts_
+    assert (
+        "hessian"
+        not in SOLogisticRegression(direction="lbfgs").fit(X, y).product_counts_
+    )
 
 
 def test_sparse_and_dense_fits_agree():
@@ -369,22 +372,26 @@ def test_a_loss_without_hessian_factors_is_refused():
         )
 
 
-def test_auto_takes_newton_on_small_models_and_truncated_newton_on_larger_ones():
+def test_auto_is_the_default_and_takes_newton_on_small_models_only():
     small = make_classification_data(2, n_samples=500, n_features=30)
     large = make_classification_data(10, n_samples=2000, n_features=60)
     wide = make_classification_data(2, n_samples=2000, n_features=150)
-    X_sparse = sp.csr_matrix(large[0])
     cases = [
         (small, "newton"),
-        (large, "newton-cg"),
-        (wide, "lbfgs"),  # 151 coefficients: below the truncated bound
-        ((X_sparse, large[1]), "lbfgs"),
+        ((sp.csr_matrix(small[0]), small[1]), "newton"),
+        (large, "lbfgs"),
+        (wide, "lbfgs"),
+        ((sp.csr_matrix(large[0]), large[1]), "lbfgs"),
     ]
     for (X, y), expected in cases:
-        est = SOLogisticRegression(direction="auto").fit(X, y)
-        assert est.direction_ == expected
-        assert ("hessian" in est.product_counts_) == (expected != "lbfgs")
-    assert SOLogisticRegression().fit(*small).direction_ == "lbfgs"
+        for est in (SOLogisticRegression(direction="auto"), SOLogisticRegression()):
+            est.fit(X, y)
+            assert est.direction_ == expected
+            assert ("hessian" in est.product_counts_) == (expected == "newton")
+    # The default is "auto"; an explicit direction is kept.
+    assert SOLogisticRegression().direction == "auto"
+    est = SOLogisticRegression(direction="lbfgs").fit(*small)
+    assert est.direction_ == "lbfgs" and "hessian" not in est.product_counts_
     # The operation count the rule compares with its bound: the Hessian
     # pass and the Cholesky factorisation.
     assert newton_operations(500, 30, 1, True) == 500 * 31**2 + 31**3 / 3
