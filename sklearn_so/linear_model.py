@@ -159,13 +159,13 @@ class SOLogisticRegression(
         point worse than not moving.
 
         Why "ls" by default: in ``benchmarks/bench_logistic.py`` (README),
-        "ls" with L-BFGS reached the target objective first on four of the
-        five datasets (digits, breast cancer standardised and unscaled, sparse
-        100,000 x 20,000), 1.5-2.1x ahead of "so", whose inner search costs
-        more than the products it saves on small or very sparse X. "so" needs
-        8-45% fewer iterations and is a little faster on large dense X
-        (50,000 x 500: 1.12x, and "lo" 1.22x; 1.3-1.9x with 10 L-BFGS pairs
-        in earlier runs): try them there.
+        "ls" reached the target objective first among our configurations on
+        four of the five datasets (digits, breast cancer standardised and
+        unscaled, sparse 100,000 x 20,000), 1.1-2.3x ahead of "so" with
+        L-BFGS, whose inner search costs more than the products it saves on
+        small or very sparse X. "so" needs 8-45% fewer iterations and is a
+        little faster on large dense X (50,000 x 500: 1.19x, and "lo"
+        1.25x): try them there.
     direction : {"auto", "lbfgs", "gd", "adam", "newton", "newton-cg"}, default="auto"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,

@@ -354,6 +354,7 @@ BENCHMARK_REPORTS = [
     "logistic.md",
     "newton.md",
     "newton_large.md",
+    "newton_std.md",
     "two_layer.md",
     "dask.md",
 ]
