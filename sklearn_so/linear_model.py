@@ -193,16 +193,17 @@ class SOLogisticRegression(
         Newton system approximately by conjugate gradients on products with
         the Hessian (two products each), as LogisticRegression's
         "newton-cg" does: try it on large models with raw or strongly
-        correlated features, where L-BFGS needs hundreds of iterations; on
-        standardised features L-BFGS is faster. Both work on every input
+        correlated features, where L-BFGS needs many iterations; on
+        standardised features L-BFGS was faster. Both work on every input
         type: on an array API library's device the Hessian pass and the
         Hessian products run there and only the Hessian's Gram blocks
         (O(n_params^2) numbers) cross to the host to be factorised; on a
         dask X each is one round trip.
     max_iter : int, default=2000
-        Maximum number of iterations. Each costs two products with X, and
-        unscaled data can need a thousand (the unscaled breast-cancer data
-        does at ``tol=1e-4``), so the cap is generous. ``0`` is accepted, as
+        Maximum number of iterations. Each costs two products with X (and
+        a Newton direction's Hessian work), and unscaled data can need a
+        thousand with L-BFGS (the unscaled breast-cancer data does at
+        ``tol=1e-4``), so the cap is generous. ``0`` is accepted, as
         in LogisticRegression: the model is the starting point (zero
         coefficients, or the previous fit's with ``warm_start``), with a
         ConvergenceWarning unless the gradient criterion already holds there.
