@@ -482,9 +482,10 @@ LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "newton-cg", "auto")
 # every shape above it (dense 5,000 x 100 and x 300, digits, dense 50,000 x
 # 500: 5e7-1e10). "newton-cg" is not chosen by shape: it was ahead of
 # ls/lbfgs on raw or correlated features (raw digits, the dense 5,000 x 300
-# and 50,000 x 500 sets, the image-like set) and behind it on standardised
-# ones of similar shapes (benchmarks/results/newton_std.md), where L-BFGS
-# needs a dozen iterations; the shape does not tell them apart.
+# and 50,000 x 500 sets, the image-like set) and behind it on the dense
+# 5,000 x 100 set from the same generator and on standardised sets of
+# similar shapes (benchmarks/results/newton_std.md), where L-BFGS needs 13
+# to 63 iterations; the shape does not tell them apart.
 AUTO_NEWTON_OPERATIONS = 5e6
 
 

@@ -161,11 +161,11 @@ class SOLogisticRegression(
         Why "ls" by default: in ``benchmarks/bench_logistic.py`` (README),
         "ls" reached the target objective first among our configurations on
         four of the five datasets (digits, breast cancer standardised and
-        unscaled, sparse 100,000 x 20,000), 1.1-2.3x ahead of "so" with
-        L-BFGS, whose inner search costs more than the products it saves on
-        small or very sparse X. "so" needs 8-45% fewer iterations and is a
-        little faster on large dense X (50,000 x 500: 1.19x, and "lo"
-        1.25x): try them there.
+        unscaled, sparse 100,000 x 20,000); with L-BFGS it was 1.1-2.3x
+        ahead of "so" with L-BFGS, whose inner search costs more than the
+        products it saves on small or very sparse X. "so/lbfgs" needs 8-45%
+        fewer iterations than "ls/lbfgs" and is a little faster on large
+        dense X (50,000 x 500: 1.19x, and "lo" 1.25x): try them there.
     direction : {"auto", "lbfgs", "gd", "adam", "newton", "newton-cg"}, default="auto"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
@@ -177,8 +177,9 @@ class SOLogisticRegression(
         slow them down.
 
         "auto" takes "newton" when forming and factorising the Hessian
-        costs at most about 5e6 operations (a few hundred coefficients and a
-        few thousand samples at most: breast cancer, wine, iris), else
+        costs at most about 5e6 operations (for example up to about 5,000
+        samples for 30 features and two classes: breast cancer, wine, iris),
+        else
         "lbfgs"; the fitted ``direction_`` says which (see
         :ref:`choosing`). On such small problems a Newton method needs 5-10
         iterations where L-BFGS needs tens, and a fit's cost is the Python
@@ -192,9 +193,9 @@ class SOLogisticRegression(
         unaffordable for thousands of coefficients. "newton-cg" solves the
         Newton system approximately by conjugate gradients on products with
         the Hessian (two products each), as LogisticRegression's
-        "newton-cg" does: try it on large models with raw or strongly
-        correlated features, where L-BFGS needs many iterations; on
-        standardised features L-BFGS was faster. Both work on every input
+        "newton-cg" does: try it on large models where L-BFGS needs many
+        iterations (raw or strongly correlated features); it was behind
+        L-BFGS where L-BFGS needs few. Both work on every input
         type: on an array API library's device the Hessian pass and the
         Hessian products run there and only the Hessian's Gram blocks
         (O(n_params^2) numbers) cross to the host to be factorised; on a
