@@ -179,8 +179,7 @@ class SOLogisticRegression(
         "auto" takes "newton" when forming and factorising the Hessian
         costs at most about 5e6 operations (for example up to about 5,000
         samples for 30 features and two classes: breast cancer, wine, iris),
-        else
-        "lbfgs"; the fitted ``direction_`` says which (see
+        else "lbfgs"; the fitted ``direction_`` says which (see
         :ref:`choosing`). On such small problems a Newton method needs 5-10
         iterations where L-BFGS needs tens, and a fit's cost is the Python
         overhead of its iterations, not its products.
@@ -195,11 +194,11 @@ class SOLogisticRegression(
         the Hessian (two products each), as LogisticRegression's
         "newton-cg" does: try it on large models where L-BFGS needs many
         iterations (raw or strongly correlated features); it was behind
-        L-BFGS where L-BFGS needs few. Both work on every input
-        type: on an array API library's device the Hessian pass and the
-        Hessian products run there and only the Hessian's Gram blocks
-        (O(n_params^2) numbers) cross to the host to be factorised; on a
-        dask X each is one round trip.
+        L-BFGS where L-BFGS needs few. Both work on every input type: on an
+        array API library's device the Hessian pass and the Hessian
+        products run there and only the Hessian's Gram blocks (O(n_params^2)
+        numbers) cross to the host to be factorised; on a dask X each is one
+        round trip.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X (and
         a Newton direction's Hessian work), and unscaled data can need a

@@ -646,9 +646,9 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         reached on the three datasets; none reached MLP's lbfgs objective on
         the regression set within the benchmark's budget. "so" needs fewer
         iterations (18-24 against 29 on the 20,000 x 500 classification
-        set) but each of its trial points passes over the
-        n x hidden_units activations several times, which in NumPy costs
-        more than the products the search saves.
+        set) but each of its trial points passes over the n x hidden_units
+        activations several times, which in NumPy costs more than the
+        products the search saves.
     direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
         Search direction: L-BFGS, minus the gradient, or Adam's direction.
     max_iter : int, default=500
