@@ -124,6 +124,14 @@ class Model(Protocol):
     rounding level in the searches. Its parameters and forward states are
     in the engine's namespace; ``subspace`` returns trials whose numbers are
     on the host.
+
+    A model may also offer ``first_trial(theta, point, engine, D, rates,
+    purpose)``, returning a ``_trial.FirstTrial`` or None: the image of the
+    new direction ``D``, the trial at ``rates`` and the gradient there from
+    one pass over X (a large dense numpy X, ``LinearModel.first_trial``) or
+    one round trip (a lazy model, below), used when the strategy names its
+    first rates (``first_rates``); its ``subspace`` then takes ``first=``
+    and answers those rates from it. None: the loop forms the image alone.
     """
 
     n_params: int
@@ -197,12 +205,9 @@ class LazyModel(Model, Protocol):
     """A model of a dask X (``lazy`` true): its n-row arrays live on the workers.
 
     The loop gathers the objective and the gradient at a point in one
-    round trip through :meth:`gather_gradient`. A lazy model may also offer
-    ``first_trial(theta, point, engine, D, rates, purpose)``, returning a
-    ``_trial.FirstTrial``: the image of the new direction ``D``, the trial
-    at ``rates`` and the gradient there in one round trip, used when the
-    strategy names its first rates (``first_rates``); its ``subspace`` then
-    takes ``first=`` and answers those rates without a round trip.
+    round trip through :meth:`gather_gradient`. Its ``first_trial`` (see
+    :class:`Model`) takes one round trip, and its ``subspace`` answers the
+    first rates without one.
     """
 
     lazy: bool

@@ -166,6 +166,12 @@ class NetworkPoint:
     second_layer: tuple | None = None
 
 
+def _fused_block_rows(engine, q):
+    """Rows per block of the engine's fused pass over X, or None (see ``_engine``)."""
+    rows = getattr(engine, "fused_block_rows", None)
+    return None if rows is None else rows(q)
+
+
 def _loss_terms(loss, raw, targets, point):
     """The loss's terms at ``raw``, kept in ``point`` for the next use."""
     if point.loss_terms is None:
@@ -267,6 +273,8 @@ class LinearModel(_HoldsTargets):
         self.q = n_outputs
         self.loss = loss
         self.targets = Targets(y, weights, one_hot_index(y))
+        # The targets by row blocks of a fused pass (:meth:`first_trial`).
+        self._block_targets_cache = None
         self.l2 = l2
         self.fit_intercept = fit_intercept
         self.n_weights = n_features * n_outputs
@@ -510,16 +518,34 @@ class LinearModel(_HoldsTargets):
         diagonal, rank_one = self.loss.hessian_factors(Z, self.targets, terms)
         n = self.n_weights
 
+        def times_hessian(image, rows=slice(None)):
+            R = diagonal[rows] * image
+            if rank_one is not None:
+                u = rank_one[rows]
+                R -= u * (u * image).sum(axis=1, keepdims=True)
+            return R
+
+        fused = xp is np and _fused_block_rows(engine, self.q) is not None
+
         def numpy_product(v):
             # numpy's own: in place, with ndarray methods (less overhead per
             # conjugate-gradient step on small problems; the same numbers).
             W, b = self.unpack(v)
-            image = engine.pre_activation(W, b, purpose)
-            R = diagonal * image
-            if rank_one is not None:
-                R -= rank_one * (rank_one * image).sum(axis=1, keepdims=True)
             out = np.empty(self.n_params)
-            out[:n] = engine.backward(R, purpose).ravel()
+            if fused:
+                # Both products from one read of X, in row blocks (as
+                # first_trial); R's rows are formed block by block.
+                R = np.empty((engine.shape[0], self.q))
+
+                def residual(start, stop, image_rows):
+                    R[start:stop] = times_hessian(image_rows, slice(start, stop))
+                    return R[start:stop]
+
+                _, XtR = engine.forward_backward_blocks(W, b, residual, purpose)
+                out[:n] = XtR.ravel()
+            else:
+                R = times_hessian(engine.pre_activation(W, b, purpose))
+                out[:n] = engine.backward(R, purpose).ravel()
             out[:n] += self.l2 * v[:n]
             if self.fit_intercept:
                 out[n:] = self._ones @ R
@@ -540,7 +566,105 @@ class LinearModel(_HoldsTargets):
 
         return product
 
-    def subspace(self, theta, point, basis):
+    def first_trial(self, theta, point, engine, D, rates, purpose):
+        """The direction's image, the first trial and the gradient there, or None.
+
+        For a dense numpy X too large to stay in cache (the engine's
+        ``fused_block_rows``), one pass over X in row blocks forms each
+        block's image ``X W + b`` of the new direction ``D``, the trial
+        point ``Z + a image`` at ``rates``, the loss's terms and residual
+        there, and the block's share of ``X.T R`` (two products, counted
+        under ``purpose``): an iteration that takes these rates, as an
+        L-BFGS or Newton iteration mostly does, reads X once instead of
+        twice. Every number but ``X.T R`` (summed by blocks) is the one
+        :meth:`subspace` and :meth:`objective_and_gradient` compute at that
+        point. None where the engine does not fuse: the loop then forms
+        the image alone.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        point : LinearPoint
+            The current forward state.
+        engine : ProductEngine
+        D : ndarray of shape (n_params,)
+            The new direction.
+        rates : ndarray of shape (1,)
+            The line search's first step.
+        purpose : str
+            The products' purpose.
+
+        Returns
+        -------
+        FirstTrial or None
+        """
+        if self.xp is not np or len(rates) != 1:
+            return None
+        rows = _fused_block_rows(engine, self.q)
+        if rows is None:
+            return None
+        Z, loss, a = point.pre_activation, self.loss, rates[0]
+        raw, R = np.empty_like(Z), np.empty_like(Z)
+        block_targets = self._block_targets(rows)
+        block_terms = []
+
+        def residual(start, stop, image_rows):
+            # ``_numpy_trial_raw``'s formula, row block by row block.
+            raw_rows = np.multiply(image_rows, a, out=raw[start:stop])
+            raw_rows += Z[start:stop]
+            targets = block_targets[start // rows]
+            terms = loss.terms(raw_rows, targets)
+            block_terms.append(terms)
+            R[start:stop] = loss.evaluate(raw_rows, targets, terms=terms)[1]
+            return R[start:stop]
+
+        W, b = self.first_layer(D)
+        image, XtR = engine.forward_backward_blocks(W, b, residual, purpose)
+        terms = None
+        if block_terms[0] is not None:
+            columns = zip(*block_terms, strict=True)
+            terms = tuple(np.concatenate(parts) for parts in columns)
+        trial_point = LinearPoint(raw, terms)
+        value = loss.value(raw, self.targets, terms)
+
+        def gradient(theta):
+            # As objective_and_gradient with evaluate_gradient's X.T R.
+            n = self.n_weights
+            grad = np.empty_like(theta)
+            grad[:n] = self.l2 * theta[:n] + XtR.ravel()
+            if self.fit_intercept:
+                grad[n:] = self._ones @ R
+            return value + self._penalty(theta), float(np.abs(R).sum()), grad
+
+        return FirstTrial(
+            rates=np.array(rates, dtype=np.float64),
+            image=image,
+            image_size=float("nan"),
+            z_size=float("nan"),
+            numbers=np.array([value]),
+            gradient=gradient,
+            point=trial_point,
+        )
+
+    def _block_targets(self, rows):
+        """The targets of each block of ``rows`` rows, formed once per block size."""
+        cached = self._block_targets_cache
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        targets, n = self.targets, self.targets.y.shape[0]
+        width = targets.y.shape[1]
+        blocks = []
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            index = targets.one_index
+            if index is not None:
+                # One entry per row, in row order: the block's own flat indices.
+                index = index[start:stop] - start * width
+            blocks.append(Targets(targets.y[start:stop], targets.w[start:stop], index))
+        self._block_targets_cache = (rows, blocks)
+        return blocks
+
+    def subspace(self, theta, point, basis, first=None):
         """Return ``phi(a, derivatives)`` for the directions of ``basis``.
 
         The raw prediction is affine in ``a``: ``Z + sum_j a_j V_j``; the
@@ -549,7 +673,8 @@ class LinearModel(_HoldsTargets):
         :class:`~sklearn_so._trial.Trial` whose point holds the trial's raw
         prediction and loss terms. On a device the rates cross to it (k
         numbers) and the trial's value, subspace gradient and Hessian back
-        to the host in one crossing (k + k^2 + 1 numbers).
+        to the host in one crossing (k + k^2 + 1 numbers). The value at the
+        rates of ``first`` (:meth:`first_trial`) is known, with its point.
         """
         xp = self.xp
         Z = point.pre_activation
@@ -563,6 +688,8 @@ class LinearModel(_HoldsTargets):
         loss, targets = self.loss, self.targets
 
         def numpy_phi(a, derivatives=True):
+            if first is not None and not derivatives and first.taken(a):
+                return penalty.trial(a, first.point, float(first.numbers[0]))
             # numpy's own: the same operations without the namespace calls,
             # whose overhead shows on small problems (a phi per trial point).
             raw = _numpy_trial_raw(Z, flat_V, a)
@@ -1251,12 +1378,16 @@ class TwoLayerNetwork(_HoldsTargets):
         derivatives) and the gradient pass at that point (as
         :meth:`gather_gradient`): two products, counted under ``purpose``.
         A search that asks for the trial's derivatives there (near the
-        optimum) takes one more round trip.
+        optimum) takes one more round trip. A dask X only: None otherwise
+        (an in-memory network's products are not the bottleneck of its
+        trials).
 
         Returns
         -------
-        FirstTrial
+        FirstTrial or None
         """
+        if not getattr(engine, "lazy", False):
+            return None
         W, b = self.first_layer(D)
         P = D[None, :]
         second_layer = self._second_layer_at(theta, P, rates)

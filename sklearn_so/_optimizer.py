@@ -373,9 +373,10 @@ class SubspaceSolver:
         forward product, counted as ``"iterations"``. A direction that
         needs curvature (``"newton"``) is first handed the model's Hessian
         at the current point, formed if the direction uses it (one pass
-        over X, ``"hessian"``). On a dask X the same round trip may also
-        evaluate the search's first trial and the gradient there
-        (:meth:`_first_trial`; the backward product is then counted here).
+        over X, ``"hessian"``). On a dask X the same round trip, on a large
+        dense numpy X the same pass over X, may also evaluate the search's
+        first trial and the gradient there (:meth:`_first_trial`; the
+        backward product is then counted here).
         """
         restrict = self.model.restrict_direction
         if self.curved:
@@ -402,7 +403,11 @@ class SubspaceSolver:
                 )
             self.D_error = self.ledger.product(self.D_size, self.D_scale)
             return self.D, self.D_image
-        self.D_image = self.engine.pre_activation(W1_D, b1_D, "iterations")
+        self.first = self._first_trial()
+        if self.first is not None:
+            self.D_image = self.first.image
+        else:
+            self.D_image = self.engine.pre_activation(W1_D, b1_D, "iterations")
         if self.strategy.n_moves:
             self.D_error = self.ledger.product(
                 self._max_abs(self.D_image), self.D_scale
@@ -478,6 +483,9 @@ class SubspaceSolver:
             # Sizes are measured where the arrays exist (one pass over the n x r
             # entries), so that only the errors are bounds.
             z_size = self._max_abs(point.pre_activation)
+            if first is not None:
+                # Computed in the image's pass (:meth:`_first_trial`).
+                self.pending_gradient = (point, *first.gradient(theta))
         if self.strategy.n_moves:
             step_error = self._step_error(step)
             z_error = self.ledger.plus(self.z_error, step_error, z_size)
@@ -597,14 +605,14 @@ class SubspaceSolver:
 
         Reads ``theta``, ``point``. Sets ``value`` and ``grad``.
         """
+        pending = self.pending_gradient
+        if pending is not None and pending[0] is self.point:
+            # Computed with the accepted point (:meth:`accept`).
+            self.pending_gradient = None
+            self.value, self.sensitivity, self.grad = pending[1:]
+            return
+        self._drop_pending_gradient()
         if self.lazy:
-            pending = self.pending_gradient
-            if pending is not None and pending[0] is self.point:
-                # Computed when the point was accepted (:meth:`_measure_step`).
-                self.pending_gradient = None
-                self.value, self.sensitivity, self.grad = pending[1:]
-                return
-            self._drop_pending_gradient()
             # One task per row chunk: a model on a dask X gathers its value,
             # ``sum |R|`` and gradient with ``X.T R`` in one round trip.
             self.value, self.sensitivity, self.grad, _ = self.model.gather_gradient(
@@ -800,14 +808,15 @@ class SubspaceSolver:
     # -- helpers -----------------------------------------------------------
 
     def _first_trial(self):
-        """A dask X: the direction's image with the search's first trial, or None.
+        """The direction's image with the search's first trial, or None.
 
         When the strategy knows its first rates before the image (``ls``
-        with a unit step) and the model can evaluate them in the tasks that
-        form the image (``first_trial``), one round trip gives the image,
-        that trial and the gradient at it: when the search takes these
-        rates, as it mostly does, the iteration costs that round trip alone
-        and its usual two products; otherwise the backward product is
+        with a unit step) and the model can evaluate them where it forms
+        the image (``first_trial``: in the tasks of a dask X, in the row
+        blocks of a large dense numpy X), one round trip or one pass over X
+        gives the image, that trial and the gradient at it: when the search
+        takes these rates, as it mostly does, the iteration costs that
+        alone and its usual two products; otherwise the backward product is
         written off as unused (:meth:`accept`). Not on iterations that
         refresh ``Z`` (the gradient is then taken at the exact point).
         """

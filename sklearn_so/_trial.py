@@ -57,20 +57,23 @@ class FirstTrial:
     evaluate the first rates of a line search in the tasks that form the
     direction's image, and the full gradient at that trial point with them
     (``DaskLinearModel.first_trial``): both products of an iteration in one
-    round trip. The search takes the trial's numbers from here; when it
-    accepts these very rates the loop takes the gradient from here too,
-    otherwise that backward product is written off as unused.
+    round trip. On a large dense numpy X the same numbers come from one
+    pass over X in row blocks (``LinearModel.first_trial``): both products
+    of an iteration in one read of X. The search takes the trial's numbers
+    from here; when it accepts these very rates the loop takes the gradient
+    from here too, otherwise that backward product is written off as unused.
 
     Attributes
     ----------
     rates : ndarray of shape (k,)
         The rates evaluated.
-    image : dask.array.Array
-        The direction's image ``X D1 + d1``, persisted.
+    image : dask.array.Array or ndarray
+        The direction's image ``X D1 + d1``, persisted (dask X).
     image_size : float
-        ``max |image|``.
+        ``max |image|`` (dask X; NaN for numpy, measured by the loop).
     z_size : float
-        ``max |Z + sum_j a_j V_j|`` at the trial point.
+        ``max |Z + sum_j a_j V_j|`` at the trial point (dask X; NaN for
+        numpy).
     numbers : ndarray
         The model's sums for the subspace objective at ``rates`` (its own
         layout, read by the model's ``subspace``).
@@ -80,6 +83,8 @@ class FirstTrial:
     pre_activation : dask.array.Array or None
         The trial point's ``Z + sum_j a_j V_j``, persisted, for a model
         whose trials keep it (the networks); None otherwise.
+    point : object or None
+        The trial's forward state (numpy X), as a :class:`Trial`'s.
     """
 
     rates: np.ndarray
@@ -89,6 +94,7 @@ class FirstTrial:
     numbers: np.ndarray
     gradient: object
     pre_activation: object = None
+    point: object = None
 
     def taken(self, rates):
         """Whether the accepted ``rates`` are these (the gradient is theirs)."""
