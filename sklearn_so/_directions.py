@@ -477,7 +477,7 @@ LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "newton-cg", "auto")
 # the Hessian costs at most this many multiply-adds (about half a
 # millisecond at one thread: the Python overhead of one or two iterations),
 # else "lbfgs". In benchmarks/results/newton*.md the shapes below the bound
-# (breast cancer, raw wine: 2e5-6e5) reached the target 2-5x faster with
+# (breast cancer, raw wine: 2e5-6e5) reached the target 2-6x faster with
 # ls/newton than with ls/lbfgs, and ls/lbfgs was faster than ls/newton on
 # every shape above it (dense 5,000 x 100 and x 300, digits, dense 50,000 x
 # 500: 5e7-1e10). "newton-cg" is not chosen by shape: it was ahead of

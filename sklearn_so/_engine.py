@@ -39,8 +39,7 @@ HESSIAN_PURPOSE = "hessian"
 # A fused pass over X (``ProductEngine.forward_backward_blocks``): dense
 # numpy X of at least this many bytes (below, X stays in cache between two
 # products), read in blocks of about FUSED_BLOCK_BYTES and at least
-# FUSED_MIN_ROWS rows (measured best at one and two BLAS threads among 256
-# KiB to 2 MiB blocks, see ``fused_block_rows``).
+# FUSED_MIN_ROWS rows (see ``fused_block_rows``).
 FUSED_MIN_BYTES = 2**22
 FUSED_BLOCK_BYTES = 2**19
 FUSED_MIN_ROWS = 128
@@ -76,6 +75,8 @@ class ProductEngine:
     def __init__(self, X):
         self.X = X
         self.counts = Counter()
+        # Whether BLAS runs one thread, once asked (``fused_block_rows``).
+        self._one_thread = None
 
     @property
     def shape(self):
@@ -113,16 +114,15 @@ class ProductEngine:
         """Rows per block of :meth:`forward_backward_blocks`, or None.
 
         A fused pass pays where X does not stay in cache between the two
-        products of an iteration (a dense numpy X of at least
-        :data:`FUSED_MIN_BYTES`) and the image has several columns, whose
-        loss terms (the softmax) then also stay in cache: at one BLAS
-        thread, forward product, softmax residual and backward product of a
-        100,000 x 200 X with 10 outputs took 64 ms in blocks of 512 KiB of
-        X against 144 ms as separate passes (20,000 x 300: 16 against 36
-        ms; at two threads 50 against 95 and 12 against 22). With one output
-        the gain was 1.0-1.3x at one thread and a loss of up to 1.2x at two
-        (BLAS threads a whole matrix-vector product, not a block's), so
-        None there, as for sparse X, whose row blocks are not views.
+        products of an iteration (a dense, C-ordered numpy X of at least
+        :data:`FUSED_MIN_BYTES`), the image has several columns, whose loss
+        terms (the softmax) then stay in cache too, and BLAS runs one
+        thread. Side by side (``benchmarks/results/fused.md``, one thread):
+        1.03-1.53x faster fits on five multiclass problems; with one output
+        0.96-0.99x, and at two threads 0.85-1.22x (0.73-0.80x with one
+        output), so None there, as for sparse X, whose row blocks are not
+        views. Blocks of about :data:`FUSED_BLOCK_BYTES` of X: the fastest
+        of 256 KiB to 2 MiB in a first measurement with several outputs.
         """
         X = self.X
         if (
@@ -130,9 +130,25 @@ class ProductEngine:
             or not isinstance(X, np.ndarray)
             or not X.flags.c_contiguous
             or X.nbytes < FUSED_MIN_BYTES
+            or not self._single_blas_thread()
         ):
             return None
         return max(FUSED_MIN_ROWS, FUSED_BLOCK_BYTES // (X.itemsize * X.shape[1]))
+
+    def _single_blas_thread(self):
+        """Whether BLAS runs one thread (asked once per engine, about 1 ms).
+
+        A block's products are too small for BLAS to share among threads:
+        at two threads the fused pass was level with two threaded products
+        (0.88-1.31x, ``benchmarks/results/fused.md``), and more threads
+        would speed up the separate products only.
+        """
+        if self._one_thread is None:
+            from threadpoolctl import ThreadpoolController
+
+            pools = ThreadpoolController().select(user_api="blas").lib_controllers
+            self._one_thread = all(pool.num_threads == 1 for pool in pools)
+        return self._one_thread
 
     def forward_backward_blocks(self, W, b, residual, purpose):
         """``image = X W + b`` and ``X.T @ residual(...)`` in one pass over X.

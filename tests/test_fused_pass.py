@@ -12,10 +12,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import sklearn_so._engine as engine_module
 from sklearn_so import SOLogisticRegression
 from sklearn_so._engine import FUSED_MIN_ROWS, ProductEngine
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """The rule fuses only where BLAS runs one thread."""
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture
@@ -86,6 +94,17 @@ def test_the_pass_is_for_large_c_ordered_dense_X_with_several_outputs():
     assert ProductEngine(np.asfortranarray(big)).fused_block_rows(2) is None
     assert ProductEngine(big[:100]).fused_block_rows(2) is None
     assert ProductEngine(sp.csr_matrix(big[:10])).fused_block_rows(2) is None
+
+
+def test_the_pass_is_for_one_blas_thread():
+    # A block's products are too small for BLAS to share among threads.
+    big = np.zeros((engine_module.FUSED_MIN_BYTES // (8 * 100) + 1, 100))
+    with threadpool_limits(2, user_api="blas"):
+        pools = ThreadpoolController().select(user_api="blas").lib_controllers
+        if not any(pool.num_threads > 1 for pool in pools):
+            pytest.skip("BLAS cannot run two threads here")
+        assert ProductEngine(big).fused_block_rows(2) is None
+    assert ProductEngine(big).fused_block_rows(2) is not None
 
 
 @pytest.fixture(scope="module")

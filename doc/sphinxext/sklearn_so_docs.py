@@ -355,6 +355,7 @@ BENCHMARK_REPORTS = [
     "newton.md",
     "newton_large.md",
     "newton_std.md",
+    "fused.md",
     "two_layer.md",
     "dask.md",
 ]
