@@ -16,6 +16,7 @@ import numpy as np
 from scipy.linalg.lapack import dpotrf, dpotrs, dtrtrs
 
 from . import _namespace as ns
+from ._preconditioner import apply_scaling
 
 
 def _copy(x):
@@ -29,9 +30,10 @@ class GradientDirection:
 
     Parameters
     ----------
-    scaling : ndarray or None
-        Positive diagonal ``S`` (an inverse Hessian-diagonal estimate); None
-        for the plain gradient.
+    scaling : ndarray, CentredScaling or None
+        Positive diagonal ``S`` (an inverse Hessian-diagonal estimate), or
+        that diagonal with the intercepts eliminated (``_preconditioner``);
+        None for the plain gradient.
     """
 
     # Takes the model's diagonal preconditioner, when it offers one.
@@ -42,7 +44,7 @@ class GradientDirection:
 
     def __call__(self, theta, grad):
         """Return the direction at ``theta``."""
-        return -grad if self.scaling is None else -self.scaling * grad
+        return -apply_scaling(self.scaling, grad)
 
     def reset(self):
         """Nothing to forget."""
@@ -72,8 +74,10 @@ class LBFGSDirection:
     ----------
     memory : int
         Number of curvature pairs ``(s, y)`` kept.
-    scaling : ndarray or None
-        Positive diagonal ``S``; None for the identity.
+    scaling : ndarray, CentredScaling or None
+        Positive diagonal ``S``, or that diagonal with the intercepts
+        eliminated (a symmetric positive definite ``H0`` either way, up to
+        L-BFGS's scalar); None for the identity.
     """
 
     uses_scaling = True
@@ -95,7 +99,7 @@ class LBFGSDirection:
         self._next = 0
 
     def _scale(self, v):
-        return v if self.scaling is None else self.scaling * v
+        return apply_scaling(self.scaling, v)
 
     def set_scaling(self, scaling):
         """Use a new diagonal preconditioner; the curvature pairs are kept."""

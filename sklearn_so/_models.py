@@ -49,6 +49,7 @@ from . import _namespace as ns
 from ._activations import ACTIVATIONS
 from ._dask_rows import map_rows, run, step_rows
 from ._losses import Targets, one_hot_index
+from ._preconditioner import CentredScaling
 from ._trial import FirstTrial, Trial
 
 # Smallest Hessian-diagonal entry kept by the preconditioner, relative to the
@@ -166,6 +167,24 @@ class NetworkPoint:
     second_layer: tuple | None = None
 
 
+def _centred_scaling(xp, squares, sums, totals, l2):
+    """A :class:`~sklearn_so._preconditioner.CentredScaling` from the curvature's sums.
+
+    ``squares`` is ``(X * X).T h``, ``sums`` is ``X.T h`` (both (d, q)) and
+    ``totals`` the column sums of ``h``; as :meth:`LinearModel.diagonal_scaling`,
+    the diagonal is floored relative to its largest entry.
+    """
+    tiny = xp.finfo(squares.dtype).smallest_normal
+    means = sums / xp.clip(totals, min=tiny)[None, :]
+    # The Schur complement of each (feature, intercept) block of the
+    # Hessian's diagonal: non-negative up to rounding, which the floor takes.
+    weights = squares - sums * means + l2
+    d, q = squares.shape
+    diagonal = xp.concat([ns.reshape(weights, (d * q,)), totals])
+    floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
+    return CentredScaling(1.0 / xp.maximum(diagonal, floor), means)
+
+
 def _fused_block_rows(engine, q):
     """Rows per block of the engine's fused pass over X, or None (see ``_engine``)."""
     rows = getattr(engine, "fused_block_rows", None)
@@ -258,6 +277,9 @@ class LinearModel(_HoldsTargets):
     """
 
     first_block = 0
+    # Whether the directions' preconditioner eliminates the intercepts
+    # (:meth:`preconditioner`); the estimator sets it.
+    centre_intercepts = False
     # The subspace Hessian is exact and Newton converges quadratically: solving
     # the inner problem to near machine precision costs one or two steps more.
     inner_options = {"rtol": 1e-10, "max_iter": 30}
@@ -399,6 +421,32 @@ class LinearModel(_HoldsTargets):
         tiny = xp.finfo(diagonal.dtype).smallest_normal
         floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
         return 1.0 / xp.maximum(diagonal, floor)
+
+    def preconditioner(self, engine, point, purpose):
+        """The directions' preconditioner at the forward state ``point``.
+
+        :meth:`centred_scaling` when the estimator asked for it
+        (``centre_intercepts``) and the model has intercepts, else
+        :meth:`diagonal_scaling`.
+        """
+        if self.centre_intercepts and self.fit_intercept:
+            return self.centred_scaling(engine, point, purpose)
+        return self.diagonal_scaling(engine, point, purpose)
+
+    def centred_scaling(self, engine, point, purpose):
+        """The inverse Hessian diagonal with the intercepts eliminated.
+
+        See :class:`~sklearn_so._preconditioner.CentredScaling`: from the
+        loss's curvature ``h`` at ``point``, ``(X * X).T h`` (the pass of
+        :meth:`diagonal_scaling`) and ``X.T h`` (one more product), both
+        counted under ``purpose``, and the intercepts' sums of ``h``.
+        """
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
+        squares = engine.squared_backward(curvature, purpose)
+        sums = engine.backward(curvature, purpose)
+        return _centred_scaling(self.xp, squares, sums, self._ones @ curvature, self.l2)
 
     def hessian(self, engine, point, purpose):
         """The Hessian of the objective at the forward state ``point``.
@@ -784,6 +832,25 @@ class DaskLinearModel(LinearModel):
             diagonal[n:] = sums[:q]
         floor = max(DIAGONAL_FLOOR * diagonal.max(), np.finfo(float).tiny)
         return 1.0 / np.maximum(diagonal, floor)
+
+    def centred_scaling(self, engine, point, purpose):
+        """:meth:`LinearModel.centred_scaling` on the workers: two round trips.
+
+        The curvature's products with the chunks of X squared and of X
+        (with its intercept sums) are two passes of one task per row chunk.
+        """
+        terms = point.loss_terms
+        rows = [point.pre_activation, self.targets.y, self.targets.w]
+        rows += list(terms) if terms is not None else []
+        q, d = self.q, self.d
+        passes = [
+            engine.backward_rows(
+                _linear_curvature_rows, rows, self.loss, purpose=purpose, squared=sq
+            )[1].sum(axis=0)
+            for sq in (True, False)
+        ]
+        squares, sums = (ns.reshape(p[q:], (d, q)) for p in passes)
+        return _centred_scaling(np, squares, sums, passes[0][:q], self.l2)
 
     def gather_gradient(self, theta, point, engine, purpose, step=None):
         """Objective, ``sum |R|`` and gradient at ``point``: one round trip.

@@ -42,7 +42,12 @@ from . import _rounding
 from ._contracts import check_solver_parts, uses_curvature
 from ._dask_rows import step_image_and_sizes
 from ._engine import HESSIAN_PURPOSE, PURPOSES, MoveHistory
-from ._preconditioner import PreconditionerSchedule
+from ._preconditioner import (
+    CentredScaling,
+    PreconditionerSchedule,
+    apply_scaling,
+    scaling_diagonal,
+)
 from ._strategies import Basis, StepResult
 from ._subspace import ROUNDING_ULPS
 
@@ -306,7 +311,7 @@ class SubspaceSolver:
         self.z_error = self.ledger.product(z_size, self._product_scale(W1, b1))
         self.scaling = None
         if self.preconditioned:
-            self.scaling = model.diagonal_scaling(engine, self.point, "setup")
+            self.scaling = self._preconditioner("setup")
             self.direction.set_scaling(self.scaling)
         self.schedule = PreconditionerSchedule()
         self.history = MoveHistory(self.strategy.n_moves)
@@ -315,7 +320,7 @@ class SubspaceSolver:
             np.isfinite(self.value)
             and self._all(xp.all(xp.isfinite(self.grad)))
             and np.isfinite(z_size)
-            and (self.scaling is None or self._all(xp.all(self.scaling > 0)))
+            and (self.scaling is None or self._positive(self.scaling))
         )
         if not finite:
             raise ValueError(
@@ -385,7 +390,7 @@ class SubspaceSolver:
         slope = self.grad @ D
         if not (slope if self.xp is np else ns.to_float(slope)) < 0:
             self.direction.reset()
-            D = -self.grad if self.scaling is None else -self.scaling * self.grad
+            D = -apply_scaling(self.scaling, self.grad)
             D = restrict(D)
         W1_D, b1_D = self.model.first_layer(D)
         self.D = D
@@ -670,15 +675,35 @@ class SubspaceSolver:
         if not (self.preconditioned and self.schedule.due(self.iteration)):
             return
         previous = self.scaling
-        scaling = self.model.diagonal_scaling(self.engine, self.point, "preconditioner")
-        xp = self.xp
-        if not self._all(xp.all(xp.isfinite(scaling) & (scaling > 0))):
+        scaling = self._preconditioner("preconditioner")
+        if not self._positive(scaling):
             # A diagonal that overflowed says nothing: keep the last one.
-            self.schedule.update(previous, previous)
+            diagonal = scaling_diagonal(previous)
+            self.schedule.update(diagonal, diagonal)
             return
         self.scaling = scaling
         self.direction.set_scaling(scaling)
-        self.schedule.update(previous, scaling)
+        self.schedule.update(scaling_diagonal(previous), scaling_diagonal(scaling))
+
+    def _preconditioner(self, purpose):
+        """The model's preconditioner at ``point``: one or two passes over X.
+
+        Its ``preconditioner`` when it has one (a diagonal, or a
+        :class:`~sklearn_so._preconditioner.CentredScaling` from two
+        passes), else its ``diagonal_scaling``.
+        """
+        model = self.model
+        estimate = getattr(model, "preconditioner", model.diagonal_scaling)
+        return estimate(self.engine, self.point, purpose)
+
+    def _positive(self, scaling):
+        """Whether a preconditioner is finite with a positive diagonal."""
+        xp = self.xp
+        diagonal = scaling_diagonal(scaling)
+        positive = self._all(xp.all(xp.isfinite(diagonal) & (diagonal > 0)))
+        if positive and isinstance(scaling, CentredScaling):
+            return self._all(xp.all(xp.isfinite(scaling.means)))
+        return positive
 
     def end_iteration(self):
         """Keep the best iterate, print progress, call back; True to stop.

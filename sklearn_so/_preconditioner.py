@@ -1,10 +1,13 @@
-"""When the diagonal preconditioner is re-estimated.
+"""The directions' preconditioner, and when it is re-estimated.
 
 The "gd" and "lbfgs" directions are scaled by the inverse of the Hessian's
-diagonal at a recent iterate (``model.diagonal_scaling``: one pass over X).
-The diagonal is estimated at the start, re-estimated after ``period``
-iterations, and then again after the same period, doubled each time the
-diagonal changed by at most a factor ``exp(settled_change)`` in every entry.
+diagonal at a recent iterate (``model.diagonal_scaling``: one pass over X),
+or, for a linear model with intercepts asked to (``preconditioner=
+"centred"``), by :class:`CentredScaling`, the same diagonal with the
+intercepts eliminated (``model.preconditioner``: one more product). It is
+estimated at the start, re-estimated after ``period`` iterations, and then
+again after the same period, doubled each time the diagonal changed by at
+most a factor ``exp(settled_change)`` in every entry.
 """
 
 import numpy as np
@@ -59,3 +62,74 @@ class PreconditionerSchedule:
             # The diagonal has settled: re-estimate it half as often.
             self.period *= 2
         self.next_iteration += self.period
+
+
+class CentredScaling:
+    """A diagonal preconditioner with a linear model's intercepts eliminated.
+
+    For a linear model with intercepts, features whose mean is far from
+    zero (raw pixels, counts, tf-idf: any sparse X, which cannot be
+    centred) couple every weight with its output's intercept, and a
+    diagonal preconditioner cannot see it. Written in the coordinates of
+    features centred by their curvature-weighted means ``mu[j, k] = sum_i
+    h_ik x_ij / sum_i h_ik`` (``h_ik`` the loss's curvature in output k of
+    sample i), those couplings vanish from the Hessian's 2 x 2 blocks of
+    feature j and intercept k, and its diagonal there is ``sum_i h_ik
+    x_ij^2 - mu[j, k] sum_i h_ik x_ij + l2`` (the block's Schur
+    complement) for the weights and ``sum_i h_ik`` for the intercepts. The
+    preconditioner is that inverse diagonal ``S`` in those coordinates,
+    ``A S A^T`` in the model's, with ``A`` the change of coordinates
+    (weights unchanged, intercept ``k`` minus ``sum_j mu[j, k] w_jk``):
+    symmetric positive definite, and O(n_params) to apply. As Spark's
+    virtual centring of the features, without changing X.
+
+    Parameters
+    ----------
+    diagonal : array of shape (n_params,)
+        ``S``: the positive inverse diagonal in the centred coordinates,
+        weights row by row (feature-major) then intercepts.
+    means : array of shape (n_features, n_outputs)
+        ``mu``, in the namespace and on the device of ``diagonal``.
+    """
+
+    def __init__(self, diagonal, means):
+        self.diagonal = diagonal
+        self.means = means
+
+    def __call__(self, v):
+        """``A S A^T v`` for ``v`` of shape (n_params,) or rows (m, n_params)."""
+        xp = ns.namespace(v)
+        d, q = self.means.shape
+        n = d * q
+        rows = v if v.ndim == 2 else ns.reshape(v, (1, -1))
+        m = rows.shape[0]
+        intercepts = rows[:, n:]
+        # A^T v: the weights' part in centred coordinates.
+        weights = (
+            ns.reshape(rows[:, :n], (m, d, q))
+            - self.means[None, :, :] * (intercepts[:, None, :])
+        )
+        scaled_weights = ns.reshape(weights, (m, n)) * self.diagonal[None, :n]
+        scaled_intercepts = intercepts * self.diagonal[None, n:]
+        # A: the intercepts back in the model's coordinates.
+        shift = xp.sum(
+            self.means[None, :, :] * ns.reshape(scaled_weights, (m, d, q)), axis=1
+        )
+        out = xp.concat([scaled_weights, scaled_intercepts - shift], axis=1)
+        return out if v.ndim == 2 else out[0, :]
+
+
+def apply_scaling(scaling, v):
+    """The preconditioner ``scaling`` (None, a diagonal or a CentredScaling) times v."""
+    if scaling is None:
+        return v
+    if isinstance(scaling, CentredScaling):
+        return scaling(v)
+    return scaling * v
+
+
+def scaling_diagonal(scaling):
+    """The positive diagonal of a preconditioner (a CentredScaling's ``S``)."""
+    if isinstance(scaling, CentredScaling):
+        return scaling.diagonal
+    return scaling

@@ -213,6 +213,24 @@ def test_fit_matches_numpy(namespace, n_classes, solver, direction):
     )
 
 
+@pytest.mark.parametrize("namespace", NAMESPACES + DEVICE_NAMESPACES)
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("direction", ["lbfgs", "gd"])
+def test_centred_preconditioner_matches_numpy(namespace, n_classes, direction):
+    # Features away from zero, so the intercepts' elimination matters.
+    X, y = make_classification_data(n_classes, n_samples=60, n_features=4)
+    X = X + 3.0
+    params = dict(direction=direction, preconditioner="centred", max_iter=40, memory=5)
+    reference = _fit(X, y, None, **params)
+    Xn, yn = _to_namespace(namespace, X), _to_namespace(namespace, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = _fit(Xn, yn, None, **params)
+    assert est.loss_ == pytest.approx(reference.loss_, rel=1e-10)
+    assert _to_numpy(est.n_iter_)[0] == reference.n_iter_[0]
+    assert est.product_counts_ == reference.product_counts_
+    np.testing.assert_allclose(_to_numpy(est.coef_), reference.coef_, rtol=1e-6)
+
+
 @pytest.mark.parametrize("namespace", NAMESPACES[1:] + DEVICE_NAMESPACES)
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_float32_stays_float32(namespace, n_classes):

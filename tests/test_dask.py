@@ -139,6 +139,18 @@ def test_logistic_matches_numpy(synchronous, n_classes, solver, direction):
     assert isinstance(est.coef_, np.ndarray)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("direction", ["lbfgs", "gd"])
+def test_centred_preconditioner_matches_numpy(synchronous, n_classes, direction):
+    # Features away from zero, so the intercepts' elimination matters.
+    X, y = make_classification_data(n_classes, n_samples=120, n_features=4)
+    estimator = SOLogisticRegression(
+        direction=direction, preconditioner="centred", max_iter=25, memory=4
+    )
+    est, _ = _check_matches_numpy(estimator, X + 3.0, y)
+    assert est.product_counts_["setup"] == 3
+
+
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 @pytest.mark.parametrize(
     "solver, direction", list(itertools.product(SOLVERS, DIRECTIONS))
