@@ -98,9 +98,20 @@ class CentredScaling:
 
     def __call__(self, v):
         """``A S A^T v`` for ``v`` of shape (n_params,) or rows (m, n_params)."""
-        xp = ns.namespace(v)
         d, q = self.means.shape
         n = d * q
+        if isinstance(v, np.ndarray) and v.ndim == 1:
+            # numpy's own, for a vector (twice per iteration): in place,
+            # without the batch dimension (the same numbers).
+            out = np.empty_like(v)
+            intercepts = v[n:]
+            weights = np.multiply(self.means, intercepts, out=out[:n].reshape(d, q))
+            np.subtract(v[:n].reshape(d, q), weights, out=weights)
+            weights *= self.diagonal[:n].reshape(d, q)
+            out[n:] = intercepts * self.diagonal[n:]
+            out[n:] -= (self.means * weights).sum(axis=0)
+            return out
+        xp = ns.namespace(v)
         rows = v if v.ndim == 2 else ns.reshape(v, (1, -1))
         m = rows.shape[0]
         intercepts = rows[:, n:]
