@@ -172,7 +172,13 @@ class Model(Protocol):
 
 @runtime_checkable
 class PreconditionedModel(Model, Protocol):
-    """A model that offers a diagonal preconditioner."""
+    """A model that offers a diagonal preconditioner.
+
+    It may also offer ``preconditioner(engine, point, purpose)``, which the
+    loop then calls instead: a diagonal, or a
+    ``_preconditioner.CentredScaling`` (the linear model's with
+    ``preconditioner="centred"``).
+    """
 
     def diagonal_scaling(self, engine: Engine, point, purpose: str) -> np.ndarray:
         """Inverse Hessian diagonal at ``point``; one pass over X."""

@@ -174,7 +174,7 @@ class SOLogisticRegression(
         diagonally preconditioned by the inverse of the Hessian's diagonal,
         estimated at the start, after 20 iterations and then less often as
         it settles (one pass over X each time), so unscaled features do not
-        slow them down.
+        slow them down (uncentred ones do: see ``preconditioner``).
 
         "auto" takes "newton" when forming and factorising the Hessian
         costs at most about 5e6 operations (for example up to about 5,000
@@ -232,10 +232,12 @@ class SOLogisticRegression(
         any sparse X, which cannot be centred -- couple each weight with
         its intercept, which a diagonal cannot see. Each estimate costs one
         more product. Ignored without an intercept and by the other
-        directions. In ``benchmarks/bench_preconditioner.py`` it took 2-5x
-        fewer iterations on uncentred features (raw digits, raw breast
-        cancer, a sparse tf-idf problem with 10 classes) and as many on
-        standardised ones (see :ref:`choosing`).
+        directions. In ``benchmarks/bench_preconditioner.py`` it took 2.0-4.8x
+        fewer iterations with L-BFGS on unscaled features (raw digits, breast
+        cancer and wine, an image-like problem, a sparse tf-idf problem with
+        10 classes: 1.5-5.0x faster) and as many or fewer on standardised
+        ones, where its extra work cost up to a quarter of a small fit's
+        time (see :ref:`choosing`). Not yet the default.
     learning_rate : float, default=0.1
         Constant step of ``solver="fixed"`` (ignored by the other solvers).
     momentum : float, default=0.0

@@ -549,6 +549,59 @@ QUOTED_RESULTS = {
         ("1.33x faster with the same 15", "| sklearn lbfgs | reached | 1e-04 | 15 |"),
         ("1.33x faster with the same 15", "| 1e-04 | 15 | 33 | 0 |"),
     ],
+    "preconditioner.md": [
+        # choosing.rst, the preconditioner's table and paragraph
+        ("median of 9 interleaved fits", "median of 9 fits stopped there"),
+        (
+            "unscaled - 1797 x 64, 10 - 242 - 92 - 2.57",
+            "| digits | 1797 x 64, 10 | 242 | 162.5 | 92 | 63.3 | 2.57 |",
+        ),
+        (
+            "unscaled - 569 x 30, 2 - 91 - 45 - 1.54",
+            "| breast_cancer_raw | 569 x 30, 2 | 91 | 14.3 | 45 | 9.3 | 1.54 |",
+        ),
+        (
+            "unscaled - 178 x 13, 3 - 79 - 25 - 2.28",
+            "| wine_raw | 178 x 13, 3 | 79 | 14.7 | 25 | 6.4 | 2.28 |",
+        ),
+        (
+            "unscaled - 5000 x 784, 10 - 465 - 96 - 4.99",
+            "| image_5k | 5000 x 784, 10 | 465 | 8014.0 | 96 | 1605.1 | 4.99 |",
+        ),
+        (
+            "200000 x 20000, 10 - 46 - 11 - 3.73",
+            "| sparse_tfidf_10 | 200000 x 20000, 10 | 46 | "
+            "6867.3 | 11 | 1842.2 | 3.73 |",
+        ),
+        (
+            "standardised - 1797 x 64, 10 - 56 - 44 - 1.22",
+            "| digits_std | 1797 x 64, 10 | 56 | 37.5 | 44 | 30.7 | 1.22 |",
+        ),
+        (
+            "standardised - 569 x 30, 2 - 25 - 25 - 0.76",
+            "| breast_cancer_std | 569 x 30, 2 | 25 | 5.2 | 25 | 6.8 | 0.76 |",
+        ),
+        (
+            "5000 x 300, 2 - 44 - 44 - 1.13",
+            "| dense_5k_300 | 5000 x 300, 2 | 44 | 58.5 | 44 | 51.5 | 1.13 |",
+        ),
+        (
+            "20000 x 300, 5 - 14 - 14 - 1.12",
+            "| multiclass_20k_300 | 20000 x 300, 5 | 14 | 252.3 | 14 | 226.1 | 1.12 |",
+        ),
+        (
+            "50000 x 500, 2 - 36 - 35 - 1.00",
+            "| dense_50k | 50000 x 500, 2 | 36 | 1258.4 | 35 | 1260.9 | 1.00 |",
+        ),
+        (
+            "100000 x 20000, 2 - 10 - 10 - 0.94",
+            "| sparse_100k | 100000 x 20000, 2 | 10 | 151.8 | 10 | 162.1 | 0.94 |",
+        ),
+        ("was 1.54x to 4.99x faster", "| 1.54 |"),
+        ("was 1.54x to 4.99x faster", "| 4.99 |"),
+        ("(44 against 56 on standardised digits)", "| 56 | 37.5 | 44 |"),
+        ("(0.76x on standardised breast cancer", "| 0.76 |"),
+    ],
     "fused.md": [
         # cost_model.rst: fused against separate products, side by side
         ('1.39x faster with ``"lbfgs"``', "| 1.39 | 15 / 15 |"),

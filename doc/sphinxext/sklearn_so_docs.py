@@ -356,6 +356,7 @@ BENCHMARK_REPORTS = [
     "newton_large.md",
     "newton_std.md",
     "fused.md",
+    "preconditioner.md",
     "two_layer.md",
     "dask.md",
 ]
