@@ -477,14 +477,18 @@ def make_estimator(spec, tol):
     Parameters
     ----------
     spec : dict
-        ``kind`` is ``"ours"`` (``solver``), ``"sklearn"`` (``solver``) or
+        ``kind`` is ``"ours"`` (``solver``, ``preconditioner`` if not the
+        diagonal), ``"sklearn"`` (``solver``) or
         ``"dask-ml"`` (``solver``, ``setting`` "defaults" or "best").
     tol : float or None
         None keeps the library's default (dask-ml at its defaults).
     """
     kind = spec["kind"]
     if kind == "ours":
-        return so_logistic(tol, solver=spec["solver"])
+        estimator = so_logistic(tol, solver=spec["solver"])
+        return estimator.set_params(
+            preconditioner=spec.get("preconditioner", "diagonal")
+        )
     if kind == "sklearn":
         return sklearn_logistic(spec["solver"], tol)
     from dask_ml.linear_model import LogisticRegression as DaskMLLogistic
@@ -553,7 +557,7 @@ def _child_loop(connection, address, threads):
         spec, tol, names = message
         try:
             X, y = (client.get_dataset(name) for name in names)
-            key = (spec["kind"], spec["solver"], spec.get("setting"))
+            key = tuple(sorted(spec.items()))
             if key not in warmed:
                 # Imports and first-call costs, outside the timed fits.
                 with warnings.catch_warnings():
@@ -743,10 +747,7 @@ def memory_rows(X_np, y_np, data, fstar, n_classes, args):
     import scipy.sparse as sp
 
     fit_memory = memory_fitter(X_np, y_np)
-    specs = [
-        (f"SO {solver}/lbfgs", {"kind": "ours", "solver": solver})
-        for solver in args.ours_solvers
-    ]
+    specs = [_ours_spec(entry) for entry in args.ours_solvers]
     # saga: scikit-learn's solver for large sparse data (rows of unit norm).
     solvers = SKLEARN_SOLVERS + (("saga",) if sp.issparse(X_np) else ())
     for solver in solvers:
@@ -762,6 +763,17 @@ def memory_rows(X_np, y_np, data, fstar, n_classes, args):
         rows.append(sequence_row(base, once, data, fstar, args.budget))
         common.log(_row_line(rows[-1]))
     return rows
+
+
+def _ours_spec(entry):
+    """``(label, spec)`` of an ``--ours-solvers`` entry: ``solver[+centred]``."""
+    solver, _, preconditioner = entry.partition("+")
+    spec = {"kind": "ours", "solver": solver}
+    label = f"SO {solver}/lbfgs"
+    if preconditioner:
+        spec["preconditioner"] = preconditioner
+        label += f" {preconditioner}"
+    return label, spec
 
 
 def compute_fstar(X_np, y_np, data, n_classes, tight_max_iter):
@@ -1312,13 +1324,9 @@ def run_problem(client, problem, args, fitter, check, notes):
     )
 
     if "ours-dask" not in args.skip:
-        for solver in args.ours_solvers:
-            spec = {"kind": "ours", "solver": solver}
-            base = {
-                "contestant": f"SO {solver}/lbfgs",
-                "library": "ours",
-                "placement": "dask",
-            }
+        for entry in args.ours_solvers:
+            label, spec = _ours_spec(entry)
+            base = {"contestant": label, "library": "ours", "placement": "dask"}
             base["spec"] = spec
             once = _bind(fitter.fit, spec, names=names)
             add(refused(sequence_row(base, once, data, fstar, args.budget)))
@@ -1762,7 +1770,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--ours-solvers",
         default="ls,so",
-        help="SOLogisticRegression solvers, direction lbfgs (default ls,so)",
+        help="SOLogisticRegression solvers, direction lbfgs (default ls,so); "
+        "ls+centred: with preconditioner='centred'",
     )
     parser.add_argument(
         "--dask-ml-solvers",
@@ -1811,8 +1820,13 @@ def parse_args(argv=None):
         parser.error(f"--dask-ml-budget: solvers among {', '.join(DASK_ML_SOLVERS)}")
     if set(args.dask_ml_solvers) - set(DASK_ML_SOLVERS):
         parser.error(f"--dask-ml-solvers: among {', '.join(DASK_ML_SOLVERS)}")
-    if set(args.ours_solvers) - {"ls", "lo", "ps", "so", "fixed"}:
-        parser.error("--ours-solvers: among ls, lo, ps, so, fixed")
+    solvers = {entry.partition("+")[0] for entry in args.ours_solvers}
+    preconditioners = {entry.partition("+")[2] for entry in args.ours_solvers}
+    if solvers - {"ls", "lo", "ps", "so", "fixed"} or preconditioners - {"", "centred"}:
+        parser.error(
+            "--ours-solvers: among ls, lo, ps, so, fixed, each optionally with "
+            "+centred (preconditioner='centred')"
+        )
     if set(args.dtypes) - {"float32", "float64"}:
         parser.error("--dtypes: float32 and/or float64")
     if args.skip - set(SKIPPABLE):
