@@ -175,13 +175,20 @@ def _centred_scaling(xp, squares, sums, totals, l2):
     the diagonal is floored relative to its largest entry.
     """
     tiny = xp.finfo(squares.dtype).smallest_normal
-    means = sums / xp.clip(totals, min=tiny)[None, :]
+    # xp.maximum, not clip(min=) (numpy before 2.1), with a 0-d array of
+    # X's dtype and device for another namespace.
+    if xp is not np:
+        tiny = xp.asarray(tiny, dtype=squares.dtype, device=ns.device(squares))
+    means = sums / xp.maximum(totals, tiny)[None, :]
     # The Schur complement of each (feature, intercept) block of the
-    # Hessian's diagonal: non-negative up to rounding, which the floor takes.
-    weights = squares - sums * means + l2
+    # Hessian's diagonal: non-negative in exact arithmetic; a feature whose
+    # mean dwarfs its spread loses digits to cancellation here, and a
+    # negative result is clipped to 0, leaving l2 as its floor.
+    weights = xp.maximum(squares - sums * means, xp.zeros_like(squares)) + l2
     d, q = squares.shape
-    diagonal = xp.concat([ns.reshape(weights, (d * q,)), totals])
-    floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
+    parts = [ns.reshape(weights, (d * q,)), totals]
+    diagonal = np.concatenate(parts) if xp is np else xp.concat(parts)
+    floor = xp.maximum(DIAGONAL_FLOOR * xp.max(diagonal), tiny)
     return CentredScaling(1.0 / xp.maximum(diagonal, floor), means)
 
 
@@ -277,6 +284,9 @@ class LinearModel(_HoldsTargets):
     """
 
     first_block = 0
+    # Its first_trial may fuse the products of an in-memory X (the loop
+    # asks only models that say so; a lazy model's always may).
+    in_memory_first_trial = True
     # Whether the directions' preconditioner eliminates the intercepts
     # (:meth:`preconditioner`); the estimator sets it.
     centre_intercepts = False
@@ -673,6 +683,8 @@ class LinearModel(_HoldsTargets):
             columns = zip(*block_terms, strict=True)
             terms = tuple(np.concatenate(parts) for parts in columns)
         trial_point = LinearPoint(raw, terms)
+        # The value of a trial (subspace's ``numpy_phi``), and of the
+        # gradient's evaluation: one formula for the log-losses.
         value = loss.value(raw, self.targets, terms)
 
         def gradient(theta):

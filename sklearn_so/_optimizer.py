@@ -851,6 +851,9 @@ class SubspaceSolver:
         refreshes = (self.iteration + 1) % self.refresh_every == 0
         if first_trial is None or first_rates is None or refreshes:
             return None
+        if not (self.lazy or getattr(model, "in_memory_first_trial", False)):
+            # Not worth the step limits' test (a network in memory).
+            return None
         limits = model.step_limits(self.theta)
         fits = None
         if limits is not None:

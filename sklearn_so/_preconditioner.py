@@ -126,7 +126,9 @@ class CentredScaling:
         shift = xp.sum(
             self.means[None, :, :] * ns.reshape(scaled_weights, (m, d, q)), axis=1
         )
-        out = xp.concat([scaled_weights, scaled_intercepts - shift], axis=1)
+        parts = [scaled_weights, scaled_intercepts - shift]
+        # numpy before 2.0 has no concat.
+        out = np.concatenate(parts, axis=1) if xp is np else xp.concat(parts, axis=1)
         return out if v.ndim == 2 else out[0, :]
 
 

@@ -156,3 +156,16 @@ def test_an_unknown_value_is_refused(raw_digits):
     X, y = raw_digits
     with pytest.raises(ValueError, match="preconditioner"):
         SOLogisticRegression(preconditioner="centered-ish").fit(X, y)
+
+
+def test_a_feature_far_from_zero_does_not_break_it(raw_digits):
+    # A column whose mean dwarfs its spread: its Schur complement loses
+    # digits to cancellation (clipped at zero, l2 its floor); the fit
+    # still reaches the optimum.
+    X, y = raw_digits
+    X = X.copy()
+    X[:, 5] += 1e4
+    plain = _fit(X, y, tol=1e-8)
+    centred = _fit(X, y, tol=1e-8, preconditioner="centred")
+    assert centred.loss_ == pytest.approx(plain.loss_, rel=1e-8)
+    assert centred.n_iter_[0] < plain.n_iter_[0]

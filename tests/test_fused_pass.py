@@ -215,3 +215,48 @@ def test_a_float32_fit_with_the_pass_reaches_the_same_optimum(multiclass, monkey
     np.testing.assert_allclose(fused.coef_, plain.coef_, rtol=1e-4, atol=1e-4)
     # The first iterations, before rounding steers, agree to float32 rounding.
     np.testing.assert_allclose(fused.loss_curve_[:5], plain.loss_curve_[:5], rtol=1e-6)
+
+
+def test_a_point_recomputed_exactly_takes_its_own_gradient(multiclass, monkeypatch):
+    # verify() recomputes Z at every accepted point (its rounding trusted
+    # to no digit): the pass's gradient, at the cached trial point, is
+    # written off and the gradient is taken at the exact point.
+    X, y = multiclass
+    monkeypatch.setattr(
+        "sklearn_so._optimizer._rounding.trusted_digits", lambda value, eps: -1.0
+    )
+    monkeypatch.setattr(engine_module, "FUSED_MIN_BYTES", np.inf)
+    plain = _fit(X, y, direction="lbfgs", max_iter=30)
+    monkeypatch.setattr(engine_module, "FUSED_MIN_BYTES", 0)
+    monkeypatch.setattr(engine_module, "FUSED_BLOCK_BYTES", 1)
+    fused = _fit(X, y, direction="lbfgs", max_iter=30)
+    assert fused.n_iter_[0] == plain.n_iter_[0]
+    np.testing.assert_allclose(fused.coef_, plain.coef_, rtol=1e-9, atol=1e-11)
+    counts, plain_counts = fused.product_counts_, plain.product_counts_
+    assert counts["iterations"] == plain_counts["iterations"]
+    assert counts["refresh"] == plain_counts["refresh"] > fused.n_iter_[0] // 2
+    # One backward product of the pass written off per recomputed point.
+    assert counts["unused"] >= plain_counts["unused"] + fused.n_iter_[0] // 2
+
+
+def test_hessian_products_of_the_pass_are_the_separate_ones(fuse_everything):
+    from sklearn_so._losses import MultinomialLogLoss
+    from sklearn_so._models import LinearModel
+
+    rng = np.random.default_rng(4)
+    n, d, q = 700, 6, 3
+    X = rng.standard_normal((n, d))
+    Y = np.eye(q)[rng.integers(0, q, n)]
+    model = LinearModel(d, q, MultinomialLogLoss(), Y, np.full(n, 1 / n), 0.01, True)
+    theta = rng.standard_normal(model.n_params)
+    W, b = model.unpack(theta)
+    v = rng.standard_normal(model.n_params)
+    products = {}
+    for fused in (True, False):
+        engine = ProductEngine(X)
+        if not fused:
+            engine.fused_block_rows = lambda q: None
+        point = model.point(theta, X @ W + b)
+        products[fused] = model.hessian_product(engine, point, "hessian")(v)
+        assert engine.counts == {"hessian": 2}
+    np.testing.assert_allclose(products[True], products[False], rtol=1e-12)
