@@ -121,6 +121,16 @@ def test_plots_from_the_committed_results(tmp_path):
 # each must be in the README and in the committed report it comes from.
 README_QUOTES = [
     # (as in the README, report, as in the report)
+    (
+        "took 5.19 s in 11 iterations",
+        "dask_200k_sparse_10/dask.md",
+        "| SO ls/lbfgs centred | dask | reached | 5.19 | 1.00 | 11 |",
+    ),
+    (
+        "13.7 s in 25",
+        "dask_200k_sparse_10/dask.md",
+        "| Spark lbfgs | spark | reached | 13.7 | 2.65 | 25 |",
+    ),
     ("1.54x to 4.99x faster", "preconditioner.md", "| 9.3 | 1.54 |"),
     ("1.54x to 4.99x faster", "preconditioner.md", "| 1605.1 | 4.99 |"),
     ("smallest\n  (0.76x)", "preconditioner.md", "| 6.8 | 0.76 |"),
