@@ -151,11 +151,16 @@ def main(argv=None):
     load_before = os.getloadavg()
     warnings.simplefilter("ignore")
     rows = run(args.rounds, 1) + run(args.rounds, 2)
-    lines = [
-        "# Fused pass over X: both products of an iteration from one read",
-        "",
-        *common.environment_lines(load_before),
-        "",
+    table = "\n".join(
+        [
+            "| problem | direction | threads | fused by | separate [ms] | "
+            "fused [ms] | speed-up | n_iter (sep / fused) | products | "
+            "same iterates |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    protocol = (
         f"Protocol: `SOLogisticRegression(direction=...)` at its defaults "
         f"(tol 1e-4), {args.rounds} rounds, the two variants alternating "
         "within each round; wall time, median. 'separate': two products "
@@ -164,18 +169,11 @@ def main(argv=None):
         "('forced': binary problems and two BLAS threads, which the rule "
         "leaves out). 'same iterates': the same "
         "n_iter and objectives within 1e-10 relative (X.T R is summed by "
-        "blocks, so the path may differ by rounding).",
-        "",
-        "| problem | direction | threads | fused by | separate [ms] | "
-        "fused [ms] | speed-up | n_iter (sep / fused) | products | "
-        "same iterates |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ]
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "fused.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+        "blocks, so the path may differ by rounding)."
+    )
+    title = "# Fused pass over X: both products of an iteration from one read"
+    report = common.report_document(title, load_before, [protocol, table], [])
+    common.write_results(args.output, {}, "fused.md", report)
 
 
 if __name__ == "__main__":

@@ -135,28 +135,26 @@ def main(argv=None):
         for name in args.problems.split(","):
             rows.append(benchmark(name, args.rounds))
             print(rows[-1], flush=True)
-    lines = [
-        "# Preconditioner of the L-BFGS direction: diagonal against centred",
-        "",
-        *common.environment_lines(load_before),
-        "",
+    table = "\n".join(
+        [
+            "| problem | n x d, classes | diagonal: iterations | diagonal [ms] | "
+            "centred: iterations | centred [ms] | speed-up |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    protocol = (
         "Protocol: `SOLogisticRegression(direction='lbfgs', preconditioner=...)`, "
         "C=1. f*: the lower objective of two tight fits (tol 1e-10, one per "
         "preconditioner); iterations: the first whose objective is within "
         f"{TARGET:g} of f* (relative), on the tight fit's loss curve; time: "
         f"median of {args.rounds} fits stopped there (`max_iter`), the two "
         "preconditioners alternating, wall time, one BLAS thread. "
-        "speed-up: diagonal's time over centred's (> 1: centred faster).",
-        "",
-        "| problem | n x d, classes | diagonal: iterations | diagonal [ms] | "
-        "centred: iterations | centred [ms] | speed-up |",
-        "|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-    ]
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "preconditioner.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+        "speed-up: diagonal's time over centred's (> 1: centred faster)."
+    )
+    title = "# Preconditioner of the L-BFGS direction: diagonal against centred"
+    report = common.report_document(title, load_before, [protocol, table], [])
+    common.write_results(args.output, {}, "preconditioner.md", report)
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ class ProductEngine:
 
         A block's products are too small for BLAS to share among threads:
         at two threads the fused pass was level with two threaded products
-        (0.88-1.31x, ``benchmarks/results/fused.md``), and more threads
+        (0.85-1.22x, ``benchmarks/results/fused.md``), and more threads
         would speed up the separate products only.
         """
         if self._one_thread is None:

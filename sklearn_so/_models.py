@@ -412,8 +412,7 @@ class LinearModel(_HoldsTargets):
         """
         xp, n = self.xp, self.n_weights
         Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
+        curvature = self._curvature(point)
         diagonal = xp.empty(self.n_params, dtype=Z.dtype, device=ns.device(Z))
         diagonal[:n] = ns.reshape(
             engine.squared_backward(curvature, purpose) + self.l2, (n,)
@@ -431,6 +430,12 @@ class LinearModel(_HoldsTargets):
         tiny = xp.finfo(diagonal.dtype).smallest_normal
         floor = xp.clip(DIAGONAL_FLOOR * xp.max(diagonal), min=tiny)
         return 1.0 / xp.maximum(diagonal, floor)
+
+    def _curvature(self, point):
+        """The loss's weighted curvature ``h`` (n x q) at the forward state."""
+        Z = point.pre_activation
+        terms = _loss_terms(self.loss, Z, self.targets, point)
+        return self.loss.hessian_diagonal(Z, self.targets, terms)
 
     def preconditioner(self, engine, point, purpose):
         """The directions' preconditioner at the forward state ``point``.
@@ -451,9 +456,7 @@ class LinearModel(_HoldsTargets):
         :meth:`diagonal_scaling`) and ``X.T h`` (one more product), both
         counted under ``purpose``, and the intercepts' sums of ``h``.
         """
-        Z = point.pre_activation
-        terms = _loss_terms(self.loss, Z, self.targets, point)
-        curvature = self.loss.hessian_diagonal(Z, self.targets, terms)
+        curvature = self._curvature(point)
         squares = engine.squared_backward(curvature, purpose)
         sums = engine.backward(curvature, purpose)
         return _centred_scaling(self.xp, squares, sums, self._ones @ curvature, self.l2)
