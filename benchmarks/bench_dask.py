@@ -766,7 +766,7 @@ def memory_rows(X_np, y_np, data, fstar, n_classes, args):
 
 
 def _ours_spec(entry):
-    """``(label, spec)`` of an ``--ours-solvers`` entry: ``solver[+centred]``."""
+    """``(label, spec)`` of an ``--ours-solvers`` entry: ``solver[+preconditioner]``."""
     solver, _, preconditioner = entry.partition("+")
     spec = {"kind": "ours", "solver": solver}
     label = f"SO {solver}/lbfgs"
@@ -1771,7 +1771,8 @@ def parse_args(argv=None):
         "--ours-solvers",
         default="ls,so",
         help="SOLogisticRegression solvers, direction lbfgs (default ls,so); "
-        "ls+centred: with preconditioner='centred'",
+        "ls+diagonal: with preconditioner='diagonal' (the default before "
+        "2026-12-02; reports made then used it), ls+centred: 'centred'",
     )
     parser.add_argument(
         "--dask-ml-solvers",
@@ -1822,10 +1823,14 @@ def parse_args(argv=None):
         parser.error(f"--dask-ml-solvers: among {', '.join(DASK_ML_SOLVERS)}")
     solvers = {entry.partition("+")[0] for entry in args.ours_solvers}
     preconditioners = {entry.partition("+")[2] for entry in args.ours_solvers}
-    if solvers - {"ls", "lo", "ps", "so", "fixed"} or preconditioners - {"", "centred"}:
+    if solvers - {"ls", "lo", "ps", "so", "fixed"} or preconditioners - {
+        "",
+        "centred",
+        "diagonal",
+    }:
         parser.error(
             "--ours-solvers: among ls, lo, ps, so, fixed, each optionally with "
-            "+centred (preconditioner='centred')"
+            "+centred or +diagonal (the preconditioner)"
         )
     if set(args.dtypes) - {"float32", "float64"}:
         parser.error("--dtypes: float32 and/or float64")

@@ -223,7 +223,7 @@ class SOLogisticRegression(
     memory_directions : int, default=1
         Older moves ``theta_{k-j} - theta_{k-j-1}`` (j = 1, ...) added to the
         subspace by ``solver="so"``; their images cost no product.
-    preconditioner : {"diagonal", "centred"}, default="diagonal"
+    preconditioner : {"centred", "diagonal"}, default="centred"
         How the "gd" and "lbfgs" directions are preconditioned. "diagonal":
         by the inverse of the Hessian's diagonal. "centred": the same with
         the intercepts eliminated, as if each feature were centred by its
@@ -237,7 +237,7 @@ class SOLogisticRegression(
         cancer and wine, an image-like problem, a sparse tf-idf problem with
         10 classes: 1.5-5.0x faster) and as many or fewer on standardised
         ones, where its extra work cost up to a quarter of a small fit's
-        time (see :ref:`choosing`). Not yet the default.
+        time (see :ref:`choosing`).
     learning_rate : float, default=0.1
         Constant step of ``solver="fixed"`` (ignored by the other solvers).
     momentum : float, default=0.0
@@ -387,7 +387,7 @@ class SOLogisticRegression(
         tol=1e-4,
         memory="auto",
         memory_directions=1,
-        preconditioner="diagonal",
+        preconditioner="centred",
         learning_rate=0.1,
         momentum=0.0,
         class_weight=None,

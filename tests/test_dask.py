@@ -257,9 +257,10 @@ def test_round_trips_per_iteration(client, round_trips, n_samples):
     # three round trips.
     assert est.round_trips_["iterations"] == 3 * n_iter
     assert len(round_trips) == sum(est.round_trips_.values())
-    # Setup: the diagonal preconditioner's pass and the first gradient; the
-    # column scale came with the input check (before the fit's count).
-    assert est.round_trips_["setup"] == 2
+    # Setup: the centred preconditioner's two passes (the diagonal, then
+    # the curvature-weighted means) and the first gradient; the column
+    # scale came with the input check (before the fit's count).
+    assert est.round_trips_["setup"] == 3
     # The largest result: each row chunk's gradient numbers (its loss,
     # sum |R|, the intercepts' sums, the two sizes and X.T R: one parameter
     # vector and four numbers); an n-row array would have n_samples entries.
@@ -275,10 +276,13 @@ def test_round_trips_of_a_line_search(client, round_trips, n_classes):
     come from the same tasks (``_trial.FirstTrial``); an iteration that
     backtracks m times pays m more trials and a gradient pass.
     """
-    # Data whose first iteration backtracks (the preconditioned gradient's
-    # unit step is too long), the later ones take the unit step.
+    # Data whose first iteration backtracks with the diagonal preconditioner
+    # (the preconditioned gradient's unit step is too long), the later ones
+    # take the unit step.
     X, y = _sparse_data(n_classes)
-    estimator = SOLogisticRegression(direction="lbfgs", max_iter=8, tol=0.0)
+    estimator = SOLogisticRegression(
+        direction="lbfgs", preconditioner="diagonal", max_iter=8, tol=0.0
+    )
     est, reference = _check_matches_numpy(estimator, X.toarray(), y)
     rates = est.learning_rates_[:, 0]
     np.testing.assert_array_equal(rates, reference.learning_rates_[:, 0])

@@ -2,6 +2,7 @@
 
 import itertools
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
@@ -37,7 +38,7 @@ SAMPLE_WEIGHT_FAILURES = {
     ("SOLogisticRegression", "so", "adam"): (SPARSE,),
     ("SOTwoLayerClassifier", "ls", "adam"): (DENSE, SPARSE),
     ("SOTwoLayerClassifier", "ps", "gd"): (DENSE, SPARSE),
-    ("SOTwoLayerClassifier", "so", "gd"): (DENSE, SPARSE),
+    ("SOTwoLayerClassifier", "so", "gd"): (DENSE,),
     ("SOTwoLayerClassifier", "so", "lbfgs"): (DENSE, SPARSE),
     ("SOTwoLayerClassifier", "so", "adam"): (DENSE, SPARSE),
     ("SOTwoLayerRegressor", "ps", "adam"): (DENSE, SPARSE),
@@ -46,6 +47,30 @@ SAMPLE_WEIGHT_FAILURES = {
     ("SOTwoLayerRegressor", "so", "adam"): (DENSE, SPARSE),
     ("SOTwoLayerRegressor", "fixed", "adam"): (DENSE, SPARSE),
 }
+
+
+# The checks whose outcome depends on the BLAS kernel's rounding (measured:
+# they fail with OpenBLAS's SkylakeX kernel and pass with its Haswell one, or
+# the reverse): a failure there is expected, a pass is not an error.
+ROUNDING_DEPENDENT = {
+    ("SOLogisticRegression", "so", "adam"): (DENSE,),
+    ("SOTwoLayerClassifier", "so", "gd"): (SPARSE,),
+}
+
+
+def run_check(estimator, check):
+    """Run a check; a failure of a rounding-dependent one is an xfail."""
+    key = (type(estimator).__name__, estimator.solver, estimator.direction)
+    name = getattr(check, "func", check).__name__
+    try:
+        check(estimator)
+    except AssertionError:
+        if name in ROUNDING_DEPENDENT.get(key, ()):
+            pytest.xfail(
+                "rounding-dependent: the weighted and repeated fits stop within "
+                "tol at iterates whose predictions differ by about rtol=1e-7"
+            )
+        raise
 
 
 def expected_failed_checks(estimator):
@@ -81,7 +106,7 @@ def expected_failed_checks(estimator):
     xfail_strict=True,
 )
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    run_check(estimator, check)
 
 
 @parametrize_with_checks(
@@ -103,4 +128,4 @@ def test_sklearn_compatible(estimator, check):
     xfail_strict=True,
 )
 def test_two_layer_sklearn_compatible(estimator, check):
-    check(estimator)
+    run_check(estimator, check)

@@ -77,8 +77,10 @@ def counting_engine(monkeypatch):
 
 
 def check_preconditioner_passes(counts, n_iter, direction, engine):
-    """The "gd" and "lbfgs" diagonal: once at setup, then at most every
-    PRECONDITION_EVERY iterations, at least once after that many."""
+    """The "gd" and "lbfgs" preconditioner: estimated once at setup, then at
+    most every PRECONDITION_EVERY iterations, at least once after that many.
+    Each estimate (the default, centred) takes two passes: the Hessian
+    diagonal's (X squared) and the curvature-weighted means'."""
     passes = counts["preconditioner"]
     if direction == "newton-cg":
         # Its diagonal passes are part of each direction ("hessian").
@@ -87,9 +89,12 @@ def check_preconditioner_passes(counts, n_iter, direction, engine):
     if direction not in ("gd", "lbfgs"):
         assert passes == engine.squared_calls == 0
         return
-    assert engine.squared_calls == 1 + passes
+    estimates = engine.squared_calls - 1
+    assert passes == 2 * estimates
     assert (
-        min(1, n_iter // PRECONDITION_EVERY) <= passes <= n_iter // PRECONDITION_EVERY
+        min(1, n_iter // PRECONDITION_EVERY)
+        <= estimates
+        <= n_iter // PRECONDITION_EVERY
     )
 
 
@@ -112,8 +117,8 @@ def test_two_products_per_iteration(counting_engine, solver, direction, n_classe
         est.fit(X, y)
     n_iter = int(est.n_iter_[0])
     assert n_iter > 0
-    # Setup: the starting gradient, plus the preconditioner's pass over X.
-    setup = 1 + (direction in ("gd", "lbfgs"))
+    # Setup: the starting gradient, plus the preconditioner's two passes.
+    setup = 1 + 2 * (direction in ("gd", "lbfgs"))
     counts = est.product_counts_
     assert counts["setup"] == setup
     assert counts["iterations"] == 2 * n_iter
@@ -169,7 +174,7 @@ def test_periodic_refreshes_are_counted(counting_engine, max_iter):
     assert est.product_counts_["refresh"] == expected_refreshes(max_iter)
     check_preconditioner_passes(est.product_counts_, max_iter, "gd", counting_engine)
     assert counting_engine.calls == (
-        2
+        3
         + 2 * max_iter
         + expected_refreshes(max_iter)
         + est.product_counts_["preconditioner"]
@@ -180,9 +185,10 @@ def test_preconditioner_keeps_its_period_while_the_diagonal_changes(counting_eng
     # Fixed steps on a weakly penalised problem: the logits grow and the
     # curvature moves (by factors e^0.56, e^0.34, e^0.15 between the passes
     # at 20, 40, 60 and 80 iterations, then e^0.07: settled). Passes at 20,
-    # 40, 60 and 80, then the period doubles to 40: none at 100.
+    # 40, 60 and 80, then the period doubles to 40: none at 100. Two passes
+    # each (centred).
     est = fixed_step_fit(0.1, 100, C=1e6)
-    assert est.product_counts_["preconditioner"] == 4
+    assert est.product_counts_["preconditioner"] == 2 * 4
     assert counting_engine.squared_calls == 5
 
 
@@ -192,7 +198,7 @@ def test_preconditioner_period_doubles_once_the_diagonal_settles(counting_engine
     # 140 + 160 iterations, none more in 320.
     est = fixed_step_fit(1e-12, 320)
     assert PRECONDITION_EVERY == 20
-    assert est.product_counts_["preconditioner"] == 4
+    assert est.product_counts_["preconditioner"] == 2 * 4
     assert counting_engine.squared_calls == 5
 
 
@@ -367,9 +373,10 @@ def test_warm_start_continues_from_the_previous_fit(binary_data):
     first = est.coef_.copy()
     est.fit(X, y)
     # Already optimal: at most a couple of iterations, same solution, and
-    # the starting X W costs one more setup product.
+    # the starting X W costs one more setup product (beside the gradient's
+    # and the centred preconditioner's two).
     assert est.n_iter_[0] <= 2
-    assert est.product_counts_["setup"] == 3
+    assert est.product_counts_["setup"] == 4
     np.testing.assert_allclose(est.coef_, first, rtol=1e-6, atol=1e-8)
     cold = SOLogisticRegression(direction="lbfgs", warm_start=False, tol=1e-8).fit(X, y)
     assert cold.n_iter_[0] > 5

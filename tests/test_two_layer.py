@@ -344,7 +344,9 @@ def test_auto_memory_is_accepted_by_the_networks():
         (load_breast_cancer, 10, "tanh", 1.0),
         (load_wine, 100, "tanh", 1.0),
         (load_breast_cancer, 10, "logistic", 100.0),
-        (load_breast_cancer, 10, "relu", 1000.0),
+        # At 1000x whether every relu unit dies in the first steps depends on
+        # the BLAS kernel's rounding (OpenBLAS Haswell: they live on).
+        (load_breast_cancer, 10, "relu", 1e5),
     ],
     ids=["cancer-tanh", "wine-tanh", "cancer-logistic", "cancer-relu"],
 )

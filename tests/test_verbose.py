@@ -66,11 +66,14 @@ def check_lines(out, est, every):
             assert lr == f"{est.learning_rates_[k - 1, j]:.3g}"
             assert mom == f"{est.momentum_rates_[k - 1, j]:.3g}"
         # Setup, two per iteration, the exact refreshes and the logistic
-        # model's preconditioner passes done by then (at most one per
-        # PRECONDITION_EVERY iterations, never undone).
+        # model's preconditioner passes done by then (at most one estimate
+        # per PRECONDITION_EVERY iterations, two passes each with the
+        # centred preconditioner; never undone).
         passes = int(products) - setup - 2 * k - k // REFRESH_EVERY
         assert passes >= previous_passes
-        assert passes <= (k // PRECONDITION_EVERY if preconditioned else 0)
+        per_estimate = 2 if getattr(est, "preconditioner", "") == "centred" else 1
+        estimates = k // PRECONDITION_EVERY if preconditioned else 0
+        assert passes <= per_estimate * estimates
         previous_passes = passes
     assert previous_passes <= est.product_counts_["preconditioner"]
     assert last == f"[sklearn-so] stopped after {n_iter} iterations: {est.stop_reason_}"

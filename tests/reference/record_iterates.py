@@ -7,9 +7,20 @@ configuration names, re-records only those), and
 (same ``n_iter_`` and product counts, coefficients and ``loss_curve_`` equal
 to 1e-10 relative). Re-record only on purpose, when a change is meant to
 alter the iterates, and say so in the commit.
+
+Iterates that long depend on the rounding of the BLAS kernel: OpenBLAS picks
+its kernel by CPU (measured: its Haswell and SkylakeX kernels give different
+network and L-BFGS iterates after a few dozen iterations). So the fits run
+on one named kernel (``KERNEL``, through ``OPENBLAS_CORETYPE``, which every
+x86-64 CPU with AVX2 can run), which the file records, and the test
+compares on that kernel whatever CPU it runs on.
 """
 
 import argparse
+import os
+import platform
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -17,10 +28,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info
 
 from sklearn_so import SOLogisticRegression, SOTwoLayerClassifier, SOTwoLayerRegressor
 
 REFERENCE = Path(__file__).with_name("iterates.npz")
+# The OpenBLAS kernel the iterates are recorded and compared on (x86-64).
+KERNEL = "Haswell" if platform.machine().lower() in ("x86_64", "amd64") else None
+# The file's entry that names the kernel (not a configuration).
+KERNEL_KEY = "blas/kernel"
 SOLVERS = ("ls", "lo", "ps", "so", "fixed")
 DIRECTIONS = ("lbfgs", "gd", "adam")
 # Enough iterations to pass a preconditioner re-estimate (20, 40) and an
@@ -122,6 +138,28 @@ def fitted_arrays(estimator):
     }
 
 
+def blas_kernel():
+    """The kernel of the BLAS that numpy and scipy use, e.g. "Haswell".
+
+    One name when every loaded OpenBLAS runs the same kernel, else the names
+    joined by "+" (another BLAS gives its own name).
+    """
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
+
+    names = {
+        info.get("architecture") or info["internal_api"]
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    }
+    return "+".join(sorted(names))
+
+
+def run_on_kernel(kernel, arguments):
+    """Run this script with ``arguments`` on the OpenBLAS ``kernel``."""
+    env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
+    subprocess.run([sys.executable, __file__, *arguments], env=env, check=True)
+
+
 def fit_all(names=None):
     """Fit every configuration (or those named); return ``{name: arrays}``."""
     results = {}
@@ -142,7 +180,28 @@ def main(argv=None):
         nargs="*",
         help="re-record only these configurations, keeping the others",
     )
-    names = parser.parse_args(argv).names or None
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="write every configuration's arrays here instead (for the test)",
+    )
+    args = parser.parse_args(argv)
+    if args.output is not None:
+        # The caller chose the kernel (and reads which one ran).
+        flat = {
+            f"{name}/{key}": value
+            for name, arrays in fit_all().items()
+            for key, value in arrays.items()
+        }
+        np.savez(args.output, **flat, **{KERNEL_KEY: np.array(blas_kernel())})
+        return
+    pinned = os.environ.get("OPENBLAS_CORETYPE") == KERNEL
+    if KERNEL is not None and blas_kernel() != KERNEL and not pinned:
+        # OPENBLAS_CORETYPE is read when the library loads: start over. (A
+        # CPU that cannot run KERNEL records the one it ran.)
+        run_on_kernel(KERNEL, sys.argv[1:] if argv is None else argv)
+        return
+    names = args.names or None
     flat = {}
     if names is not None:
         with np.load(REFERENCE) as recorded:
@@ -153,6 +212,7 @@ def main(argv=None):
     for name, arrays in fit_all(names).items():
         for key, value in arrays.items():
             flat[f"{name}/{key}"] = value
+    flat[KERNEL_KEY] = np.array(blas_kernel())
     np.savez_compressed(REFERENCE, **flat)
     print(f"recorded {len(flat)} arrays to {REFERENCE.name}")
 
