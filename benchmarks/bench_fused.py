@@ -1,6 +1,6 @@
 """Both products of an iteration from one read of X: fused against separate.
 
-On a dense, C-ordered X of at least 4 MiB with several classes, an
+On a dense, C-ordered X of at least 32 MiB with several classes, an
 iteration whose line search takes the unit step (L-BFGS, Newton) forms
 the direction's image, the trial point's loss and ``X.T R`` there in one
 pass over X in row blocks, and each Hessian product of ``newton-cg`` does
@@ -8,9 +8,9 @@ the same (``ProductEngine.forward_backward_blocks``). This script times
 the same fits with that pass (the package's rule) and without it (two
 separate products), interleaved round after round so that both see the
 same load, at one and at two BLAS threads, and checks that both take the
-same iterations to the same objective. What the rule leaves out -- binary
-problems, and BLAS running more than one thread -- is timed with the pass
-forced on, to show why.
+same iterations to the same objective. What the rule leaves out -- smaller
+X, binary problems, and BLAS running more than one thread -- is timed with
+the pass forced on, to show why.
 
 Usage::
 
@@ -50,7 +50,7 @@ def _standardised(n_samples, n_features, n_classes):
 
 
 def problems():
-    """name -> (X, y): multiclass problems above the rule's size, two binary."""
+    """name -> (X, y): multiclass X either side of the rule's size, two binary."""
     return {
         "5 classes, 20000 x 300": dense_multiclass(20_000, 300),
         "10 classes, 100000 x 200": _standardised(100_000, 200, 10),
@@ -74,14 +74,18 @@ CASES = [
 
 
 def _forced_rows(self, q):
-    """The rule without its conditions on the outputs and the BLAS threads."""
+    """The rule without its conditions on the size, the outputs and the threads."""
     X = self.X
     if not isinstance(X, np.ndarray) or not X.flags.c_contiguous:
         return None
-    if X.nbytes < engine_module.FUSED_MIN_BYTES:
-        return None
     rows = engine_module.FUSED_BLOCK_BYTES // (X.itemsize * X.shape[1])
     return max(engine_module.FUSED_MIN_ROWS, rows)
+
+
+def _fused_by(name, X, threads):
+    """ "rule" where the package's rule fuses, else "forced"."""
+    left_out = threads > 1 or name.startswith("binary")
+    return "forced" if left_out or X.nbytes < engine_module.FUSED_MIN_BYTES else "rule"
 
 
 def fit(X, y, direction, variant):
@@ -110,8 +114,7 @@ def run(rounds, threads):
         for round_ in range(rounds):
             for name, direction in CASES:
                 X, y = data[name]
-                forced = threads > 1 or name.startswith("binary")
-                fused = "forced" if forced else "rule"
+                fused = _fused_by(name, X, threads)
                 pair = ["separate", fused] if round_ % 2 == 0 else [fused, "separate"]
                 for variant in pair:
                     seconds, estimator = fit(X, y, direction, variant)
@@ -132,7 +135,7 @@ def run(rounds, threads):
         n_bytes = data[name][0].nbytes / 2**20
         rows.append(
             f"| {name} ({n_bytes:.0f} MiB) | {direction} | {threads} | "
-            f"{'forced' if threads > 1 or name.startswith('binary') else 'rule'} | "
+            f"{_fused_by(name, data[name][0], threads)} | "
             f"{t_separate * 1e3:.0f} | {t_fused * 1e3:.0f} | "
             f"{t_separate / t_fused:.2f} | "
             f"{int(separate.n_iter_[0])} / {int(fused.n_iter_[0])} | "
@@ -164,10 +167,11 @@ def main(argv=None):
         f"Protocol: `SOLogisticRegression(direction=...)` at its defaults "
         f"(tol 1e-4), {args.rounds} rounds, the two variants alternating "
         "within each round; wall time, median. 'separate': two products "
-        "per iteration; 'fused': the package's rule ('rule', on these "
-        "multiclass problems at one thread) or the pass forced on "
-        "('forced': binary problems and two BLAS threads, which the rule "
-        "leaves out). 'same iterates': the same "
+        "per iteration; 'fused': the package's rule ('rule': multiclass "
+        f"X of {engine_module.FUSED_MIN_BYTES // 2**20} MiB or more at one "
+        "thread) or the pass forced on ('forced': smaller X, binary "
+        "problems and two BLAS threads, which the rule leaves out). 'same "
+        "iterates': the same "
         "n_iter and objectives within 1e-10 relative (X.T R is summed by "
         "blocks, so the path may differ by rounding)."
     )

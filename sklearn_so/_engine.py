@@ -37,10 +37,12 @@ HESSIAN_PURPOSE = "hessian"
 
 
 # A fused pass over X (``ProductEngine.forward_backward_blocks``): dense
-# numpy X of at least this many bytes (below, X stays in cache between two
-# products), read in blocks of about FUSED_BLOCK_BYTES and at least
-# FUSED_MIN_ROWS rows (see ``fused_block_rows``).
-FUSED_MIN_BYTES = 2**22
+# numpy X of at least this many bytes, read in blocks of about
+# FUSED_BLOCK_BYTES and at least FUSED_MIN_ROWS rows (see
+# ``fused_block_rows``). Below 32 MiB the gain depends on the CPU
+# (``benchmarks/bench_fused.py``: 7 and 30 MiB X were 0.91-0.93x on one
+# machine, 1.03-1.12x on another); from 46 MiB on it was a gain on both.
+FUSED_MIN_BYTES = 2**25
 FUSED_BLOCK_BYTES = 2**19
 FUSED_MIN_ROWS = 128
 
@@ -118,10 +120,11 @@ class ProductEngine:
         :data:`FUSED_MIN_BYTES`), the image has several columns, whose loss
         terms (the softmax) then stay in cache too, and BLAS runs one
         thread. Side by side (``benchmarks/results/fused.md``, one thread):
-        1.03-1.53x faster fits on five multiclass problems; with one output
-        0.96-0.99x, and at two threads 0.85-1.22x (0.73-0.80x with one
-        output), so None there, as for sparse X, whose row blocks are not
-        views. Blocks of about :data:`FUSED_BLOCK_BYTES` of X: the fastest
+        0.99-1.10x on three multiclass fits with X of 46 MiB or more,
+        0.92-0.95x on smaller X; with one output 0.93-0.95x, and at two
+        threads 0.80-1.00x (0.71-0.73x with one output), so None there, as
+        for sparse X, whose row blocks are not views. Blocks of about
+        :data:`FUSED_BLOCK_BYTES` of X: the fastest
         of 256 KiB to 2 MiB in a first measurement with several outputs.
         """
         X = self.X
@@ -139,8 +142,8 @@ class ProductEngine:
         """Whether BLAS runs one thread (asked once per engine, about 1 ms).
 
         A block's products are too small for BLAS to share among threads:
-        at two threads the fused pass was level with two threaded products
-        (0.85-1.22x, ``benchmarks/results/fused.md``), and more threads
+        at two threads the fused pass was slower than two threaded products
+        (0.71-1.00x, ``benchmarks/results/fused.md``), and more threads
         would speed up the separate products only.
         """
         if self._one_thread is None:
@@ -526,7 +529,8 @@ class DaskEngine(ProductEngine):
         (rows, q)), a vector of numbers (a loss value, the intercepts'
         gradient...) and a list of n-row outputs to keep; the task
         multiplies by the chunk of X (by X squared, ``(X * X).T R``, when
-        ``squared``: a Hessian diagonal). One backward product, one round
+        ``squared``: a Hessian diagonal; by both, squared first, when
+        ``squared="both"``). One backward product (two for both), one round
         trip.
 
         Returns
@@ -534,11 +538,12 @@ class DaskEngine(ProductEngine):
         outputs : list of dask.array.Array
             Persisted.
         numbers : ndarray of shape (n_chunks, m + n_features * q)
-            Each chunk's numbers, then its ``X.T R`` (row-major).
+            Each chunk's numbers, then its ``X.T R`` (row-major); with both,
+            ``(X * X).T R`` then ``X.T R`` (``m + 2 n_features q``).
         """
         from ._dask_rows import map_rows, run
 
-        self.counts[purpose] += 1
+        self.counts[purpose] += 2 if squared == "both" else 1
         outputs, numbers = map_rows(
             _backward_rows, [self.X, *rows], residual, args, squared
         )
@@ -721,7 +726,7 @@ def _given_residual(rows):
 
 
 def _backward_rows(chunks, residual, args, squared):
-    """A row chunk's numbers and ``X.T R`` (or ``(X * X).T R``), row-major.
+    """A row chunk's numbers and ``X.T R`` (or ``(X * X).T R``, or both), row-major.
 
     As :meth:`ProductEngine.backward` / ``squared_backward`` on the chunk
     (a numpy or scipy.sparse chunk).
@@ -729,8 +734,12 @@ def _backward_rows(chunks, residual, args, squared):
     X, *rows = chunks
     R, numbers, outputs = residual(rows, *args)
     engine = chunk_engine(X)
-    XtR = engine.squared_backward(R, "") if squared else engine.backward(R, "")
-    numbers = np.concatenate([np.asarray(numbers, dtype=np.float64), XtR.ravel()])
+    products = []
+    if squared:
+        products.append(engine.squared_backward(R, "").ravel())
+    if squared in (False, "both"):
+        products.append(engine.backward(R, "").ravel())
+    numbers = np.concatenate([np.asarray(numbers, dtype=np.float64), *products])
     return outputs, numbers
 
 

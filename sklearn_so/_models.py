@@ -849,23 +849,25 @@ class DaskLinearModel(LinearModel):
         return 1.0 / np.maximum(diagonal, floor)
 
     def centred_scaling(self, engine, point, purpose):
-        """:meth:`LinearModel.centred_scaling` on the workers: two round trips.
+        """:meth:`LinearModel.centred_scaling` on the workers: one round trip.
 
-        The curvature's products with the chunks of X squared and of X
-        (with its intercept sums) are two passes of one task per row chunk.
+        One task per row chunk computes the curvature, its intercept sums
+        and its products with the chunk of X squared and of X (two
+        products).
         """
         terms = point.loss_terms
         rows = [point.pre_activation, self.targets.y, self.targets.w]
         rows += list(terms) if terms is not None else []
         q, d = self.q, self.d
-        passes = [
-            engine.backward_rows(
-                _linear_curvature_rows, rows, self.loss, purpose=purpose, squared=sq
-            )[1].sum(axis=0)
-            for sq in (True, False)
-        ]
-        squares, sums = (ns.reshape(p[q:], (d, q)) for p in passes)
-        return _centred_scaling(np, squares, sums, passes[0][:q], self.l2)
+        _, host = engine.backward_rows(
+            _linear_curvature_rows, rows, self.loss, purpose=purpose, squared="both"
+        )
+        sums = host.sum(axis=0)
+        squares, plain = (
+            ns.reshape(sums[q + k * d * q : q + (k + 1) * d * q], (d, q))
+            for k in (0, 1)
+        )
+        return _centred_scaling(np, squares, plain, sums[:q], self.l2)
 
     def gather_gradient(self, theta, point, engine, purpose, step=None):
         """Objective, ``sum |R|`` and gradient at ``point``: one round trip.

@@ -257,15 +257,21 @@ def test_round_trips_per_iteration(client, round_trips, n_samples):
     # three round trips.
     assert est.round_trips_["iterations"] == 3 * n_iter
     assert len(round_trips) == sum(est.round_trips_.values())
-    # Setup: the centred preconditioner's two passes (the diagonal, then
-    # the curvature-weighted means) and the first gradient; the column
-    # scale came with the input check (before the fit's count).
-    assert est.round_trips_["setup"] == 3
-    # The largest result: each row chunk's gradient numbers (its loss,
-    # sum |R|, the intercepts' sums, the two sizes and X.T R: one parameter
-    # vector and four numbers); an n-row array would have n_samples entries.
+    # Setup: the centred preconditioner's two products (the diagonal's and
+    # the curvature-weighted means', in the same tasks) and the first
+    # gradient; the column scale came with the input check (before the
+    # fit's count).
+    assert est.round_trips_["setup"] == 2
+    assert est.product_counts_["setup"] == 3
+    # The largest results: each row chunk's centred preconditioner (the
+    # curvature's intercept sums, (X * X).T h and X.T h) and its gradient
+    # numbers (its loss, sum |R|, the intercepts' sums, the two sizes and
+    # X.T R: one parameter vector and four numbers); an n-row array would
+    # have n_samples entries.
     n_chunks = _dask(X).numblocks[0]
-    assert max(round_trips) == n_chunks * (est.coef_.size + len(est.classes_) + 4)
+    n_classes = len(est.classes_)
+    assert max(round_trips) == n_chunks * (2 * est.coef_.size + n_classes)
+    assert n_chunks * (est.coef_.size + n_classes + 4) in round_trips
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
