@@ -478,7 +478,7 @@ def make_estimator(spec, tol):
     ----------
     spec : dict
         ``kind`` is ``"ours"`` (``solver``, ``preconditioner`` if not the
-        diagonal), ``"sklearn"`` (``solver``) or
+        default), ``"sklearn"`` (``solver``) or
         ``"dask-ml"`` (``solver``, ``setting`` "defaults" or "best").
     tol : float or None
         None keeps the library's default (dask-ml at its defaults).
@@ -486,9 +486,9 @@ def make_estimator(spec, tol):
     kind = spec["kind"]
     if kind == "ours":
         estimator = so_logistic(tol, solver=spec["solver"])
-        return estimator.set_params(
-            preconditioner=spec.get("preconditioner", "diagonal")
-        )
+        if "preconditioner" in spec:
+            estimator.set_params(preconditioner=spec["preconditioner"])
+        return estimator
     if kind == "sklearn":
         return sklearn_logistic(spec["solver"], tol)
     from dask_ml.linear_model import LogisticRegression as DaskMLLogistic

@@ -171,10 +171,11 @@ class SOLogisticRegression(
         direction this is "quasi-Newton with momentum"), minus the gradient,
         Adam's bias-corrected direction (its learning rate is replaced by
         the chosen rate), or Newton's direction. "gd" and "lbfgs" are
-        diagonally preconditioned by the inverse of the Hessian's diagonal,
-        estimated at the start, after 20 iterations and then less often as
-        it settles (one pass over X each time), so unscaled features do not
-        slow them down (uncentred ones do: see ``preconditioner``).
+        preconditioned by the inverse of the Hessian's diagonal (by default
+        with the intercepts eliminated: see ``preconditioner``), estimated
+        at the start, after 20 iterations and then less often as it settles
+        (two passes over X each time, one for "diagonal"), so that unscaled
+        and uncentred features slow them down far less.
 
         "auto" takes "newton" when forming and factorising the Hessian
         costs at most about 5e6 operations (for example up to about 5,000
@@ -217,9 +218,10 @@ class SOLogisticRegression(
         100, fewer (but at least 10) if they would take more than a quarter
         of X's memory and more than 32 MiB. The direction costs
         O(memory x n_params) per iteration, small next to the products for
-        this model: in ``benchmarks/bench_memory.py`` 100 pairs took 1.4-9.3x
-        fewer iterations than 10 on the raw digits, breast cancer and wine
-        data and on a dense 50,000 x 500 set.
+        this model: in ``benchmarks/bench_memory.py`` 100 pairs took
+        1.06-1.86x fewer iterations than 10 with ``direction="lbfgs"`` on the
+        raw digits, breast cancer and wine data and on a dense 50,000 x 500
+        set.
     memory_directions : int, default=1
         Older moves ``theta_{k-j} - theta_{k-j-1}`` (j = 1, ...) added to the
         subspace by ``solver="so"``; their images cost no product.
@@ -311,8 +313,9 @@ class SOLogisticRegression(
     product_counts_ : dict
         Those products by purpose: ``"iterations"``, exactly two per
         iteration; ``"setup"``, the starting gradient, the first estimate of
-        the "gd" and "lbfgs" directions' diagonal preconditioner and, for a
-        warm start, the starting ``X W``; ``"refresh"``, the exact
+        the "gd" and "lbfgs" directions' preconditioner (two products when
+        it is centred, one for the diagonal) and, for a warm start, the
+        starting ``X W``; ``"refresh"``, the exact
         recomputations of the cached ``X W`` (every 50 iterations, when a
         step's rounding may cost the objective half its digits, and once at
         the end, so the fitted model carries no drift); ``"preconditioner"``,

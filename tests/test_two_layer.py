@@ -305,7 +305,11 @@ def test_early_stopping_checks_the_stratified_split_first():
 
 def test_infinite_patience_never_stops_early():
     X, y = regression_data(1)
-    params = dict(hidden_units=4, early_stopping=True, tol=0, max_iter=30)
+    # random_state: the split and the initial weights (unseeded, the fit
+    # could stop for another reason first).
+    params = dict(
+        hidden_units=4, early_stopping=True, tol=0, max_iter=30, random_state=0
+    )
     impatient = SOTwoLayerRegressor(n_iter_no_change=1, **params).fit(X, y)
     assert impatient.n_iter_ < 30
     assert impatient.stop_reason_.startswith("early stopping")
