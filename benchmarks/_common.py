@@ -239,6 +239,10 @@ def environment_lines(load_before):
         f"average (1, 5, 15 min) at start {_fmt_load(load_before)}, at end "
         f"{_fmt_load(load_after)}",
     ]
+    # OpenBLAS picks its kernel by CPU unless this variable names one.
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(name):
+            lines.append(f"- {name}={os.environ[name]} (set in the environment)")
     try:
         from threadpoolctl import threadpool_info
     except ImportError:

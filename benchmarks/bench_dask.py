@@ -1772,7 +1772,8 @@ def parse_args(argv=None):
         default="ls,so",
         help="SOLogisticRegression solvers, direction lbfgs (default ls,so); "
         "ls+diagonal: with preconditioner='diagonal' (the default before "
-        "2026-12-02; reports made then used it), ls+centred: 'centred'",
+        "'centred'; the dense reports were made with it), ls+centred: "
+        "'centred'",
     )
     parser.add_argument(
         "--dask-ml-solvers",

@@ -21,8 +21,9 @@ from ._strategies import SOLVERS, make_strategy
 # AUTO_MEMORY_BUDGET (the larger of a quarter of X's size and 32 MiB), but
 # never fewer than AUTO_MEMORY_MIN. With the compact L-BFGS representation
 # 100 pairs cost little more per iteration than 10 on the logistic model, and
-# took 1.4-9.3x fewer iterations on the raw digits, breast cancer and wine
-# data and the dense 50,000 x 500 set (benchmarks/results/memory.md).
+# took 1.06-1.86x fewer iterations with L-BFGS on the raw digits, breast
+# cancer and wine data and the dense 50,000 x 500 set
+# (benchmarks/results/memory.md).
 AUTO_MEMORY = 100
 AUTO_MEMORY_MIN = 10
 AUTO_MEMORY_BUDGET = (0.25, 32 * 2**20)

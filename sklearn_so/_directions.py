@@ -481,15 +481,15 @@ LINEAR_DIRECTIONS = (*DIRECTIONS, "newton", "newton-cg", "auto")
 # the Hessian costs at most this many multiply-adds (about half a
 # millisecond at one thread: the Python overhead of one or two iterations),
 # else "lbfgs". In benchmarks/results/newton*.md the shapes below the bound
-# (breast cancer, raw wine: 2e5-6e5) reached the target 2-6x faster with
-# ls/newton than with ls/lbfgs, and ls/lbfgs was faster than ls/newton on
-# every shape above it (dense 5,000 x 100 and x 300, digits, dense 50,000 x
-# 500: 5e7-1e10). "newton-cg" is not chosen by shape: it was ahead of
-# ls/lbfgs on raw or correlated features (raw digits, the dense 5,000 x 300
-# and 50,000 x 500 sets, the image-like set) and behind it on the dense
-# 5,000 x 100 set from the same generator and on standardised sets of
-# similar shapes (benchmarks/results/newton_std.md), where L-BFGS needs 13
-# to 63 iterations; the shape does not tell them apart.
+# (breast cancer, raw wine: 2e5-6e5) reached the target 1.8-3.2x faster
+# with ls/newton than with ls/lbfgs, and ls/lbfgs was faster than ls/newton
+# on every shape above it (dense 5,000 x 100 and x 300, digits, dense 50,000
+# x 500: 5e7-1e10). "newton-cg" is not chosen by shape: above the bound it
+# was ahead of ls/lbfgs (with the centred preconditioner) only on the dense
+# 50,000 x 500 set with redundant features, and behind it on raw digits,
+# the image-like set, the smaller dense sets from the same generator and
+# on standardised sets of similar shapes (benchmarks/results/newton_std.md,
+# where L-BFGS needs 13 to 53 iterations).
 AUTO_NEWTON_OPERATIONS = 5e6
 
 

@@ -39,9 +39,10 @@ HESSIAN_PURPOSE = "hessian"
 # A fused pass over X (``ProductEngine.forward_backward_blocks``): dense
 # numpy X of at least this many bytes, read in blocks of about
 # FUSED_BLOCK_BYTES and at least FUSED_MIN_ROWS rows (see
-# ``fused_block_rows``). Below 32 MiB the gain depends on the CPU
-# (``benchmarks/bench_fused.py``: 7 and 30 MiB X were 0.91-0.93x on one
-# machine, 1.03-1.12x on another); from 46 MiB on it was a gain on both.
+# ``fused_block_rows``). Below 32 MiB the gain depends on the BLAS kernel:
+# on one CPU, 7 and 30 MiB X were 0.92-0.95x with OpenBLAS's Haswell kernel
+# (``benchmarks/results/fused.md``) and 1.01-1.14x with its SkylakeX kernel
+# (``fused_skylakex/fused.md``); from 46 MiB on, 0.99-1.10x and 1.42-1.68x.
 FUSED_MIN_BYTES = 2**25
 FUSED_BLOCK_BYTES = 2**19
 FUSED_MIN_ROWS = 128
@@ -119,11 +120,13 @@ class ProductEngine:
         products of an iteration (a dense, C-ordered numpy X of at least
         :data:`FUSED_MIN_BYTES`), the image has several columns, whose loss
         terms (the softmax) then stay in cache too, and BLAS runs one
-        thread. Side by side (``benchmarks/results/fused.md``, one thread):
-        0.99-1.10x on three multiclass fits with X of 46 MiB or more,
-        0.92-0.95x on smaller X; with one output 0.93-0.95x, and at two
-        threads 0.80-1.00x (0.71-0.73x with one output), so None there, as
-        for sparse X, whose row blocks are not views. Blocks of about
+        thread. Side by side (``benchmarks/results/fused.md``, OpenBLAS's
+        Haswell kernel, one thread): 0.99-1.10x on three multiclass fits
+        with X of 46 MiB or more (1.42-1.68x with the SkylakeX kernel,
+        ``fused_skylakex/fused.md``), 0.92-0.95x on smaller X; with one
+        output 0.93-0.95x, and at two threads 0.80-1.00x (0.71-0.73x with
+        one output), so None there, as for sparse X, whose row blocks are
+        not views. Blocks of about
         :data:`FUSED_BLOCK_BYTES` of X: the fastest
         of 256 KiB to 2 MiB in a first measurement with several outputs.
         """

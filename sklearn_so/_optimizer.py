@@ -8,7 +8,8 @@ One iteration performs exactly two bottleneck products:
 
 Before the first iteration (the "setup"), one backward product gives the
 starting gradient, one pass over X gives the diagonal preconditioner of the
-"gd" and "lbfgs" directions when the model offers one, and, when the starting
+"gd" and "lbfgs" directions when the model offers one (one more product when
+it is centred: ``_preconditioner``), and, when the starting
 weights are not zero, one forward product gives the starting pre-activation.
 The cached pre-activation is recomputed exactly every ``REFRESH_EVERY``
 iterations and at the end, so the fitted model carries no accumulated drift,
@@ -260,8 +261,8 @@ class SubspaceSolver:
 
         Reads ``theta0``. Sets ``theta``, ``point`` (the model's forward state,
         holding ``Z = X W1 + b1``: one product, none when ``W1`` is zero),
-        ``scaling`` (the preconditioner, one pass over X, when the direction
-        uses one and the model offers it), ``value``, ``grad`` (one backward
+        ``scaling`` (the preconditioner, one or two products, when the
+        direction uses one and the model offers it), ``value``, ``grad`` (one backward
         product), the move history, the preconditioner schedule and the
         records. Products are counted as ``"setup"``.
         """
@@ -670,7 +671,7 @@ class SubspaceSolver:
         """Re-estimate the diagonal preconditioner when the schedule says so.
 
         Reads ``iteration``, ``point``. Sets ``scaling`` and hands it to the
-        direction (one pass over X, ``"preconditioner"``).
+        direction (one or two products, ``"preconditioner"``).
         """
         if not (self.preconditioned and self.schedule.due(self.iteration)):
             return

@@ -2,8 +2,8 @@
 
 The "gd" and "lbfgs" directions are scaled by the inverse of the Hessian's
 diagonal at a recent iterate (``model.diagonal_scaling``: one pass over X),
-or, for a linear model with intercepts asked to (``preconditioner=
-"centred"``), by :class:`CentredScaling`, the same diagonal with the
+or, for a linear model with intercepts (``preconditioner="centred"``, the
+estimator's default), by :class:`CentredScaling`, the same diagonal with the
 intercepts eliminated (``model.preconditioner``: one more product). It is
 estimated at the start, re-estimated after ``period`` iterations, and then
 again after the same period, doubled each time the diagonal changed by at
@@ -15,7 +15,8 @@ import numpy as np
 from . import _namespace as ns
 
 # One pass over X (two to three products' time on dense X, where X is
-# squared chunk by chunk) per 20 iterations costs at most about 6% more; on
+# squared chunk by chunk; one product more when centred) per 20 iterations
+# costs at most about 6-9% more; on
 # the raw digits and breast-cancer data (10 L-BFGS pairs) the refreshed
 # diagonal needed 1.4-4x fewer iterations than one fixed at the start, and it
 # settles within a few refreshes.

@@ -161,11 +161,11 @@ class SOLogisticRegression(
         Why "ls" by default: in ``benchmarks/bench_logistic.py`` (README),
         "ls" reached the target objective first among our configurations on
         four of the five datasets (digits, breast cancer standardised and
-        unscaled, sparse 100,000 x 20,000); with L-BFGS it was 1.1-2.3x
+        unscaled, sparse 100,000 x 20,000); with L-BFGS it was 1.4-2.3x
         ahead of "so" with L-BFGS, whose inner search costs more than the
-        products it saves on small or very sparse X. "so/lbfgs" needs 8-45%
+        products it saves on small or very sparse X. "so/lbfgs" needs 10-37%
         fewer iterations than "ls/lbfgs" and is a little faster on large
-        dense X (50,000 x 500: 1.19x, and "lo" 1.25x): try them there.
+        dense X (50,000 x 500: 1.07x, and "lo" 1.16x): try them there.
     direction : {"auto", "lbfgs", "gd", "adam", "newton", "newton-cg"}, default="auto"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
@@ -174,7 +174,8 @@ class SOLogisticRegression(
         preconditioned by the inverse of the Hessian's diagonal (by default
         with the intercepts eliminated: see ``preconditioner``), estimated
         at the start, after 20 iterations and then less often as it settles
-        (two passes over X each time, one for "diagonal"), so that unscaled
+        (two products each time, one round trip on dask; one product for
+        "diagonal" or without an intercept), so that unscaled
         and uncentred features slow them down far less.
 
         "auto" takes "newton" when forming and factorising the Hessian
@@ -193,18 +194,17 @@ class SOLogisticRegression(
         unaffordable for thousands of coefficients. "newton-cg" solves the
         Newton system approximately by conjugate gradients on products with
         the Hessian (two products each), as LogisticRegression's
-        "newton-cg" does: try it on large models where L-BFGS needs many
-        iterations (raw or strongly correlated features); it was behind
-        L-BFGS where L-BFGS needs few. Both work on every input type: on an
+        "newton-cg" does: try it on large dense X with redundant features
+        where L-BFGS needs many iterations; elsewhere it was behind L-BFGS
+        (see :ref:`choosing`). Both work on every input type: on an
         array API library's device the Hessian pass and the Hessian
         products run there and only the Hessian's Gram blocks (O(n_params^2)
         numbers) cross to the host to be factorised; on a dask X each is one
         round trip.
     max_iter : int, default=2000
         Maximum number of iterations. Each costs two products with X (and
-        a Newton direction's Hessian work), and unscaled data can need a
-        thousand with L-BFGS (the unscaled breast-cancer data does at
-        ``tol=1e-4``), so the cap is generous. ``0`` is accepted, as
+        a Newton direction's Hessian work), and unscaled data can need
+        hundreds with L-BFGS, so the cap is generous. ``0`` is accepted, as
         in LogisticRegression: the model is the starting point (zero
         coefficients, or the previous fit's with ``warm_start``), with a
         ConvergenceWarning unless the gradient criterion already holds there.
@@ -319,7 +319,8 @@ class SOLogisticRegression(
         recomputations of the cached ``X W`` (every 50 iterations, when a
         step's rounding may cost the objective half its digits, and once at
         the end, so the fitted model carries no drift); ``"preconditioner"``,
-        the passes over X that re-estimate the preconditioner (after 20
+        the products that re-estimate the preconditioner (two per estimate
+        when it is centred; after 20
         iterations, then with a period that doubles each time the diagonal
         changed by less than 10%; "gd" and "lbfgs" only); ``"unused"``, the
         image of a direction that was not taken (it gave no decrease: the

@@ -663,7 +663,7 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
         with the network's many parameters each pair costs more, and in
         ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
-        10-40% slower for an objective lower by 1% (digits) or 1.9-2.7x
+        8-35% slower for an objective lower by 1% (digits) or 1.85-2.70x
         (a regression): a gain on one problem of two.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.
@@ -1114,7 +1114,7 @@ class SOTwoLayerRegressor(RegressorMixin, _BaseTwoLayer):
         :class:`~sklearn_so.SOLogisticRegression` (up to 100). 10 by default:
         with the network's many parameters each pair costs more, and in
         ``benchmarks/bench_memory.py`` 50 or 100 pairs made 200 iterations
-        10-40% slower for an objective lower by 1% (digits) or 1.9-2.7x
+        8-35% slower for an objective lower by 1% (digits) or 1.85-2.70x
         (a regression): a gain on one problem of two.
     memory_directions : int, default=1
         Older moves per layer added to the subspace by ``solver="so"``.

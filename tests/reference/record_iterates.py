@@ -155,9 +155,17 @@ def blas_kernel():
 
 
 def run_on_kernel(kernel, arguments):
-    """Run this script with ``arguments`` on the OpenBLAS ``kernel``."""
-    env = {**os.environ, "OPENBLAS_CORETYPE": kernel}
-    subprocess.run([sys.executable, __file__, *arguments], env=env, check=True)
+    """Run this script with ``arguments`` on the OpenBLAS ``kernel``.
+
+    The child imports the package this script sits beside (not another
+    installed copy) and has ten minutes.
+    """
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OPENBLAS_CORETYPE": kernel, "PYTHONPATH": path}
+    subprocess.run(
+        [sys.executable, __file__, *arguments], env=env, check=True, timeout=600
+    )
 
 
 def fit_all(names=None):
@@ -186,6 +194,8 @@ def main(argv=None):
         help="write every configuration's arrays here instead (for the test)",
     )
     args = parser.parse_args(argv)
+    if args.output is not None and args.names:
+        parser.error("--output writes every configuration: give no names")
     if args.output is not None:
         # The caller chose the kernel (and reads which one ran).
         flat = {
@@ -206,9 +216,14 @@ def main(argv=None):
     if names is not None:
         with np.load(REFERENCE) as recorded:
             flat = {key: recorded[key] for key in recorded.files}
-            unknown = set(names) - {key.split("/")[0] for key in flat}
-            if unknown:
-                parser.error(f"unknown configurations: {sorted(unknown)}")
+        unknown = set(names) - {key.split("/")[0] for key in flat}
+        if unknown:
+            parser.error(f"unknown configurations: {sorted(unknown)}")
+        if str(flat[KERNEL_KEY]) != blas_kernel():
+            parser.error(
+                f"the file was recorded on {flat[KERNEL_KEY]}, this runs on "
+                f"{blas_kernel()}: re-record every configuration"
+            )
     for name, arrays in fit_all(names).items():
         for key, value in arrays.items():
             flat[f"{name}/{key}"] = value
