@@ -83,7 +83,7 @@ def _forced_rows(self, q):
 
 
 def _fused_by(name, X, threads):
-    """ "rule" where the package's rule fuses, else "forced"."""
+    """The label of the fused variant: "rule" where the rule fuses, else "forced"."""
     left_out = threads > 1 or name.startswith("binary")
     return "forced" if left_out or X.nbytes < engine_module.FUSED_MIN_BYTES else "rule"
 
