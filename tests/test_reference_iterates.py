@@ -4,8 +4,8 @@
 ``tests/reference/record_iterates.py`` before the solver loop was rewritten
 as named steps; a refactor must reproduce it (same iterations and product
 counts, coefficients and objective curves equal to 1e-10 relative). Both run
-on the OpenBLAS kernel the file names: in this process when it already runs
-that kernel, else in a child process that asks for it.
+at one BLAS thread, on the OpenBLAS kernel the file names: in this process
+when it already runs that kernel, else in a child process that asks for it.
 """
 
 import numpy as np
@@ -16,7 +16,7 @@ from .reference.record_iterates import (
     REFERENCE,
     blas_kernel,
     configurations,
-    fitted_arrays,
+    fit_one_thread,
     run_on_kernel,
 )
 
@@ -72,7 +72,7 @@ def test_every_configuration_is_recorded():
 def test_iterates_match_the_recording(name, estimator, X, y, fitted_on_kernel):
     recorded = RECORDED[name]
     if fitted_on_kernel is None:
-        got = fitted_arrays(estimator.fit(X, y))
+        got = fit_one_thread(estimator, X, y)
     else:
         got = fitted_on_kernel[name]
     np.testing.assert_array_equal(got["n_iter"], recorded["n_iter"])
