@@ -78,8 +78,7 @@ def _forced_rows(self, q):
     X = self.X
     if not isinstance(X, np.ndarray) or not X.flags.c_contiguous:
         return None
-    rows = engine_module.FUSED_BLOCK_BYTES // (X.itemsize * X.shape[1])
-    return max(engine_module.FUSED_MIN_ROWS, rows)
+    return engine_module.fused_block_size(X)
 
 
 def _fused_by(name, X, threads):

@@ -48,6 +48,14 @@ FUSED_BLOCK_BYTES = 2**19
 FUSED_MIN_ROWS = 128
 
 
+def fused_block_size(X):
+    """Rows per block of a fused pass over a dense ``X``.
+
+    About :data:`FUSED_BLOCK_BYTES` of X, at least :data:`FUSED_MIN_ROWS`.
+    """
+    return max(FUSED_MIN_ROWS, FUSED_BLOCK_BYTES // (X.itemsize * X.shape[1]))
+
+
 class ProductEngine:
     """Perform and count the bottleneck products with a dense or sparse X.
 
@@ -139,7 +147,7 @@ class ProductEngine:
             or not self._single_blas_thread()
         ):
             return None
-        return max(FUSED_MIN_ROWS, FUSED_BLOCK_BYTES // (X.itemsize * X.shape[1]))
+        return fused_block_size(X)
 
     def _single_blas_thread(self):
         """Whether BLAS runs one thread (asked once per engine, about 1 ms).

@@ -804,11 +804,19 @@ class DaskLinearModel(LinearModel):
         # The intercepts' sums are reductions on the workers (no ones column).
         self._ones = None
 
+    def _chunk_rows(self, point, images=()):
+        """The row-aligned arrays the per-chunk loss tasks read.
+
+        ``Z``, ``y``, the weights, then ``images`` and the loss terms kept
+        in ``point`` (in that order: the tasks unpack them so).
+        """
+        terms = point.loss_terms
+        rows = [point.pre_activation, self.targets.y, self.targets.w, *images]
+        return rows + (list(terms) if terms is not None else [])
+
     def objective(self, theta, point):
         """Objective value at ``theta`` (a float: one task per row chunk, one trip)."""
-        terms = point.loss_terms
-        rows = [point.pre_activation, self.targets.y, self.targets.w]
-        rows += list(terms) if terms is not None else []
+        rows = self._chunk_rows(point)
         _, host = run(*map_rows(_linear_value_rows, rows, self.loss))
         return float(host.sum()) + self._penalty(theta)
 
@@ -833,9 +841,7 @@ class DaskLinearModel(LinearModel):
         One task per row chunk computes the loss's curvature, its product
         with the chunk of X squared and its intercept sums: one round trip.
         """
-        terms = point.loss_terms
-        rows = [point.pre_activation, self.targets.y, self.targets.w]
-        rows += list(terms) if terms is not None else []
+        rows = self._chunk_rows(point)
         _, host = engine.backward_rows(
             _linear_curvature_rows, rows, self.loss, purpose=purpose, squared=True
         )
@@ -855,9 +861,7 @@ class DaskLinearModel(LinearModel):
         and its products with the chunk of X squared and of X (two
         products).
         """
-        terms = point.loss_terms
-        rows = [point.pre_activation, self.targets.y, self.targets.w]
-        rows += list(terms) if terms is not None else []
+        rows = self._chunk_rows(point)
         q, d = self.q, self.d
         _, host = engine.backward_rows(
             _linear_curvature_rows, rows, self.loss, purpose=purpose, squared="both"
@@ -900,9 +904,7 @@ class DaskLinearModel(LinearModel):
             ``(image, z_size, image_size)`` of the step, if one was given.
         """
         images, rates, keep = ([], None, False) if step is None else step
-        terms = point.loss_terms
-        rows = [point.pre_activation, self.targets.y, self.targets.w, *images]
-        rows += list(terms) if terms is not None else []
+        rows = self._chunk_rows(point, images)
         outputs, host = engine.backward_rows(
             _linear_residual_rows,
             rows,
