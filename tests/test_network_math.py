@@ -99,6 +99,12 @@ def test_subspace_value_gradient_and_gauss_newton(
         np.testing.assert_allclose(
             getattr(trial.point, name), getattr(expected, name), rtol=1e-12, atol=1e-12
         )
+    # It keeps its step's image, summed as the loop's Basis.image sums it
+    # (the move's image if accepted), and Z plus it is its pre-activation.
+    step_image = basis.image(a, trial.point.pre_activation.shape)
+    np.testing.assert_array_equal(trial.point.step_image, step_image)
+    Z = _point(X, model, theta).pre_activation
+    np.testing.assert_array_equal(trial.point.pre_activation, Z + step_image)
     eps = 1e-6
     numeric = np.array(
         [

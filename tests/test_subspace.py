@@ -175,6 +175,84 @@ def test_newton_halves_a_step_too_long_at_rounding_level():
     np.testing.assert_allclose(a, [1.0 / 0.9], rtol=1e-12)
 
 
+def _counting(phi):
+    """``trials(phi)`` that records each call's ``derivatives`` flag."""
+    calls = []
+    wrapped = trials(phi)
+
+    def counted(a, derivatives=True):
+        calls.append(derivatives)
+        return wrapped(a, derivatives)
+
+    return counted, calls
+
+
+def test_the_last_newton_step_is_evaluated_without_derivatives():
+    # The last allowed step's derivatives could only decide on a next step:
+    # its trial is a value, the rates the same as with derivatives.
+    rng = np.random.default_rng(1)
+    M = rng.standard_normal((3, 3))
+    A = M @ M.T + 0.1 * np.eye(3)
+    b = rng.standard_normal(3)
+    phi, calls = _counting(quadratic(A, b))
+    trial, n_evals = subspace_newton(phi, np.zeros(3), max_iter=1)
+    assert calls == [True, False] and n_evals == 2
+    assert not trial.has_derivatives
+    np.testing.assert_allclose(trial.rates, np.linalg.solve(A, b), rtol=1e-10)
+    # Two steps on a non-quadratic phi: the first step's trial needs its
+    # derivatives, the second's not; the rates are those of a phi that
+    # always computes them.
+    C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
+
+    def smooth(a, derivatives=True):
+        z = C @ a
+        p = np.exp(z - z.max())
+        value = z.max() + np.log(p.sum()) + 0.5 * a @ a
+        if not derivatives:
+            return value
+        p /= p.sum()
+        hess = C.T @ (np.diag(p) - np.outer(p, p)) @ C + np.eye(2)
+        return value, C.T @ p + a, hess
+
+    phi, calls = _counting(smooth)
+    two, _ = subspace_newton(phi, np.zeros(2), max_iter=2)
+    assert calls == [True, True, False]
+
+    def always_with_derivatives(a, derivatives=True):
+        computed = smooth(a, True)
+        return computed if derivatives else computed[0]
+
+    always = trials(always_with_derivatives)
+    reference, _ = subspace_newton(always, np.zeros(2), max_iter=2)
+    np.testing.assert_array_equal(two.rates, reference.rates)
+    assert two.value == reference.value
+
+
+def test_a_last_step_at_rounding_level_is_judged_with_its_gradient():
+    # As test_newton_halves_a_step_too_long_at_rounding_level, one step
+    # allowed: where the value cannot show progress the trial is evaluated
+    # again with its gradient, which refuses the full step.
+    eps = np.finfo(float).eps
+
+    def phi(a, derivatives=True):
+        if a[0] == 0.0:
+            value = 1.0
+        else:
+            value = 1.0 + eps if abs(a[0] - 1.0) > 1.0 else 1.0 - eps / 2
+        if not derivatives:
+            return value
+        return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
+
+    counted, calls = _counting(phi)
+    trial, n_evals = subspace_newton(counted, np.zeros(1), max_iter=1)
+    # phi(0); the full step, valued, then with its (larger) gradient; the
+    # half step, valued: lower, accepted.
+    assert calls == [True, False, True, False]
+    assert not trial.has_derivatives
+    assert n_evals == len(calls)
+    np.testing.assert_allclose(trial.rates, [1.0 / 0.9], rtol=1e-12)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_curvature_gives_no_step_instead_of_a_lapack_error(bad):
     # A trial whose second derivatives overflowed (saturated float32 logits

@@ -390,3 +390,35 @@ def test_a_constant_target_is_not_reported_as_stuck():
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit(X * 1e8, np.full(len(X), 3.0))
     assert est.predict(X * 1e8) == pytest.approx(3.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["lo", "ps", "so"])
+def test_one_gauss_newton_step_per_iteration(monkeypatch, solver):
+    # TwoLayerNetwork.inner_options: one Newton step from the warm start.
+    # Per iteration at most two trials with derivatives (the warm start and,
+    # when it is no better, a = 0), the step's own trials are values.
+    from sklearn_so._models import TwoLayerNetwork
+
+    flags = []
+    subspace = TwoLayerNetwork.subspace
+
+    def counted(self, *args, **kwargs):
+        phi = subspace(self, *args, **kwargs)
+
+        def recording(a, derivatives=True):
+            flags.append(derivatives)
+            return phi(a, derivatives)
+
+        return recording
+
+    monkeypatch.setattr(TwoLayerNetwork, "subspace", counted)
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SOTwoLayerClassifier(
+            12, solver=solver, max_iter=15, tol=0.0, random_state=0
+        ).fit(X[:300] / 16.0, y[:300])
+    assert est.n_iter_ == 15
+    with_derivatives = sum(flags)
+    assert est.n_iter_ <= with_derivatives <= 2 * est.n_iter_
+    assert len(flags) - with_derivatives >= est.n_iter_
