@@ -111,8 +111,8 @@ def logistic_section(rows):
             f"The default is faster than the best scikit-learn solver on "
             f"{wins} of {len(table)} datasets. Times: the first fit of the "
             "sequence tol = 1e-3, 1e-4, ... whose objective is within 1e-6 of "
-            "f* (a fit under 0.1 s: the best of repeats adding up to about "
-            "1 s); ratios > 1 mean we are faster.",
+            "f* (a fit under 0.1 s: the best of up to 50 repeats, about 1 s "
+            "of fitting; a longer one once); ratios > 1 mean we are faster.",
         ]
     )
 

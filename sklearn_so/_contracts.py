@@ -113,7 +113,7 @@ class Model(Protocol):
     first_block : int
         The block that holds the first layer (the one that meets X).
     inner_options : dict
-        ``rtol`` and ``max_iter`` of the subspace Newton solver.
+        Options of the subspace Newton solver (``rtol``, ``max_iter``).
     loss : Loss
         The loss on the model's raw output.
     required_loss_methods : tuple of str

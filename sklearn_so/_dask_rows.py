@@ -175,11 +175,14 @@ def step_rows(chunks, rates, keep):
     sizes = [np.max(np.abs(Z), initial=0.0)]
     if not keep:
         return [], sizes
-    # As ``Basis.image`` on numpy: a zero array, then each image in turn.
-    image = np.zeros_like(Z)
-    for coef, direction_image in zip(rates, images, strict=True):
-        if direction_image is not None and coef != 0.0:
-            image += float(coef) * direction_image
+    # Summed as ``Basis.image`` sums it on numpy.
+    image = ns.scaled_sum(
+        (float(coef), direction_image)
+        for coef, direction_image in zip(rates, images, strict=True)
+        if direction_image is not None and coef != 0.0
+    )
+    if image is None:
+        image = np.zeros_like(Z)
     return [image], sizes + [np.max(np.abs(image), initial=0.0)]
 
 

@@ -289,3 +289,24 @@ def n_bytes(X):
         return X.nbytes
     xp = namespace(X)
     return int(np.prod(X.shape)) * (xp.finfo(X.dtype).bits // 8)
+
+
+def scaled_sum(terms):
+    """``sum_j c_j V_j`` over the ``(c_j, V_j)`` pairs, in order; None for none.
+
+    The one place a step's image is summed (a move's image, a network
+    trial's step, a dask chunk's), so they all round alike. numpy scales
+    every term after the first into one scratch array: each n x r temporary
+    is a pass over memory. Other namespaces (and dask arrays) add new
+    arrays.
+    """
+    total = scratch = None
+    for coef, image in terms:
+        if total is None:
+            total = image * coef
+        elif isinstance(image, np.ndarray):
+            scratch = np.multiply(image, coef, out=scratch)
+            total += scratch
+        else:
+            total = total + image * coef
+    return total

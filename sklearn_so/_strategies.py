@@ -69,31 +69,29 @@ class Basis:
         return ns.from_host(a, self.P) @ self.P
 
     def image(self, a, image_shape):
-        """Return the image of the step for rates ``a`` (its pre-activation change)."""
+        """Return the image of the step for rates ``a`` (its pre-activation change).
+
+        ``sum_j a_j V_j`` over the directions with an image
+        (:func:`~sklearn_so._namespace.scaled_sum`), zeros when no rate
+        touches one; for a dask X a lazy sum (no n-row array built on the
+        client).
+        """
+        terms = [
+            (float(coef), direction_image)
+            for coef, direction_image in zip(a, self.V, strict=True)
+            if direction_image is not None and coef != 0.0
+        ]
+        image = ns.scaled_sum(terms)
+        if image is not None:
+            return image
         lazy = [v for v in self.V if v is not None and ns.is_dask(v)]
         if lazy:
-            # A dask X: the sum of the lazy images (no n-row array built on
-            # the client).
-            image = ns.namespace(lazy[0]).zeros_like(lazy[0])
-            for coef, direction_image in zip(a, self.V, strict=True):
-                if direction_image is not None and coef != 0.0:
-                    image = image + float(coef) * direction_image
-            return image
+            return ns.namespace(lazy[0]).zeros_like(lazy[0])
         if isinstance(self.P, np.ndarray):
-            image, scaled = np.zeros(image_shape), None
-            for coef, direction_image in zip(a, self.V, strict=True):
-                if direction_image is not None and coef != 0.0:
-                    # One scratch array for the scaled images, not one each.
-                    scaled = np.multiply(direction_image, float(coef), out=scaled)
-                    image += scaled
-            return image
-        image = ns.namespace(self.P).zeros(
+            return np.zeros(image_shape)
+        return ns.namespace(self.P).zeros(
             image_shape, dtype=self.P.dtype, device=ns.device(self.P)
         )
-        for coef, direction_image in zip(a, self.V, strict=True):
-            if direction_image is not None and coef != 0.0:
-                image += float(coef) * direction_image
-        return image
 
     def within(self, limits, blocks):
         """Return ``fits(a)``: whether every block's step is within its limit.

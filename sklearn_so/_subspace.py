@@ -172,8 +172,11 @@ def subspace_newton(
         accepted = None
         rounding_trials = 0
         # The last Newton step's derivatives would only decide whether to
-        # take another step: its trials are evaluated without them (the
-        # same rates are accepted, at a fraction of a trial's cost).
+        # take another step: its trials are evaluated without them, at a
+        # fraction of a trial's cost. The decisions are the same given the
+        # same values; a value computed without derivatives may differ in
+        # its last bits (a loss whose value and evaluate round differently,
+        # a dask X's sums over chunks).
         last = iteration == max_iter - 1
         for _ in range(40):
             evaluation = phi(a + step * delta, derivatives=not last)

@@ -21,8 +21,9 @@ SPARSE = "check_sample_weight_equivalence_on_sparse_data"
 # weights and one on repeated rows. Both fits minimise the same objective,
 # but they stop at tol on the gradient, and where the iterates depend on
 # rounding-level differences between the two data layouts (Adam's moments,
-# the per-layer rates of "ps"/"so" on the non-convex networks, a fixed step
-# with Adam) they stop at points whose predictions differ by more. Every
+# the rates of "lo"/"ps"/"so" on the non-convex networks, chosen by one
+# Gauss-Newton step, a fixed step with Adam) they stop at points whose
+# predictions differ by more. Every
 # other configuration passes (most by a factor 1e3 or more), so an expected
 # failure that passes fails the suite (strict): these marks cannot go stale
 # silently. The few whose outcome depends on the BLAS kernel are in

@@ -200,8 +200,8 @@ def test_the_last_newton_step_is_evaluated_without_derivatives():
     assert not trial.has_derivatives
     np.testing.assert_allclose(trial.rates, np.linalg.solve(A, b), rtol=1e-10)
     # Two steps on a non-quadratic phi: the first step's trial needs its
-    # derivatives, the second's not; the rates are those of a phi that
-    # always computes them.
+    # derivatives, the second's not; given the same values, the rates are
+    # those of a phi that always computes them.
     C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
 
     def smooth(a, derivatives=True):
