@@ -62,22 +62,25 @@ def test_newton_solves_a_quadratic_exactly():
     assert value == pytest.approx(-0.5 * b @ np.linalg.solve(A, b), rel=1e-12)
 
 
+SMOOTH_C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
+
+
+def _smooth(a, derivatives=True):
+    """``log(sum exp(c_i a)) + |a|^2 / 2``: strictly convex, non-quadratic."""
+    z = SMOOTH_C @ a
+    top = z.max()
+    p = np.exp(z - top)
+    value = top + np.log(p.sum()) + 0.5 * a @ a
+    if not derivatives:
+        return value
+    p /= p.sum()
+    grad = SMOOTH_C.T @ p + a
+    hess = SMOOTH_C.T @ (np.diag(p) - np.outer(p, p)) @ SMOOTH_C + np.eye(2)
+    return value, grad, hess
+
+
 def test_newton_minimises_a_smooth_convex_function():
-    # phi(a) = log(sum exp(c_i a)) + |a|^2 / 2: strictly convex, non-quadratic.
-    C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
-
-    def phi(a, derivatives=True):
-        z = C @ a
-        top = z.max()
-        p = np.exp(z - top)
-        value = top + np.log(p.sum()) + 0.5 * a @ a
-        if not derivatives:
-            return value
-        p /= p.sum()
-        grad = C.T @ p + a
-        hess = C.T @ (np.diag(p) - np.outer(p, p)) @ C + np.eye(2)
-        return value, grad, hess
-
+    phi = _smooth
     a, value, _ = newton(phi, np.zeros(2))
     reference = minimize(
         lambda x: phi(x)[0],
@@ -153,25 +156,28 @@ def test_newton_gives_up_at_rounding_level_without_backtracking():
     np.testing.assert_array_equal(a, np.zeros(2))
 
 
-def test_newton_halves_a_step_too_long_at_rounding_level():
-    # The model's curvature is 0.45 of the true one, so the full Newton step
-    # (to 2.22) overshoots the minimiser 1 past the mirror point: a value
-    # equal at rounding level and a larger gradient. The half step (1.11) has
-    # a smaller gradient and must be taken, not the search abandoned.
+def _flat_at_rounding(a, derivatives=True):
+    """``1 + 1e-20 (a - 1)^2`` as rounding shows it, with a model too flat.
+
+    A unit in the last place up past the mirror point (``|a - 1| > 1``),
+    half a unit down near the minimum; the model's curvature is 0.45 of the
+    true one, so the full Newton step from 0 (to 2.22) overshoots past the
+    mirror point: a value equal at rounding level and a larger gradient.
+    """
     eps = np.finfo(float).eps
+    if a[0] == 0.0:
+        value = 1.0
+    else:
+        value = 1.0 + eps if abs(a[0] - 1.0) > 1.0 else 1.0 - eps / 2
+    if not derivatives:
+        return value
+    return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
 
-    def phi(a, derivatives=True):
-        # 1 + 1e-20 (a - 1)^2 as rounding would show it: a unit in the last
-        # place up past the mirror point, half a unit down near the minimum.
-        if a[0] == 0.0:
-            value = 1.0
-        else:
-            value = 1.0 + eps if abs(a[0] - 1.0) > 1.0 else 1.0 - eps / 2
-        if not derivatives:
-            return value
-        return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
 
-    a, value, _ = newton(phi, np.zeros(1))
+def test_newton_halves_a_step_too_long_at_rounding_level():
+    # The full step overshoots (_flat_at_rounding); the half step (1.11) has
+    # a smaller gradient and must be taken, not the search abandoned.
+    a, value, _ = newton(_flat_at_rounding, np.zeros(1))
     np.testing.assert_allclose(a, [1.0 / 0.9], rtol=1e-12)
 
 
@@ -202,24 +208,12 @@ def test_the_last_newton_step_is_evaluated_without_derivatives():
     # Two steps on a non-quadratic phi: the first step's trial needs its
     # derivatives, the second's not; given the same values, the rates are
     # those of a phi that always computes them.
-    C = np.array([[1.0, -2.0], [3.0, 0.5], [-1.0, 1.0]])
-
-    def smooth(a, derivatives=True):
-        z = C @ a
-        p = np.exp(z - z.max())
-        value = z.max() + np.log(p.sum()) + 0.5 * a @ a
-        if not derivatives:
-            return value
-        p /= p.sum()
-        hess = C.T @ (np.diag(p) - np.outer(p, p)) @ C + np.eye(2)
-        return value, C.T @ p + a, hess
-
-    phi, calls = _counting(smooth)
+    phi, calls = _counting(_smooth)
     two, _ = subspace_newton(phi, np.zeros(2), max_iter=2)
     assert calls == [True, True, False]
 
     def always_with_derivatives(a, derivatives=True):
-        computed = smooth(a, True)
+        computed = _smooth(a, True)
         return computed if derivatives else computed[0]
 
     always = trials(always_with_derivatives)
@@ -232,18 +226,7 @@ def test_a_last_step_at_rounding_level_is_judged_with_its_gradient():
     # As test_newton_halves_a_step_too_long_at_rounding_level, one step
     # allowed: where the value cannot show progress the trial is evaluated
     # again with its gradient, which refuses the full step.
-    eps = np.finfo(float).eps
-
-    def phi(a, derivatives=True):
-        if a[0] == 0.0:
-            value = 1.0
-        else:
-            value = 1.0 + eps if abs(a[0] - 1.0) > 1.0 else 1.0 - eps / 2
-        if not derivatives:
-            return value
-        return value, 2e-20 * (a - 1.0), np.array([[0.9e-20]])
-
-    counted, calls = _counting(phi)
+    counted, calls = _counting(_flat_at_rounding)
     trial, n_evals = subspace_newton(counted, np.zeros(1), max_iter=1)
     # phi(0); the full step, valued, then with its (larger) gradient; the
     # half step, valued: lower, accepted.
