@@ -158,9 +158,10 @@ class NetworkPoint:
         recompute the activations and the output from ``pre_activation``,
         the one n-row array kept on the workers.
     step_image : ndarray of shape (n_samples, r) or None
-        For a trial point, ``sum_j a_j V_j`` (``pre_activation`` is ``Z``
-        plus it), formed as :meth:`Basis.image` forms it: the move's image
-        if the trial is accepted. None when no image was scaled.
+        For a trial point that scaled two images or more, ``sum_j a_j
+        V_j`` (``pre_activation`` is ``Z`` plus it), summed as
+        :meth:`Basis.image` sums it: the move's image if the trial is
+        accepted. None otherwise (the loop then sums the image itself).
     """
 
     pre_activation: np.ndarray
