@@ -12,6 +12,7 @@ script's directory is on the path)::
 """
 
 import argparse
+import math
 import multiprocessing
 import os
 import platform
@@ -184,6 +185,35 @@ class FitWorker:
 # --------------------------------------------------------------------------
 # Cost reference
 # --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShortFits:
+    """How often a short fit is timed: one fit of a few milliseconds measures
+    the machine's noise more than the solver.
+
+    A fit under ``seconds`` is repeated until the fits add up to about
+    ``total`` seconds, at most ``max_fits`` fits; its best time is reported.
+    The rule is the same for every solver of a benchmark.
+    """
+
+    seconds: float
+    total: float
+    max_fits: int
+
+    def count(self, first_seconds, repeats=1):
+        """Fits in all for a fit that took ``first_seconds`` (at least ``repeats``)."""
+        if first_seconds >= self.seconds:
+            return repeats
+        wanted = math.ceil(self.total / max(first_seconds, 1e-6))
+        return max(repeats, min(self.max_fits, wanted))
+
+    def describe(self):
+        """The rule in words, for a report's protocol."""
+        return (
+            f"a fit under {self.seconds:g} s: best of enough fits for about "
+            f"{self.total:g} s, at most {self.max_fits}"
+        )
 
 
 def bare_products_time(X, n_outputs, n_runs=5, seed=0):

@@ -17,11 +17,9 @@ Protocol, identical for every solver:
    ``f* (1 + 1e-6)``.
 2. Each solver is fitted with ``tol`` = 1e-3, 1e-4, ..., 1e-12 in turn (a
    large ``max_iter``); the first fit whose objective is at most the target
-   counts, with its wall time (best of ``--repeats``; a fit under
-   ``SHORT_FIT_SECONDS`` is repeated until about ``SHORT_FIT_TOTAL`` seconds
-   of fitting, at most ``MAX_SHORT_REPEATS`` fits: one millisecond-scale fit
-   measures the machine's noise more than the solver), ``n_iter_`` and
-   ``tol``.
+   counts, with its wall time (best of ``--repeats``; a fit under 0.1 s is
+   repeated to about 1 s of fitting, at most 50 fits: ``SHORT_FITS``),
+   ``n_iter_`` and ``tol``.
 3. A tighter ``tol`` only continues the same deterministic trajectory, so the
    sequence also stops when a fit ended for another reason than its ``tol``
    (``max_iter``, or SOLogisticRegression found no further decrease), when a
@@ -35,7 +33,6 @@ Run from the repository root::
         [--repeats R] [--output DIR]
 """
 
-import math
 import tracemalloc
 import warnings
 from dataclasses import dataclass
@@ -313,24 +310,13 @@ def _early_stop_reason(estimator):
     return "stalled"
 
 
-# Fits shorter than SHORT_FIT_SECONDS are repeated until they add up to
-# about SHORT_FIT_TOTAL seconds (at most MAX_SHORT_REPEATS fits), whatever
-# --repeats says, for every solver alike.
-SHORT_FIT_SECONDS = 0.1
-SHORT_FIT_TOTAL = 1.0
-MAX_SHORT_REPEATS = 50
-
-
-def repeat_count(first_seconds, repeats):
-    """How many fits time a candidate whose first counted fit took ``first_seconds``."""
-    if first_seconds >= SHORT_FIT_SECONDS:
-        return repeats
-    wanted = math.ceil(SHORT_FIT_TOTAL / max(first_seconds, 1e-6))
-    return max(repeats, min(MAX_SHORT_REPEATS, wanted))
+# Fits shorter than 0.1 s are repeated to about 1 s of fitting (at most 50
+# fits), whatever --repeats says, for every solver alike.
+SHORT_FITS = common.ShortFits(seconds=0.1, total=1.0, max_fits=50)
 
 
 def best_repeat_time(worker, candidate, tol, first_seconds, repeats):
-    """Best wall time of the fits at ``tol`` (see :func:`repeat_count`).
+    """Best wall time of the fits at ``tol`` (see ``SHORT_FITS``).
 
     Parameters
     ----------
@@ -350,7 +336,7 @@ def best_repeat_time(worker, candidate, tol, first_seconds, repeats):
     seconds : float
     """
     best = first_seconds
-    for _ in range(repeat_count(first_seconds, repeats) - 1):
+    for _ in range(SHORT_FITS.count(first_seconds, repeats) - 1):
         outcome = worker.fit(candidate.fresh(tol=tol), timeout=3 * first_seconds + 10)
         if outcome is not None:
             best = min(best, outcome.seconds)
@@ -534,9 +520,8 @@ def markdown_report(args, datasets_info, rows, memory_line, notes):
     protocol = (
         f"Protocol: C={C}, fit_intercept=True; tol 1e-3, ..., 1e-12 until the "
         f"objective is within {TARGET_RTOL:g} of f*; time = best of "
-        f"{args.repeats} fit(s) at the first tol that reaches it (a fit under "
-        f"{SHORT_FIT_SECONDS:g} s: best of enough fits for about "
-        f"{SHORT_FIT_TOTAL:g} s, at most {MAX_SHORT_REPEATS}). Fitting "
+        f"{args.repeats} fit(s) at the first tol that reaches it "
+        f"({SHORT_FITS.describe()}). Fitting "
         f"budget per solver and dataset: {args.budget:g} s; tight fits for f*: "
         f"{args.fstar_timeout:g} s each; threads: {args.threads or 'default'}. "
         "'vs ...' columns: time ratio (> 1 = "

@@ -19,7 +19,7 @@ Protocol, per dataset:
    n_iter_no_change=400, shuffle=False)`` (all 400 epochs, the default
    ``learning_rate_init=1e-3``; shuffling a single batch changes nothing but
    costs a copy of X per epoch, so it is off). Both fits are timed.
-2. Each SOTwoLayer* solver/direction is fitted ONCE with ``tol=0`` and a large
+2. Each SOTwoLayer* solver/direction is fitted once with ``tol=0`` and a large
    ``max_iter``. In the child process that fits it, the solver class
    ``sklearn_so._base.SubspaceSolver`` is wrapped: the wrapper keeps the
    optimiser's result, whose ``times`` are
@@ -31,6 +31,9 @@ Protocol, per dataset:
    overhead outside the loop (validation, setup products, final exact
    refresh, copies); the time to a target is that overhead plus the stamp of
    the first iteration whose objective is at most the target.
+3. Short fits (``SHORT_FITS``: under 0.5 s, the digits set) are repeated,
+   MLP's and ours alike, until about 2 s of fitting (at most 30 fits); the
+   fastest is reported, its iterates checked identical to the first's.
 
 Run from the repository root::
 
@@ -45,6 +48,7 @@ from dataclasses import dataclass, field
 
 import _common as common
 import numpy as np
+from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sklearn_so import SOTwoLayerClassifier, SOTwoLayerRegressor
@@ -73,6 +77,10 @@ SPEEDUP_GOALS = {"lbfgs": 2.0, "adam": 5.0}
 # SO_FRIENDLY_RATIO times the hidden units.
 SO_COST_GOAL = 1.5
 SO_FRIENDLY_RATIO = 5
+# Fits under 0.5 s (digits) are repeated to about 2 s of fitting, at most 30
+# fits, MLP's and ours alike; the fastest is reported (the iterates of the
+# repeats are identical, checked).
+SHORT_FITS = common.ShortFits(seconds=0.5, total=2.0, max_fits=30)
 STOP_BY_TARGETS = "benchmark stop rule: both targets reached"
 STOP_BY_BUDGET = "benchmark stop rule: loop budget spent"
 
@@ -351,16 +359,25 @@ def run_reference(worker, dataset, solver, timeout):
         return None
     fitted = outcome.estimator
     value = objective(fitted, dataset)
+    n_fits = SHORT_FITS.count(outcome.seconds)
+    seconds = outcome.seconds
+    for _ in range(n_fits - 1):
+        again = worker.fit(mlp_estimator(dataset, solver), timeout)
+        if again is not None:
+            if objective(again.estimator, dataset) != value:
+                raise SystemExit(f"MLP {solver}: a repeated fit differs.")
+            seconds = min(seconds, again.seconds)
     return {
         "dataset": dataset.name,
         "estimator": f"MLP {solver}",
         "library": "sklearn",
-        "fit_s": outcome.seconds,
+        "fit_s": seconds,
+        "timed_fits": n_fits,
         "n_iter": int(fitted.n_iter_),
         "end": _mlp_end(fitted, solver),
         "objective": value,
         "reported_loss": float(fitted.loss_),
-        f"{solver}_time_s": outcome.seconds,
+        f"{solver}_time_s": seconds,
         f"{solver}_iter": int(fitted.n_iter_),
         "warnings": reports.join_warnings(outcome.warnings, 200),
     }
@@ -412,9 +429,20 @@ def run_so(worker, dataset, solver, direction, targets, args):
     times, curve = outcome.extra["times"], outcome.extra["loss_curve"]
     if curve != list(fitted.loss_curve_):
         raise SystemExit(f"{label}: the recorded loss curve is not loss_curve_.")
+    # A short fit: the fastest of its repeats, whose iterates are the same.
+    n_fits = SHORT_FITS.count(outcome.seconds)
+    for _ in range(n_fits - 1):
+        again = worker.fit(clone(estimator), timeout, options)
+        if again is None:
+            continue
+        if again.extra["loss_curve"] != curve:
+            raise SystemExit(f"{label}: a repeated fit took other iterates.")
+        if again.seconds < outcome.seconds:
+            outcome, times = again, again.extra["times"]
     # Time outside the loop is charged to every iteration: an upper bound.
     stamps, overhead = timing.fit_stamps(times, outcome.seconds)
     row.update(
+        timed_fits=n_fits,
         fit_s=outcome.seconds,
         loop_s=timing.loop_seconds(times),
         overhead_s=overhead,
@@ -632,8 +660,10 @@ def protocol_text(args):
         f"T_lbfgs: final objective of MLP lbfgs (max_iter={MLP_MAX_ITER}, "
         "default tol=1e-4 as gtol); T_adam: final objective of full-batch MLP "
         f"adam ({MLP_MAX_ITER} epochs, learning_rate_init=1e-3, tol=0, "
-        "shuffle=False). MLP times: wall time of one fit. SO configurations: "
-        f"one fit each, tol=0, max_iter={args.max_iter}; in the fitting "
+        "shuffle=False). MLP times: wall time of the fit. SO configurations: "
+        f"tol=0, max_iter={args.max_iter}. Each configuration is fitted once "
+        f"({SHORT_FITS.describe()}, MLP and SO alike: the fastest of them, "
+        "their iterates checked identical). In the fitting "
         "process sklearn_so._base.SubspaceSolver is wrapped to read the optimiser's "
         "per-iteration time.perf_counter() stamps (taken after each iteration, "
         "since the loop started) and its loss curve; the loop is stopped once "
@@ -686,6 +716,7 @@ CSV_COLUMNS = (
     "n_iter",
     "objective",
     "fit_s",
+    "timed_fits",
     "loop_s",
     "overhead_s",
     "t_iter_over_2_products",
