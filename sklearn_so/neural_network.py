@@ -642,13 +642,13 @@ class SOTwoLayerClassifier(LogitProbabilityMixin, ClassifierMixin, _BaseTwoLayer
         ``momentum`` ("fixed").
 
         Why "ls" by default: in ``benchmarks/bench_two_layer.py`` (README)
-        "ls" with L-BFGS reached four of the six targets (the objective of
+        "ls" with L-BFGS reached three of the six targets (the objective of
         MLP's lbfgs and that of 400 full-batch Adam epochs, on three
-        datasets) first, and was within 7% and 28% of the first on the
-        other two. "so" needs fewer iterations (11 against 15, 22 against
-        29, 235 against 413), but an iteration costs more (1.39x one of
-        "ls" on the 20,000 x 500 classification set), more than the
-        iterations it saves.
+        datasets) first, and was within 4%, 9% and 21% of the first on the
+        other three. "so" needs fewer iterations (11 against 15, 22 against
+        29, 235 against 413), but an iteration costs more (1.47x one of
+        "ls" on the 20,000 x 500 classification set): it was ahead of "ls"
+        on the regression set only.
     direction : {"lbfgs", "gd", "adam"}, default="lbfgs"
         Search direction: L-BFGS, minus the gradient, or Adam's direction.
     max_iter : int, default=500
