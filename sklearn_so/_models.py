@@ -1245,7 +1245,7 @@ class TwoLayerNetwork(_HoldsTargets):
     # to MLP lbfgs's objective on the benchmark's three sets with lo/ps/so x
     # gd/lbfgs: one step took about as many outer iterations as up to two or
     # ten, at 2.0-2.5 trials per iteration instead of 2.0-4.5, and reached
-    # the objective first in 14 of the 18 (lo/gd reached it in none or once,
+    # the objective first in 15 of the 18 (lo/gd reached it in none or once,
     # so/lbfgs on the regression set 6% later than with ten steps; the
     # sweep is in issue 15's notes). With one step rtol is never read.
     inner_options = {"max_iter": 1}
