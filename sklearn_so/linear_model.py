@@ -161,11 +161,11 @@ class SOLogisticRegression(
         Why "ls" by default: in ``benchmarks/bench_logistic.py`` (README),
         "ls" reached the target objective first among our configurations on
         four of the five datasets (digits, breast cancer standardised and
-        unscaled, sparse 100,000 x 20,000); with L-BFGS it was 1.4-2.3x
+        unscaled, sparse 100,000 x 20,000); with L-BFGS it was 1.3-2.4x
         ahead of "so" with L-BFGS, whose inner search costs more than the
         products it saves on small or very sparse X. "so/lbfgs" needs 10-37%
-        fewer iterations than "ls/lbfgs" and is a little faster on large
-        dense X (50,000 x 500: 1.07x, and "lo" 1.16x): try them there.
+        fewer iterations than "ls/lbfgs" and is faster on large dense X
+        (50,000 x 500: 1.17x, and "lo" 1.34x): try them there.
     direction : {"auto", "lbfgs", "gd", "adam", "newton", "newton-cg"}, default="auto"
         The search direction: L-BFGS (quasi-Newton; with the momentum
         direction this is "quasi-Newton with momentum"), minus the gradient,
